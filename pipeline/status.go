@@ -1,0 +1,28 @@
+package pipeline
+
+// Status is the outcome of one request, as written to manifest.json and sent to
+// the control-plane.
+type Status string
+
+// Statuses of contract/formats.md.
+const (
+	StatusBuilt     Status = "built"
+	StatusFailed    Status = "failed"
+	StatusRetry     Status = "retry"
+	StatusSkipped   Status = "skipped"
+	StatusUnmatched Status = "unmatched"
+	StatusReused    Status = "reused"
+)
+
+// Reasons a build ended without success, recorded in RunResult.Reason and in
+// the manifest metadata.
+const (
+	ReasonTimeout   = "timeout"
+	ReasonCancelled = "cancelled"
+	ReasonShutdown  = "shutdown"
+	ReasonExit      = "exit"     // the build command exited non-zero
+	ReasonNoWheel   = "no_wheel" // exit 0 but no wheel for the job was found
+	ReasonRunner    = "runner"   // the runner itself failed (podman missing, ...)
+	ReasonNoPlan    = "no_plan"
+	ReasonDuplicate = "duplicate"
+)
