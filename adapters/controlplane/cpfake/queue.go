@@ -1,0 +1,192 @@
+package cpfake
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// Build is one row of the control-plane's build queue (contract §4).
+type Build struct {
+	Package     string   `json:"package"`
+	Version     string   `json:"version"`
+	PythonTag   string   `json:"python_tag"`
+	PlatformTag string   `json:"platform_tag"`
+	Attempts    int      `json:"attempts"`
+	RunID       string   `json:"run_id"`
+	PlanID      int64    `json:"plan_id"`
+	Recipes     []string `json:"recipes"`
+	HintIDs     []string `json:"hint_ids"`
+	// Status is pending (queued), building (leased), or the last status the
+	// worker reported.
+	Status string `json:"-"`
+	// Error and BackoffUntil are the last ones reported.
+	Error        string `json:"-"`
+	BackoffUntil int64  `json:"-"`
+}
+
+// BuildStatusRecord is one POST /api/builds/status.
+type BuildStatusRecord struct {
+	Package      string   `json:"package"`
+	Version      string   `json:"version"`
+	Status       string   `json:"status"`
+	Attempts     int      `json:"attempts"`
+	Error        string   `json:"error,omitempty"`
+	BackoffUntil int64    `json:"backoff_until,omitempty"`
+	Recipes      []string `json:"recipes,omitempty"`
+	HintIDs      []string `json:"hint_ids,omitempty"`
+}
+
+// PendingInput is an uploaded requirements file or wheel (contract §3).
+type PendingInput struct {
+	ID           string         `json:"id"`
+	Filename     string         `json:"filename"`
+	Digest       string         `json:"digest"`
+	SizeBytes    int64          `json:"size_bytes"`
+	Status       string         `json:"status"`
+	SourceType   string         `json:"source_type"`
+	ObjectBucket string         `json:"object_bucket"`
+	ObjectKey    string         `json:"object_key"`
+	ContentType  string         `json:"content_type"`
+	Metadata     map[string]any `json:"metadata"`
+	PlanID       *int64         `json:"plan_id,omitempty"`
+	Error        string         `json:"error,omitempty"`
+}
+
+func popMax(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("max"))
+	if err != nil || n < 1 {
+		n = 1
+	}
+	return min(n, MaxPop)
+}
+
+func (s *Server) handleBuildPop(w http.ResponseWriter, r *http.Request) {
+	max := popMax(r)
+	var out []Build
+	s.mu.Lock()
+	for _, b := range s.builds {
+		if len(out) == max {
+			break
+		}
+		if b.Status == "pending" {
+			b.Status = "building"
+			b.Attempts++
+			out = append(out, *b)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"builds": out})
+}
+
+func (s *Server) handleBuildStatus(w http.ResponseWriter, r *http.Request) {
+	b, ok := readBody(w, r, maxBody)
+	if !ok {
+		return
+	}
+	var st BuildStatusRecord
+	if err := json.Unmarshal(b, &st); err != nil {
+		badRequest(w, "invalid JSON")
+		return
+	}
+	if st.Package == "" || st.Status == "" {
+		badRequest(w, "package and status are required")
+		return
+	}
+	s.mu.Lock()
+	s.statuses = append(s.statuses, st)
+	known := false
+	for _, row := range s.builds {
+		if row.Package == st.Package && row.Version == st.Version {
+			known = true
+			row.Status, row.Error, row.BackoffUntil = st.Status, st.Error, st.BackoffUntil
+		}
+	}
+	if !known {
+		// The reference inserts a broken row here; the fake records it so
+		// tests can assert it never happens.
+		s.unknown = append(s.unknown, st)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"detail": "build status updated"})
+}
+
+func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.HeartbeatEnabled {
+		http.NotFound(w, r)
+		return
+	}
+	b, ok := readBody(w, r, maxBody)
+	if !ok {
+		return
+	}
+	var hb map[string]any
+	if err := json.Unmarshal(b, &hb); err != nil {
+		badRequest(w, "invalid JSON")
+		return
+	}
+	s.mu.Lock()
+	s.beats = append(s.beats, hb)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"detail": "heartbeat recorded"})
+}
+
+func (s *Server) handleInputPop(w http.ResponseWriter, r *http.Request) {
+	max := popMax(r)
+	var ids []string
+	s.mu.Lock()
+	for _, pi := range s.inputs {
+		if len(ids) == max {
+			break
+		}
+		if pi.Status == "pending" {
+			pi.Status = "planning"
+			ids = append(ids, pi.ID)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"ids": ids})
+}
+
+func (s *Server) handleInputList(w http.ResponseWriter, _ *http.Request) {
+	var out []PendingInput
+	s.mu.Lock()
+	for _, pi := range s.inputs {
+		out = append(out, *pi)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleInputStatus(w http.ResponseWriter, r *http.Request) {
+	b, ok := readBody(w, r, maxBody)
+	if !ok {
+		return
+	}
+	var in struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil || in.Status == "" {
+		badRequest(w, "status is required")
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	var found bool
+	for _, pi := range s.inputs {
+		if pi.ID == id {
+			pi.Status, pi.Error, found = in.Status, in.Error, true
+		}
+	}
+	s.mu.Unlock()
+	if !found {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "pending input not found"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"detail": "status updated"})
+}
+
+func (s *Server) handleSettings(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.opts.Settings)
+}
