@@ -1,0 +1,245 @@
+package filequeue
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// flock applies how (syscall.LOCK_*) to f, retrying on EINTR.
+func flock(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}
+
+// randHex returns n random bytes as hex.
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	return hex.EncodeToString(b)
+}
+
+// samePath reports whether path still names the file open as f.
+func samePath(f *os.File, path string) (bool, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	pi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fi, pi), nil
+}
+
+// lockQueue opens the queue file and takes flock(LOCK_EX) on it, creating it
+// as "[]" when missing. It returns only once the locked descriptor is the file
+// the path names (a rename may have replaced it meanwhile). It polls with a
+// capped backoff until ctx or Options.LockTimeout ends the wait.
+func (q *Queue) lockQueue(ctx context.Context) (*os.File, error) {
+	if q.opts.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, q.opts.LockTimeout)
+		defer cancel()
+	}
+	wait := 50 * time.Microsecond
+	var timer *time.Timer
+	for {
+		f, err := os.Open(q.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err := q.createEmpty(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open queue %s: %w", q.path, err)
+		}
+		err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			same, serr := samePath(f, q.path)
+			if serr != nil {
+				_ = f.Close()
+				return nil, fmt.Errorf("stat queue %s: %w", q.path, serr)
+			}
+			if same {
+				return f, nil
+			}
+			_ = f.Close() // replaced by a rename: lock the new file
+			continue
+		}
+		_ = f.Close()
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("lock queue %s: %w", q.path, err)
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("lock queue %s: %w", q.path, context.Cause(ctx))
+		case <-timer.C:
+		}
+		wait = min(wait*2, 5*time.Millisecond)
+	}
+}
+
+// createEmpty creates the queue file as "[]" unless it exists, atomically (a
+// reader never sees it empty).
+func (q *Queue) createEmpty() error {
+	tmp, err := q.writeTemp(q.path, []byte("[]"), false, 0o644)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_ = tmp.Close()
+	if err := os.Link(tmp.Name(), q.path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create queue %s: %w", q.path, err)
+	}
+	return q.syncDir()
+}
+
+// writeTemp writes data to a new temporary file beside path and fsyncs it.
+// With lock, the file is flock'ed (LOCK_EX) before anything is written.
+func (q *Queue) writeTemp(path string, data []byte, lock bool, perm fs.FileMode) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	fail := func(err error) (*os.File, error) {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if lock {
+		if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			return fail(err)
+		}
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	return f, nil
+}
+
+// replace atomically replaces path with data (temp file, fsync, rename, fsync
+// of the directory). With lock it returns the new file, still open and
+// flock'ed, so that no other process can lock the new queue file before the
+// caller's change is complete; otherwise it returns nil.
+func (q *Queue) replace(path string, data []byte, lock bool, perm fs.FileMode) (*os.File, error) {
+	f, err := q.writeTemp(path, data, lock, perm)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := q.syncDir(); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if lock {
+		return f, nil
+	}
+	return nil, f.Close()
+}
+
+// syncDir fsyncs the queue's directory so that renames are durable in order.
+func (q *Queue) syncDir() error {
+	d, err := os.Open(q.dir)
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", q.dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", q.dir, err)
+	}
+	return nil
+}
+
+// readAll reads f from the start.
+func readAll(f *os.File) ([]byte, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(fi.Size()) + 512)
+	_, err = buf.ReadFrom(f)
+	return buf.Bytes(), err
+}
+
+// readQueue reads and parses the queue through read, retrying a parse failure
+// ParseRetries times with a doubling backoff: the control-plane rewrites the
+// file in place without locking, so a reader may catch it half-written.
+func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error)) ([][]byte, error) {
+	wait := q.opts.ParseBackoff
+	for attempt := 0; ; attempt++ {
+		data, err := read()
+		if err != nil {
+			return nil, fmt.Errorf("read queue %s: %w", q.path, err)
+		}
+		items, err := parseArray(data)
+		if err == nil {
+			return items, nil
+		}
+		if attempt >= q.opts.ParseRetries {
+			return nil, fmt.Errorf("parse queue %s (%d bytes, %d attempts): %w", q.path, len(data), attempt+1, err)
+		}
+		q.log.Warn("queue file does not parse, retrying", "path", q.path, "attempt", attempt+1, "err", err)
+		if q.parseFailHook != nil {
+			q.parseFailHook(attempt)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("parse queue %s: %w (after: %w)", q.path, context.Cause(ctx), err)
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// readQueueUnlocked reads the queue file by path (missing = empty). Writers
+// replace the file by rename, so a plain read sees one whole version, except
+// for the control-plane's in-place rewrites, which readQueue retries.
+func (q *Queue) readQueueUnlocked(ctx context.Context) ([][]byte, error) {
+	return q.readQueue(ctx, func() ([]byte, error) {
+		data, err := os.ReadFile(q.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return []byte("[]"), nil
+		}
+		return data, err
+	})
+}

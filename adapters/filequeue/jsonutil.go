@@ -1,0 +1,230 @@
+package filequeue
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+)
+
+// errNotArray is the parse error for a file whose top level is not an array.
+var errNotArray = errors.New("top level is not a JSON array")
+
+// parseArray parses a JSON array (or null) of arbitrary values and returns its
+// elements compacted, in order. The elements share one buffer; their capacity
+// is clipped so that appending to one never overwrites the next.
+func parseArray(data []byte) ([][]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(data))
+	if err := json.Compact(&buf, data); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	if bytes.Equal(b, []byte("null")) {
+		return nil, nil
+	}
+	if len(b) < 2 || b[0] != '[' {
+		return nil, errNotArray
+	}
+	var out [][]byte
+	for i := 1; i < len(b) && b[i] != ']'; {
+		end := skipValue(b, i)
+		out = append(out, b[i:end:end])
+		i = end
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+	return out, nil
+}
+
+// compactItem validates one JSON value and returns it compacted.
+func compactItem(raw []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, err
+	}
+	if buf.Len() == 0 {
+		return nil, errors.New("empty item")
+	}
+	return buf.Bytes(), nil
+}
+
+// skipString returns the index just past the JSON string starting at b[i].
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index just past the JSON value starting at b[i]; b is
+// compact, valid JSON.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = skipString(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	default:
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' {
+			j++
+		}
+		return j
+	}
+}
+
+// span locates one member of a compact JSON object: the key starts at key,
+// the value spans [val, end).
+type span struct{ key, val, end int }
+
+// members lists the top-level members of a compact JSON object (nil for any
+// other value).
+func members(obj []byte) []span {
+	if len(obj) < 2 || obj[0] != '{' {
+		return nil
+	}
+	var out []span
+	for i := 1; i < len(obj) && obj[i] != '}'; {
+		k := i
+		i = skipString(obj, i) // now at ':'
+		v := i + 1
+		e := skipValue(obj, v)
+		out = append(out, span{k, v, e})
+		i = e
+		if i < len(obj) && obj[i] == ',' {
+			i++
+		}
+	}
+	return out
+}
+
+// keyIs reports whether the raw (quoted) key equals name.
+func keyIs(rawKey []byte, name string) bool {
+	if len(rawKey) == len(name)+2 && string(rawKey[1:len(rawKey)-1]) == name {
+		return true
+	}
+	if bytes.IndexByte(rawKey, '\\') < 0 {
+		return false
+	}
+	var s string
+	return json.Unmarshal(rawKey, &s) == nil && s == name
+}
+
+// field returns the value of the last top-level member named name of a
+// compact JSON object (last, as encoding/json would decode it).
+func field(obj []byte, name string) ([]byte, bool) {
+	var val []byte
+	found := false
+	for _, m := range members(obj) {
+		if keyIs(obj[m.key:m.val-1], name) {
+			val, found = obj[m.val:m.end], true
+		}
+	}
+	return val, found
+}
+
+// withField returns the compact object obj with every member named name
+// removed and "name": value appended; every other member is kept byte for byte.
+// ok is false when obj is not a JSON object.
+func withField(obj []byte, name string, value []byte) ([]byte, bool) {
+	ms := members(obj)
+	if len(obj) < 2 || obj[0] != '{' {
+		return nil, false
+	}
+	out := make([]byte, 0, len(obj)+len(name)+len(value)+4)
+	out = append(out, '{')
+	for _, m := range ms {
+		if keyIs(obj[m.key:m.val-1], name) {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, obj[m.key:m.end]...)
+	}
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	out = strconv.AppendQuote(out, name)
+	out = append(out, ':')
+	out = append(out, value...)
+	return append(out, '}'), true
+}
+
+// unixField reads a numeric Unix-seconds member; ok is false when it is absent
+// or not a number.
+func unixField(obj []byte, name string) (int64, bool) {
+	v, ok := field(obj, name)
+	if !ok || len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	switch {
+	case err != nil:
+		return 0, false
+	case f >= math.MaxInt64:
+		return math.MaxInt64, true
+	case f <= math.MinInt64:
+		return math.MinInt64, true
+	}
+	return int64(f), true
+}
+
+// due reports whether item may be handed out at now: it has no numeric
+// not_before, or not_before is not in the future.
+func due(item []byte, now time.Time) bool {
+	nb, ok := unixField(item, "not_before")
+	return !ok || nb <= now.Unix()
+}
+
+// encodeQueue renders items the way the control-plane writes its file: a
+// 2-space indented JSON array, "[]" when empty.
+func encodeQueue(items [][]byte) ([]byte, error) {
+	if len(items) == 0 {
+		return []byte("[]"), nil
+	}
+	size := 4
+	for _, it := range items {
+		size += len(it)*3/2 + 8
+	}
+	var buf bytes.Buffer
+	buf.Grow(size)
+	buf.WriteString("[\n")
+	for i, it := range items {
+		buf.WriteString("  ")
+		if err := json.Indent(&buf, it, "  ", "  "); err != nil {
+			return nil, err
+		}
+		if i < len(items)-1 {
+			buf.WriteString(",\n")
+		}
+	}
+	buf.WriteString("\n]")
+	return buf.Bytes(), nil
+}

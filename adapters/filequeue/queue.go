@@ -1,0 +1,246 @@
+package filequeue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// Options configure a [Queue]. Only Path is required.
+type Options struct {
+	// Path is QUEUE_FILE, the control-plane's queue file. Its directory is
+	// created when missing; the file itself is created as "[]" when missing.
+	Path string
+	// Owner names this worker (WORKER_ID); the owner id of a Queue is
+	// Owner-<pid>-<random>, with characters outside [A-Za-z0-9._-] replaced
+	// by '_'. Default: the host name.
+	Owner string
+	// ParseRetries is how many times a read that does not parse is retried
+	// before giving up with an error. Default 5; negative means 0.
+	ParseRetries int
+	// ParseBackoff is the wait before the first retry; it doubles on each.
+	// Default 10ms (5 retries wait 310ms in all).
+	ParseBackoff time.Duration
+	// LockTimeout bounds the wait for the queue lock on top of the caller's
+	// context. Default 30s; negative means only the context bounds it.
+	LockTimeout time.Duration
+	// Logger receives warnings (retried reads, recoveries). Default: discard.
+	Logger *slog.Logger
+	// Now is the clock for not_before and claimed_at. Default time.Now.
+	Now func() time.Time
+}
+
+// Queue is the file intake. Its methods are safe for concurrent use, within
+// the process and across processes sharing the file.
+type Queue struct {
+	opts       Options
+	log        *slog.Logger
+	path       string // queue file
+	dir        string // its directory
+	flightPath string // in-flight file
+	ownersDir  string
+	owner      string
+
+	mu        sync.Mutex // serialises this instance's callers; guards below
+	closed    bool
+	ownerLock *os.File // flock'ed for the life of the instance
+
+	parseFailHook func(attempt int) // tests: called after a failed parse
+}
+
+var _ pipeline.Intake = (*Queue)(nil)
+
+// ErrClosed is returned by the methods of a closed Queue.
+var ErrClosed = errors.New("file queue closed")
+
+// Open prepares the queue at opts.Path and registers this instance as a live
+// owner (its lock file under <Path>.owners/). It does not read the queue.
+func Open(opts Options) (*Queue, error) {
+	if opts.Path == "" {
+		return nil, errors.New("open file queue: empty path")
+	}
+	if opts.ParseRetries == 0 {
+		opts.ParseRetries = 5
+	}
+	opts.ParseRetries = max(opts.ParseRetries, 0)
+	if opts.ParseBackoff <= 0 {
+		opts.ParseBackoff = 10 * time.Millisecond
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Owner == "" {
+		opts.Owner, _ = os.Hostname()
+	}
+	path, err := filepath.Abs(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open file queue %s: %w", opts.Path, err)
+	}
+	q := &Queue{
+		opts:       opts,
+		path:       path,
+		dir:        filepath.Dir(path),
+		flightPath: path + ".inflight.json",
+		ownersDir:  path + ".owners",
+	}
+	if err := os.MkdirAll(q.ownersDir, 0o755); err != nil {
+		return nil, fmt.Errorf("open file queue %s: %w", path, err)
+	}
+	if err := q.register(sanitize(opts.Owner)); err != nil {
+		return nil, err
+	}
+	q.log = opts.Logger.With("queue", path, "owner", q.owner)
+	return q, nil
+}
+
+// sanitize makes s safe as part of a file name.
+func sanitize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 128 && (r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '_'
+	}, s)
+	if s == "" || s[0] == '.' {
+		s = "w" + s
+	}
+	return s
+}
+
+// register creates and locks this instance's owner lock file. A file whose
+// lock cannot be taken, or that was removed before the lock took hold (a
+// Recover judged it dead), is abandoned for a fresh id.
+func (q *Queue) register(prefix string) error {
+	for range 10 {
+		owner := prefix + "-" + strconv.Itoa(os.Getpid()) + "-" + randHex(4)
+		p := q.ownerPath(owner)
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("register owner %s: %w", p, err)
+		}
+		if flock(f, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			_ = f.Close()
+			continue
+		}
+		if same, err := samePath(f, p); err != nil || !same {
+			_ = f.Close()
+			continue
+		}
+		_, _ = fmt.Fprintf(f, "pid=%d started=%s\n", os.Getpid(), q.opts.Now().UTC().Format(time.RFC3339))
+		q.owner, q.ownerLock = owner, f
+		return nil
+	}
+	return fmt.Errorf("register owner in %s: no usable owner id", q.ownersDir)
+}
+
+func (q *Queue) ownerPath(owner string) string {
+	return filepath.Join(q.ownersDir, sanitize(owner)+".lock")
+}
+
+// Owner returns this instance's owner id, as written in the in-flight file.
+func (q *Queue) Owner() string { return q.owner }
+
+// Path returns the absolute path of the queue file.
+func (q *Queue) Path() string { return q.path }
+
+// Close gives up this instance's liveness: it removes its owner lock file and
+// releases the lock. Items it still holds stay in the in-flight file under its
+// owner id; any other instance's Recover takes them over (with their claims).
+// A worker that wants them back in the queue settles them with Return first.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return nil
+	}
+	q.closed = true
+	rmErr := os.Remove(q.ownerPath(q.owner))
+	if errors.Is(rmErr, fs.ErrNotExist) {
+		rmErr = nil
+	}
+	if err := q.ownerLock.Close(); err != nil {
+		return fmt.Errorf("close owner lock %s: %w", q.owner, err)
+	}
+	if rmErr != nil {
+		return fmt.Errorf("remove owner lock %s: %w", q.owner, rmErr)
+	}
+	return nil
+}
+
+// Ready checks that the queue and in-flight files can be read and parsed and
+// that their directory is writable. It takes no lock.
+func (q *Queue) Ready(ctx context.Context) error {
+	q.mu.Lock()
+	closed := q.closed
+	q.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if _, err := q.readQueueUnlocked(ctx); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(q.flightPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read in-flight %s: %w", q.flightPath, err)
+	}
+	if err == nil {
+		if _, err := parseEntries(data); err != nil {
+			return fmt.Errorf("parse in-flight %s: %w", q.flightPath, err)
+		}
+	}
+	f, err := os.CreateTemp(q.dir, ".ready-*")
+	if err != nil {
+		return fmt.Errorf("queue dir %s not writable: %w", q.dir, err)
+	}
+	_ = f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return fmt.Errorf("queue dir %s: %w", q.dir, err)
+	}
+	return nil
+}
+
+// Depth counts the queued items: ready ones, delayed ones (not_before in the
+// future) and the oldest enqueued_at among items that have one (zero when
+// none). Held (in-flight) items are not counted. It takes no lock.
+func (q *Queue) Depth(ctx context.Context) (ready, delayed int, oldest time.Time, err error) {
+	items, err := q.readQueueUnlocked(ctx)
+	if err != nil {
+		return 0, 0, time.Time{}, err
+	}
+	now := q.opts.Now()
+	var min int64
+	for _, it := range items {
+		if due(it, now) {
+			ready++
+		} else {
+			delayed++
+		}
+		if at, ok := unixField(it, "enqueued_at"); ok && at > 0 && (min == 0 || at < min) {
+			min = at
+		}
+	}
+	if min > 0 {
+		oldest = time.Unix(min, 0)
+	}
+	return ready, delayed, oldest, nil
+}

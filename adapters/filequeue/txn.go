@@ -1,0 +1,171 @@
+package filequeue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// entry is one held item in the in-flight file.
+type entry struct {
+	Claim     string          `json:"claim"`
+	Owner     string          `json:"owner"`
+	ClaimedAt time.Time       `json:"claimed_at"`
+	Item      json.RawMessage `json:"item"`
+}
+
+// parseEntries parses the in-flight file (missing fields are an error: the
+// file is ours, and a wrong guess here could lose or duplicate work).
+func parseEntries(data []byte) ([]entry, error) {
+	elems, err := parseArray(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]entry, len(elems))
+	for i, e := range elems {
+		if err := json.Unmarshal(e, &out[i]); err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		if out[i].Claim == "" || out[i].Owner == "" || len(out[i].Item) == 0 {
+			return nil, fmt.Errorf("entry %d: claim, owner or item missing", i)
+		}
+	}
+	return out, nil
+}
+
+// encodeEntries renders the in-flight file: a JSON array, one entry a line,
+// items byte for byte (encoding/json would escape <, > and & in them).
+func encodeEntries(es []entry) []byte {
+	if len(es) == 0 {
+		return []byte("[]\n")
+	}
+	size := 4
+	for _, e := range es {
+		size += len(e.Item) + len(e.Claim) + len(e.Owner) + 100
+	}
+	b := make([]byte, 0, size)
+	b = append(b, "[\n"...)
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ",\n"...)
+		}
+		b = append(b, `{"claim":`...)
+		b = appendString(b, e.Claim)
+		b = append(b, `,"owner":`...)
+		b = appendString(b, e.Owner)
+		b = append(b, `,"claimed_at":"`...)
+		b = e.ClaimedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","item":`...)
+		b = append(b, e.Item...)
+		b = append(b, '}')
+	}
+	return append(b, "\n]\n"...)
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
+
+// txn is one critical section under the queue lock. It loads each file at
+// most once and remembers what it wrote.
+type txn struct {
+	ctx      context.Context
+	q        *Queue
+	locks    []*os.File // locked queue inodes: the one locked first, then each written
+	perm     fs.FileMode
+	items    [][]byte
+	itemsOK  bool
+	flight   []entry
+	flightOK bool
+}
+
+// do runs fn under the queue lock.
+func (q *Queue) do(ctx context.Context, fn func(*txn) error) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return ErrClosed
+	}
+	f, err := q.lockQueue(ctx)
+	if err != nil {
+		return err
+	}
+	t := &txn{ctx: ctx, q: q, locks: []*os.File{f}, perm: 0o644}
+	if fi, err := f.Stat(); err == nil {
+		t.perm = fi.Mode().Perm()
+	}
+	defer t.release()
+	return fn(t)
+}
+
+// release drops every lock of the transaction.
+func (t *txn) release() {
+	for _, f := range t.locks {
+		_ = f.Close() // closing the last descriptor releases the flock
+	}
+}
+
+// queue returns the queue's items (compacted), read through the locked file.
+func (t *txn) queue() ([][]byte, error) {
+	if t.itemsOK {
+		return t.items, nil
+	}
+	cur := t.locks[len(t.locks)-1]
+	items, err := t.q.readQueue(t.ctx, func() ([]byte, error) { return readAll(cur) })
+	if err != nil {
+		return nil, err
+	}
+	t.items, t.itemsOK = items, true
+	return items, nil
+}
+
+// inflight returns the in-flight entries (none when the file is missing).
+func (t *txn) inflight() ([]entry, error) {
+	if t.flightOK {
+		return t.flight, nil
+	}
+	data, err := os.ReadFile(t.q.flightPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		data = []byte("[]")
+	case err != nil:
+		return nil, fmt.Errorf("read in-flight %s: %w", t.q.flightPath, err)
+	}
+	es, err := parseEntries(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse in-flight %s: %w", t.q.flightPath, err)
+	}
+	t.flight, t.flightOK = es, true
+	return es, nil
+}
+
+// setQueue replaces the queue file with items. The new file is locked before
+// it is renamed into place, and stays locked until the transaction ends.
+func (t *txn) setQueue(items [][]byte) error {
+	data, err := encodeQueue(items)
+	if err != nil {
+		return fmt.Errorf("encode queue %s: %w", t.q.path, err)
+	}
+	f, err := t.q.replace(t.q.path, data, true, t.perm)
+	if err != nil {
+		return err
+	}
+	t.locks = append(t.locks, f)
+	t.items, t.itemsOK = items, true
+	return nil
+}
+
+// setInflight replaces the in-flight file with es.
+func (t *txn) setInflight(es []entry) error {
+	if _, err := t.q.replace(t.q.flightPath, encodeEntries(es), false, t.perm); err != nil {
+		return err
+	}
+	t.flight, t.flightOK = es, true
+	return nil
+}
