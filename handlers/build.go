@@ -2,7 +2,11 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -32,4 +36,106 @@ type JobLog interface {
 // LogOpener opens the log of a job.
 type LogOpener interface {
 	OpenJobLog(ctx context.Context, job pipeline.Job) (JobLog, error)
+}
+
+// WorkPublisher publishes a Work to a logical topic.
+type WorkPublisher interface {
+	Publish(ctx context.Context, topic string, w *pipeline.Work) error
+}
+
+// Build runs jobs on a Runner with at most `slots` builds at once. The
+// handler hands the job to a build goroutine and returns at once, so the
+// transport keeps delivering while builds run; the goroutine publishes the
+// result. Builds run on the worker's context, not the message's (DESIGN.md:
+// Router.Close cancels handler contexts), so a build outlives its caller.
+type Build struct {
+	runner  Runner
+	logs    LogOpener
+	pub     WorkPublisher
+	running *Running
+	base    context.Context
+	slots   chan struct{}
+	wg      sync.WaitGroup
+	log     *slog.Logger
+}
+
+// NewBuild builds the build stage. base is the worker's build context: cancel
+// it with cause pipeline.ErrShutdown to stop every build.
+func NewBuild(base context.Context, runner Runner, logs LogOpener, pub WorkPublisher, running *Running, slots int, log *slog.Logger) *Build {
+	return &Build{runner: runner, logs: logs, pub: pub, running: running, base: base,
+		slots: make(chan struct{}, max(1, slots)), log: log}
+}
+
+// Handle is the stage: it waits for a free slot and starts the build.
+func (b *Build) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
+	select {
+	case b.slots <- struct{}{}:
+	case <-b.base.Done():
+		return "", fmt.Errorf("build %s: %w", w.CorrelationID, context.Cause(b.base))
+	case <-ctx.Done():
+		return "", fmt.Errorf("build %s: %w", w.CorrelationID, ctx.Err())
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer func() { <-b.slots }()
+		b.run(w)
+	}()
+	return "", nil
+}
+
+// Wait blocks until every started build has finished.
+func (b *Build) Wait() { b.wg.Wait() }
+
+func (b *Build) run(w *pipeline.Work) {
+	job := *w.Job
+	ctx, cancel := context.WithCancelCause(b.base)
+	defer cancel(nil)
+	start := time.Now()
+	jl, err := b.logs.OpenJobLog(ctx, job)
+	if err != nil {
+		w.Result = &pipeline.Result{Status: pipeline.StatusFailed, Reason: pipeline.ReasonRunner, Error: err.Error()}
+	} else {
+		job.LogPath = jl.Path()
+		w.Job.LogPath = jl.Path()
+		b.running.add(w, cancel, jl)
+		res := b.runner.Run(ctx, job, jl)
+		b.running.remove(w.CorrelationID)
+		meta, cerr := jl.Close()
+		if cerr != nil {
+			b.log.Warn("close job log", "job", job.ID, "err", cerr)
+		}
+		if res.Duration == 0 {
+			res.Duration = time.Since(start)
+		}
+		if res.Status != pipeline.StatusBuilt && len(res.LogTail) == 0 {
+			res.LogTail = jl.Tail(20)
+		}
+		if len(meta) > 0 {
+			if res.Metadata == nil {
+				res.Metadata = map[string]any{}
+			}
+			for k, v := range meta {
+				res.Metadata[k] = v
+			}
+		}
+		w.Result = &res
+	}
+	if w.Result.Reason == pipeline.ReasonShutdown {
+		// The item goes back to the queue unchanged at shutdown; nothing to report.
+		b.log.Info("build stopped by shutdown", "job", job.ID, "correlation_id", w.CorrelationID)
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		err := b.pub.Publish(context.WithoutCancel(ctx), pipeline.TopicResults, w)
+		if err == nil {
+			return
+		}
+		b.log.Error("publish build result", "job", job.ID, "correlation_id", w.CorrelationID, "attempt", attempt, "err", err)
+		select {
+		case <-time.After(min(time.Second<<attempt, 30*time.Second)):
+		case <-b.base.Done():
+			return
+		}
+	}
 }

@@ -2,6 +2,11 @@ package handlers
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -19,4 +24,141 @@ type Recorder interface {
 // the report durable (an outbox) before it returns; delivery happens later.
 type Reporter interface {
 	Report(ctx context.Context, w *pipeline.Work) error
+}
+
+// Claims lets the report stage skip items that were given back to the queue
+// at shutdown while their result was on its way.
+type Claims interface {
+	BeginReport(claim string) bool
+}
+
+// RequeuePolicy decides whether a failed job goes back to the queue, and when.
+type RequeuePolicy struct {
+	Enabled     bool          // REQUEUE_ON_FAILURE
+	MaxAttempts int           // MAX_REQUEUE_ATTEMPTS: requeue while attempts < this
+	Base, Max   time.Duration // first delay, doubled per attempt, capped
+}
+
+// WillRequeue reports whether this result sends its item back.
+func (p RequeuePolicy) WillRequeue(w *pipeline.Work) bool {
+	if !p.Enabled || w.Result == nil || w.Request == nil || w.Result.Status != pipeline.StatusFailed {
+		return false
+	}
+	if w.Result.Reason == pipeline.ReasonCancelled || w.Result.Reason == pipeline.ReasonShutdown {
+		return false
+	}
+	return w.Request.Item.Attempts < p.MaxAttempts
+}
+
+// Delay is the backoff before attempt number attempts+1: Base·2^attempts,
+// capped at Max, with jitter in [50%, 100%].
+func (p RequeuePolicy) Delay(attempts int) time.Duration {
+	d := p.Base
+	for i := 0; i < attempts && d < p.Max; i++ {
+		d *= 2
+	}
+	d = min(d, p.Max)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// Report records each outcome locally (manifest.json) and hands it to the
+// control-plane reporter (an outbox), then passes it on to requeue.
+type Report struct {
+	recorder  Recorder
+	reporter  Reporter // nil: no control-plane
+	claims    Claims
+	policy    RequeuePolicy
+	outputDir string
+	now       func() time.Time
+}
+
+// NewReport builds the report stage. reporter may be nil.
+func NewReport(recorder Recorder, reporter Reporter, claims Claims, policy RequeuePolicy, outputDir string) *Report {
+	return &Report{recorder: recorder, reporter: reporter, claims: claims, policy: policy, outputDir: outputDir, now: time.Now}
+}
+
+// Handle is the stage.
+func (r *Report) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
+	if !r.claims.BeginReport(w.Claim) {
+		return "", nil // returned to the queue at shutdown: not an outcome
+	}
+	w.Outcome = r.outcome(w)
+	if err := r.recorder.Record(ctx, *w.Outcome); err != nil {
+		return "", fmt.Errorf("record outcome %s: %w", w.CorrelationID, err)
+	}
+	if r.reporter != nil {
+		if err := r.reporter.Report(ctx, w); err != nil {
+			return "", fmt.Errorf("report outcome %s: %w", w.CorrelationID, err)
+		}
+	}
+	return pipeline.TopicReported, nil
+}
+
+func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
+	res := w.Result
+	if res == nil {
+		res = &pipeline.Result{Status: pipeline.StatusFailed, Reason: "internal", Error: "no result reached the report stage"}
+	}
+	e := pipeline.ManifestEntry{Status: res.Status, Metadata: map[string]any{}}
+	meta := e.Metadata
+	for k, v := range res.Metadata {
+		meta[k] = v
+	}
+	if req := w.Request; req != nil {
+		e.Name, e.Version, e.PythonTag, e.PlatformTag = req.Item.Package, req.Version, req.PythonTag, req.PlatformTag
+		meta[pipeline.MetaAttempt] = req.Item.Attempts + 1
+		if len(req.Recipes) > 0 {
+			meta[pipeline.MetaRecipes] = req.Recipes
+		}
+	}
+	if j := w.Job; j != nil {
+		e.Name, e.Version, e.PythonTag, e.PlatformTag = j.Display, j.Version, j.PythonTag, j.PlatformTag
+		meta[pipeline.MetaAttempt] = j.Attempt
+		meta[pipeline.MetaRecipes] = j.Recipes
+		if w.Request != nil && w.Request.Item.Package != j.Display {
+			meta["requested_name"] = w.Request.Item.Package
+		}
+		if j.LogPath != "" {
+			meta[pipeline.MetaLog] = r.relative(j.LogPath)
+		}
+	}
+	if r.policy.WillRequeue(w) {
+		e.Status = pipeline.StatusRetry
+	}
+	meta[pipeline.MetaDurationMS] = res.Duration.Milliseconds()
+	meta[pipeline.MetaClaim] = w.Claim
+	meta[pipeline.MetaCorrelationID] = w.CorrelationID
+	meta[pipeline.MetaRecordedAt] = r.now().UTC().Format(time.RFC3339Nano)
+	if w.Plan != nil && w.Plan.RunID != "" {
+		meta[pipeline.MetaRunID] = w.Plan.RunID
+	}
+	if res.Error != "" {
+		meta[pipeline.MetaError] = res.Error
+	}
+	if res.Reason != "" {
+		meta[pipeline.MetaReason] = res.Reason
+	}
+	if res.ExitCode != 0 || res.Status == pipeline.StatusBuilt || res.Status == pipeline.StatusFailed {
+		meta[pipeline.MetaExitCode] = res.ExitCode
+	}
+	if len(res.Wheels) > 0 {
+		e.Wheel = res.Wheels[0].File
+		meta[pipeline.MetaWheels] = res.Wheels
+	}
+	detail := res.Error
+	if len(res.LogTail) > 0 && res.Status == pipeline.StatusFailed {
+		detail = strings.TrimSpace(detail + "\n" + strings.Join(res.LogTail, "\n"))
+	}
+	o := &pipeline.Outcome{Entry: e, Detail: detail}
+	if w.Job != nil {
+		o.LogPath = w.Job.LogPath
+	}
+	return o
+}
+
+func (r *Report) relative(p string) string {
+	if rel, err := filepath.Rel(r.outputDir, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
 }

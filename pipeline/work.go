@@ -102,8 +102,10 @@ type Outcome struct {
 	Entry   ManifestEntry `json:"entry"`
 	Detail  string        `json:"detail,omitempty"`
 	LogPath string        `json:"log_path,omitempty"`
-	// Requeued is true when the requeue stage put the item back.
-	Requeued bool `json:"requeued,omitempty"`
+	// Redelivered is true when the intake handed out an item whose outcome
+	// was already recorded (a crash between record and release): it is
+	// settled without being built or recorded again.
+	Redelivered bool `json:"redelivered,omitempty"`
 }
 
 // ManifestEntry is one element of manifest.json (contract/formats.md).

@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// ErrNoPlan is returned by a PlanSource that has no plan to offer.
+var ErrNoPlan = errors.New("no plan")
+
+// PlanSource gives the current plan snapshot. It caches and reloads as it
+// sees fit; it returns the same *Plan pointer while the plan is unchanged.
+type PlanSource interface {
+	Current(ctx context.Context) (plan *pipeline.Plan, source string, err error)
+}
+
+// Plan attaches the plan snapshot to each request: which plan, and the nodes
+// whose name matches the request's (PEP 503). No plan is a recorded failure
+// (reason no_plan), not a crash.
+type Plan struct {
+	source PlanSource
+
+	mu    sync.Mutex
+	last  *pipeline.Plan
+	index map[string][]pipeline.PlanNode
+}
+
+// NewPlan builds the plan stage.
+func NewPlan(source PlanSource) *Plan { return &Plan{source: source} }
+
+// Handle is the stage.
+func (p *Plan) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
+	plan, src, err := p.source.Current(ctx)
+	if err != nil {
+		reason := pipeline.ReasonNoPlan
+		if !errors.Is(err, ErrNoPlan) {
+			reason = "bad_plan"
+		}
+		w.Result = &pipeline.Result{Status: pipeline.StatusFailed, Reason: reason, Error: err.Error()}
+		return pipeline.TopicResults, nil
+	}
+	w.Plan = &pipeline.PlanRef{RunID: plan.RunID, Source: src, Nodes: p.nodes(plan, w.Request.Name)}
+	return pipeline.TopicPlanned, nil
+}
+
+func (p *Plan) nodes(plan *pipeline.Plan, name string) []pipeline.PlanNode {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if plan != p.last {
+		p.index = make(map[string][]pipeline.PlanNode, len(plan.Nodes))
+		for _, n := range plan.Nodes {
+			k := pipeline.NormalizeName(n.Name)
+			p.index[k] = append(p.index[k], n)
+		}
+		p.last = plan
+	}
+	return p.index[name]
+}
+
+// String describes the stage for logs.
+func (p *Plan) String() string { return fmt.Sprintf("plan stage (%T)", p.source) }

@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// Settler ends the intake's hold on items. Submit must not wait for the
+// intake write: settlements are batched, and sum is passed on once the
+// settlement is durable. A crash before that redelivers the item, which the
+// dequeue stage recognises by its recorded claim.
+type Settler interface {
+	Submit(s pipeline.Settlement, sum pipeline.Summary)
+}
+
+// Requeue ends each item: a retry outcome goes back to the queue with
+// attempts+1 and a not_before backoff (no worker waits for it); everything
+// else is released.
+type Requeue struct {
+	settler Settler
+	policy  RequeuePolicy
+	now     func() time.Time
+}
+
+// NewRequeue builds the requeue stage.
+func NewRequeue(settler Settler, policy RequeuePolicy) *Requeue {
+	return &Requeue{settler: settler, policy: policy, now: time.Now}
+}
+
+// Handle is the stage.
+func (q *Requeue) Handle(_ context.Context, w *pipeline.Work) (string, error) {
+	sum := Summarize(w)
+	s := pipeline.Settlement{Claim: w.Claim, Kind: pipeline.Release}
+	if w.Outcome != nil && w.Outcome.Entry.Status == pipeline.StatusRetry {
+		var it pipeline.Item
+		if w.Request != nil {
+			it = w.Request.Item
+		} else {
+			decoded, err := pipeline.DecodeItem(w.Raw)
+			if err != nil {
+				return "", fmt.Errorf("requeue %s: %w", w.CorrelationID, err)
+			}
+			it = decoded
+		}
+		delay := q.policy.Delay(it.Attempts)
+		it.Attempts++
+		it.NotBefore = q.now().Add(delay).Unix()
+		b, err := json.Marshal(it)
+		if err != nil {
+			return "", fmt.Errorf("requeue %s: encode item: %w", w.CorrelationID, err)
+		}
+		s.Kind, s.Item = pipeline.Requeue, b
+		sum.Requeued = true
+		sum.Detail = fmt.Sprintf("requeued as attempt %d after %s", it.Attempts+1, delay.Round(time.Second))
+	}
+	q.settler.Submit(s, sum)
+	return "", nil
+}
+
+// Summarize describes a Work in one line for drains and logs.
+func Summarize(w *pipeline.Work) pipeline.Summary {
+	s := pipeline.Summary{Claim: w.Claim, CorrelationID: w.CorrelationID}
+	if w.Request != nil {
+		s.Key = w.Request.Key()
+		s.Name, s.Version = w.Request.Item.Package, w.Request.Version
+	}
+	switch {
+	case w.Rejection != nil:
+		s.Status = pipeline.StatusRejected
+		s.Detail = w.Rejection.Reason
+		if w.Rejection.Field != "" {
+			s.Detail = w.Rejection.Field + ": " + w.Rejection.Reason
+		}
+	case w.Outcome != nil:
+		e := w.Outcome.Entry
+		s.Status = string(e.Status)
+		if e.Name != "" {
+			s.Name, s.Version = e.Name, e.Version
+		}
+		if w.Outcome.Redelivered {
+			s.Detail = "already recorded"
+		} else if w.Result != nil {
+			s.Detail = w.Result.Error
+			if w.Result.Reason != "" && s.Detail == "" {
+				s.Detail = w.Result.Reason
+			}
+			if r, ok := w.Result.Metadata[pipeline.MetaRunner].(string); ok && s.Detail == "" {
+				s.Detail = "runner " + r
+			}
+		}
+	}
+	return s
+}

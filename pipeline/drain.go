@@ -1,0 +1,276 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+)
+
+// Drainer takes items from the intake into the pipeline: one drain takes up
+// to Batch items (plus any recovered from dead workers), keeping at most
+// Window of them in flight, and ends when each has settled. A drain asked for
+// while one runs joins it.
+type Drainer struct {
+	intake  Intake
+	pub     *Publisher
+	tracker *Tracker
+	opts    DrainOptions
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	current *Drain
+	last    *Drain
+	stopped bool
+}
+
+// DrainOptions tune a Drainer.
+type DrainOptions struct {
+	// Batch is how many items one drain takes (BATCH_SIZE, ≥1).
+	Batch int
+	// Window bounds items in flight at once (default 512).
+	Window int
+	// Chunk is how many items one Claim call takes at most (default 256).
+	Chunk int
+	// OnSettled, when set, sees each item's summary as it settles.
+	OnSettled func(drainID string, s Summary)
+}
+
+// NewDrainer builds a drainer.
+func NewDrainer(intake Intake, pub *Publisher, tracker *Tracker, opts DrainOptions, log *slog.Logger) *Drainer {
+	if opts.Window <= 0 {
+		opts.Window = 512
+	}
+	if opts.Chunk <= 0 {
+		opts.Chunk = 256
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 50
+	}
+	return &Drainer{intake: intake, pub: pub, tracker: tracker, opts: opts, log: log}
+}
+
+// Drain is one pass over the queue.
+type Drain struct {
+	ID      string    `json:"id"`
+	Started time.Time `json:"started"`
+
+	mu        sync.Mutex
+	claimed   int
+	done      int
+	counts    map[string]int
+	claiming  bool
+	err       error
+	finished  chan struct{}
+	changed   chan struct{}
+	onSettled func(string, Summary)
+}
+
+// DrainStatus is a snapshot of a drain.
+type DrainStatus struct {
+	ID       string         `json:"id"`
+	Started  time.Time      `json:"started"`
+	Claimed  int            `json:"claimed"`
+	Settled  int            `json:"settled"`
+	Counts   map[string]int `json:"counts"`
+	Finished bool           `json:"finished"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// Start begins a drain, or returns the running one (joined = true).
+func (d *Drainer) Start(ctx context.Context) (dr *Drain, joined bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return nil, false, fmt.Errorf("start drain: worker is shutting down")
+	}
+	if d.current != nil {
+		return d.current, true, nil
+	}
+	dr = &Drain{ID: "d-" + watermill.NewShortUUID(), Started: time.Now().UTC(), counts: map[string]int{},
+		claiming: true, finished: make(chan struct{}), changed: make(chan struct{}, 1), onSettled: d.opts.OnSettled}
+	d.current = dr
+	go d.run(context.WithoutCancel(ctx), dr)
+	return dr, false, nil
+}
+
+// Current returns the running drain, or the last finished one, or nil.
+func (d *Drainer) Current() *Drain {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.current != nil {
+		return d.current
+	}
+	return d.last
+}
+
+// Stop stops taking new items; drains in progress finish what they hold.
+func (d *Drainer) Stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+}
+
+func (d *Drainer) isStopped() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stopped
+}
+
+func (d *Drainer) run(ctx context.Context, dr *Drain) {
+	defer func() {
+		d.mu.Lock()
+		d.current, d.last = nil, dr
+		d.mu.Unlock()
+	}()
+	log := d.log.With("drain", dr.ID)
+	recovered, err := d.intake.Recover(ctx)
+	if err != nil {
+		dr.fail(fmt.Errorf("recover held items: %w", err))
+	}
+	if len(recovered) > 0 {
+		log.Info("recovered items held by a stopped worker", "items", len(recovered))
+	}
+	if err := d.publish(ctx, dr, recovered); err != nil {
+		dr.fail(err)
+	}
+	taken := 0
+	for taken < d.opts.Batch && dr.error() == nil && !d.isStopped() {
+		room := d.opts.Window - dr.inFlight()
+		if room <= 0 {
+			dr.waitChange(ctx)
+			continue
+		}
+		n := min(d.opts.Chunk, d.opts.Batch-taken, room)
+		items, err := d.intake.Claim(ctx, n)
+		if err != nil {
+			dr.fail(fmt.Errorf("claim items: %w", err))
+			break
+		}
+		if len(items) == 0 {
+			break
+		}
+		taken += len(items)
+		if err := d.publish(ctx, dr, items); err != nil {
+			dr.fail(err)
+		}
+	}
+	dr.mu.Lock()
+	dr.claiming = false
+	dr.mu.Unlock()
+	dr.signal()
+	for !dr.complete() {
+		dr.waitChange(ctx)
+	}
+	close(dr.finished)
+	st := dr.Status()
+	log.Info("drain finished", "claimed", st.Claimed, "settled", st.Settled, "counts", st.Counts, "error", st.Error,
+		"duration", time.Since(dr.Started))
+}
+
+func (d *Drainer) publish(ctx context.Context, dr *Drain, items []Claimed) error {
+	for _, c := range items {
+		dr.mu.Lock()
+		dr.claimed++
+		dr.mu.Unlock()
+		d.tracker.track(c, dr)
+		w := &Work{CorrelationID: watermill.NewShortUUID(), Claim: c.Claim, Raw: c.Raw, ClaimedAt: c.ClaimedAt}
+		if err := d.pub.Publish(ctx, TopicIntake, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (dr *Drain) settled(s Summary) {
+	dr.mu.Lock()
+	dr.done++
+	dr.counts[s.Status]++
+	cb := dr.onSettled
+	dr.mu.Unlock()
+	if cb != nil {
+		cb(dr.ID, s)
+	}
+	dr.signal()
+}
+
+func (dr *Drain) signal() {
+	select {
+	case dr.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (dr *Drain) waitChange(ctx context.Context) {
+	select {
+	case <-dr.changed:
+	case <-ctx.Done():
+	case <-time.After(time.Second): // re-check even if a signal was coalesced away
+	}
+}
+
+func (dr *Drain) inFlight() int {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	return dr.claimed - dr.done
+}
+
+func (dr *Drain) complete() bool {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	return !dr.claiming && dr.done >= dr.claimed
+}
+
+func (dr *Drain) fail(err error) {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	if dr.err == nil {
+		dr.err = err
+	}
+}
+
+func (dr *Drain) error() error {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	return dr.err
+}
+
+// Done is closed when every item of the drain has settled.
+func (dr *Drain) Done() <-chan struct{} { return dr.finished }
+
+// Err is the drain's own failure (the intake could not be read), if any.
+func (dr *Drain) Err() error { return dr.error() }
+
+// Status is a snapshot of the drain.
+func (dr *Drain) Status() DrainStatus {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	counts := make(map[string]int, len(dr.counts))
+	for k, v := range dr.counts {
+		counts[k] = v
+	}
+	st := DrainStatus{ID: dr.ID, Started: dr.Started, Claimed: dr.claimed, Settled: dr.done, Counts: counts,
+		Finished: !dr.claiming && dr.done >= dr.claimed}
+	if dr.err != nil {
+		st.Error = dr.err.Error()
+	}
+	return st
+}
+
+// Totals formats counts as "built=1 skipped=5 ..." in a stable order.
+func (st DrainStatus) Totals() string {
+	keys := make([]string, 0, len(st.Counts))
+	for k := range st.Counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := fmt.Sprintf("total=%d", st.Settled)
+	for _, k := range keys {
+		out += fmt.Sprintf(" %s=%d", k, st.Counts[k])
+	}
+	return out
+}

@@ -1,0 +1,63 @@
+package pipeline
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+)
+
+// Stages are the pipeline's handlers, one per stage.
+type Stages struct {
+	Dequeue, Plan, Match, Build, Report, Requeue, Poison Stage
+}
+
+// Transport is what carries messages between the stages.
+type Transport struct {
+	Publisher  message.Publisher
+	Subscriber message.Subscriber
+	Topics     Topics
+	// Durable is true when every topic can be re-read (Redis, Kafka).
+	Durable bool
+}
+
+// NewRouter wires the stages onto the transport. Each stage reads one topic
+// and publishes to the topic it returns. Failed handlers are retried with a
+// capped backoff inside the handler (short, local causes such as a full disk);
+// build retries go through the requeue stage instead.
+func NewRouter(t Transport, st Stages, log *slog.Logger) (*message.Router, *Publisher, error) {
+	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second},
+		watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
+	if err != nil {
+		return nil, nil, fmt.Errorf("new router: %w", err)
+	}
+	r.AddMiddleware(middleware.Retry{
+		MaxRetries:      10,
+		InitialInterval: 50 * time.Millisecond,
+		MaxInterval:     5 * time.Second,
+		Multiplier:      2,
+		Logger:          watermill.NewSlogLogger(log),
+	}.Middleware, middleware.Recoverer)
+	pub := NewPublisher(t.Publisher, t.Topics)
+	for _, h := range []struct {
+		name, topic string
+		stage       Stage
+	}{
+		{"dequeue", TopicIntake, st.Dequeue},
+		{"plan", TopicRequests, st.Plan},
+		{"match", TopicPlanned, st.Match},
+		{"build", TopicJobs, st.Build},
+		{"report", TopicResults, st.Report},
+		{"requeue", TopicReported, st.Requeue},
+		{"poison", TopicPoison, st.Poison},
+	} {
+		if h.stage == nil {
+			return nil, nil, fmt.Errorf("new router: stage %s missing", h.name)
+		}
+		r.AddConsumerHandler(h.name, t.Topics.Name(h.topic), t.Subscriber, handler(h.name, h.stage, pub, log))
+	}
+	return r, pub, nil
+}

@@ -1,0 +1,158 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Settler batches settlements into few Intake.Settle calls (group commit):
+// while one call writes, new settlements queue up and go in the next. Once a
+// batch is durable, onSettled gets each settlement's summary.
+type Settler struct {
+	intake    Intake
+	onSettled func(Summary)
+	log       *slog.Logger
+	maxBatch  int
+
+	mu      sync.Mutex
+	queue   []settleReq
+	wake    chan struct{}
+	idle    *sync.Cond
+	busy    bool
+	stopped chan struct{}
+	stop    chan struct{}
+}
+
+type settleReq struct {
+	s   Settlement
+	sum Summary
+}
+
+// NewSettler starts the batching goroutine; Close stops it after flushing.
+func NewSettler(intake Intake, onSettled func(Summary), log *slog.Logger) *Settler {
+	st := &Settler{intake: intake, onSettled: onSettled, log: log, maxBatch: 1000,
+		wake: make(chan struct{}, 1), stopped: make(chan struct{}), stop: make(chan struct{})}
+	st.idle = sync.NewCond(&st.mu)
+	go st.loop()
+	return st
+}
+
+// Submit queues a settlement; it never blocks on the intake.
+func (st *Settler) Submit(s Settlement, sum Summary) {
+	st.mu.Lock()
+	st.queue = append(st.queue, settleReq{s, sum})
+	st.mu.Unlock()
+	select {
+	case st.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Flush waits until everything submitted so far is settled (or failed and
+// queued again for the next try, when ctx ends first).
+func (st *Settler) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		st.mu.Lock()
+		for len(st.queue) > 0 || st.busy {
+			st.idle.Wait()
+		}
+		st.mu.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		st.mu.Lock()
+		st.idle.Broadcast()
+		st.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Pending is the number of settlements not yet written.
+func (st *Settler) Pending() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.queue)
+}
+
+// Close stops the loop after a last attempt to settle what is queued.
+func (st *Settler) Close() {
+	close(st.stop)
+	<-st.stopped
+}
+
+func (st *Settler) loop() {
+	defer close(st.stopped)
+	backoff := 50 * time.Millisecond
+	for {
+		select {
+		case <-st.wake:
+		case <-st.stop:
+			st.drainOnce()
+			return
+		}
+		for {
+			ok, more := st.drainOnce()
+			if !ok {
+				select {
+				case <-time.After(backoff):
+					backoff = min(backoff*2, 5*time.Second)
+					continue
+				case <-st.stop:
+					st.drainOnce()
+					return
+				}
+			}
+			backoff = 50 * time.Millisecond
+			if !more {
+				break
+			}
+		}
+	}
+}
+
+// drainOnce settles one batch; ok is false when the intake failed (the batch
+// is queued again), more is true when more is waiting.
+func (st *Settler) drainOnce() (ok, more bool) {
+	st.mu.Lock()
+	n := min(len(st.queue), st.maxBatch)
+	batch := st.queue[:n:n]
+	st.queue = st.queue[n:]
+	st.busy = n > 0
+	st.mu.Unlock()
+	if n == 0 {
+		st.mu.Lock()
+		st.busy = false
+		st.idle.Broadcast()
+		st.mu.Unlock()
+		return true, false
+	}
+	ss := make([]Settlement, n)
+	for i, r := range batch {
+		ss[i] = r.s
+	}
+	err := st.intake.Settle(context.Background(), ss)
+	if err == nil {
+		for _, r := range batch {
+			st.onSettled(r.sum)
+		}
+	}
+	st.mu.Lock()
+	st.busy = false
+	if err != nil {
+		st.queue = append(batch, st.queue...)
+	}
+	more = len(st.queue) > 0
+	st.idle.Broadcast()
+	st.mu.Unlock()
+	if err != nil {
+		st.log.Error("settle intake items", "items", n, "err", err)
+		return false, more
+	}
+	return true, more
+}

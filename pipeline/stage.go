@@ -1,0 +1,121 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Stage processes one Work and returns the topic it goes to next. An empty
+// topic means the stage took the work over (an asynchronous build publishes
+// later) or the work ends here. An error makes the transport redeliver.
+type Stage func(ctx context.Context, w *Work) (next string, err error)
+
+// MetaCorrelation is the message metadata key carrying Work.CorrelationID.
+const MetaCorrelation = "correlation_id"
+
+// Publisher publishes Work to a topic; stages that finish asynchronously use
+// it. Topic names are the logical ones (TopicJobs, ...); Topics maps them to
+// the transport's names.
+type Publisher struct {
+	pub    message.Publisher
+	topics Topics
+}
+
+// NewPublisher wraps a Watermill publisher.
+func NewPublisher(pub message.Publisher, topics Topics) *Publisher {
+	return &Publisher{pub: pub, topics: topics}
+}
+
+// Publish encodes w and publishes it to topic.
+func (p *Publisher) Publish(_ context.Context, topic string, w *Work) error {
+	msg, err := EncodeWork(w)
+	if err != nil {
+		return err
+	}
+	if err := p.pub.Publish(p.topics.Name(topic), msg); err != nil {
+		return fmt.Errorf("publish %s to %s: %w", w.CorrelationID, topic, err)
+	}
+	return nil
+}
+
+// Topics maps logical topic names to the transport's (a prefix on durable
+// transports).
+type Topics struct{ Prefix string }
+
+// Name is the transport's name for a logical topic.
+func (t Topics) Name(topic string) string { return t.Prefix + topic }
+
+// EncodeWork makes a message of w.
+func EncodeWork(w *Work) (*message.Message, error) {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return nil, fmt.Errorf("encode work %s: %w", w.CorrelationID, err)
+	}
+	msg := message.NewMessage(watermill.NewUUID(), b)
+	msg.Metadata.Set(MetaCorrelation, w.CorrelationID)
+	return msg, nil
+}
+
+// DecodeWork reads the Work of a message.
+func DecodeWork(msg *message.Message) (*Work, error) {
+	var w Work
+	if err := json.Unmarshal(msg.Payload, &w); err != nil {
+		return nil, fmt.Errorf("decode work message %s: %w", msg.UUID, err)
+	}
+	return &w, nil
+}
+
+// handler adapts a Stage to a Watermill handler that publishes to the topic
+// the stage names. An undecodable message is not retried: it goes to the
+// poison topic with its raw bytes.
+func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		start := time.Now()
+		w, err := DecodeWork(msg)
+		if err != nil {
+			log.Error("undecodable message", "stage", name, "message", msg.UUID, "err", err)
+			bad := &Work{CorrelationID: msg.Metadata.Get(MetaCorrelation), Raw: json.RawMessage(mustJSONString(msg.Payload)),
+				Rejection: &Rejection{Reason: fmt.Sprintf("stage %s: %v", name, err), At: time.Now().UTC()}}
+			return pub.Publish(msg.Context(), TopicPoison, bad)
+		}
+		next, err := st(msg.Context(), w)
+		if err != nil {
+			log.Warn("stage failed, will retry", "stage", name, "correlation_id", w.CorrelationID, "err", err)
+			return err
+		}
+		log.Debug("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
+			"key", workKey(w), "attempt", workAttempt(w), "next", next, "duration", time.Since(start))
+		if next == "" {
+			return nil
+		}
+		return pub.Publish(msg.Context(), next, w)
+	}
+}
+
+func mustJSONString(b []byte) []byte {
+	s, _ := json.Marshal(string(b))
+	return s
+}
+
+func workKey(w *Work) string {
+	switch {
+	case w.Job != nil:
+		return w.Job.Name + "==" + w.Job.Version
+	case w.Request != nil:
+		return w.Request.Name + "==" + w.Request.Version
+	}
+	return ""
+}
+
+func workAttempt(w *Work) int {
+	if w.Request != nil {
+		return w.Request.Item.Attempts + 1
+	}
+	return 0
+}

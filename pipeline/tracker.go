@@ -1,0 +1,88 @@
+package pipeline
+
+import "sync"
+
+// Tracker follows every claimed item from intake to settlement: which drain
+// it belongs to, whether its outcome is being reported, and whether it was
+// given back to the queue at shutdown.
+type Tracker struct {
+	mu     sync.Mutex
+	claims map[string]*tracked
+}
+
+type tracked struct {
+	drain     *Drain
+	raw       []byte
+	reporting bool
+	returned  bool
+}
+
+// NewTracker makes an empty tracker.
+func NewTracker() *Tracker { return &Tracker{claims: map[string]*tracked{}} }
+
+func (t *Tracker) track(c Claimed, d *Drain) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.claims[c.Claim] = &tracked{drain: d, raw: c.Raw}
+}
+
+// BeginReport marks the claim as being reported; false when it was returned
+// to the queue (its outcome must not be recorded).
+func (t *Tracker) BeginReport(claim string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c, ok := t.claims[claim]; ok {
+		if c.returned {
+			return false
+		}
+		c.reporting = true
+	}
+	return true
+}
+
+// Settled ends tracking of a claim and counts it in its drain.
+func (t *Tracker) Settled(s Summary) {
+	t.mu.Lock()
+	c, ok := t.claims[s.Claim]
+	delete(t.claims, s.Claim)
+	t.mu.Unlock()
+	if ok && c.drain != nil {
+		c.drain.settled(s)
+	}
+}
+
+// InFlight is the number of claims not yet settled.
+func (t *Tracker) InFlight() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.claims)
+}
+
+// TakeUnreported marks every claim whose outcome is not being reported as
+// returned, and gives back their settlements (Return) for the intake.
+func (t *Tracker) TakeUnreported() []Settlement {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Settlement
+	for claim, c := range t.claims {
+		if c.reporting || c.returned {
+			continue
+		}
+		c.returned = true
+		out = append(out, Settlement{Claim: claim, Kind: Return})
+	}
+	return out
+}
+
+// Returned ends tracking of claims given back to the queue.
+func (t *Tracker) Returned(ss []Settlement) {
+	for _, s := range ss {
+		t.mu.Lock()
+		c, ok := t.claims[s.Claim]
+		delete(t.claims, s.Claim)
+		t.mu.Unlock()
+		if ok && c.drain != nil {
+			c.drain.settled(Summary{Claim: s.Claim, Status: "returned", Detail: "given back to the queue at shutdown"})
+		}
+	}
+}

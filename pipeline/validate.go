@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/refinery/refinery-worker/pipeline/pep440"
+)
+
+// MaxNameLen bounds package names; longer names are rejected.
+const MaxNameLen = 128
+
+var (
+	nameRE    = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
+	nameSepRE = regexp.MustCompile(`[-_.]+`)
+	tagRE     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	pyVerRE   = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
+	// recipe values: package names, versions and simple specifiers. No
+	// whitespace, quotes or shell metacharacters.
+	recipeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@=<>!~,-]{0,127}$`)
+	envKeyRE      = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
+	envValueRE    = regexp.MustCompile(`^[A-Za-z0-9._+:@=/,%-]{0,256}$`)
+)
+
+// NormalizeName is PEP 503 normalisation: lowercase, runs of -, _ and .
+// become a single -.
+func NormalizeName(s string) string { return strings.ToLower(nameSepRE.ReplaceAllString(s, "-")) }
+
+// ValidName reports whether s is a PEP 508 project name of at most MaxNameLen
+// ASCII characters.
+func ValidName(s string) bool { return len(s) <= MaxNameLen && nameRE.MatchString(s) }
+
+// ValidTag reports whether s is a wheel tag: [A-Za-z0-9._-]{1,128}.
+func ValidTag(s string) bool { return tagRE.MatchString(s) }
+
+// NormalizeVersion validates a PEP 440 version and returns its canonical form.
+func NormalizeVersion(s string) (string, error) {
+	v, err := pep440.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	return v.String(), nil
+}
+
+// recipe managers and the environment keys a recipe may not set (they would
+// change how every program in the container loads or runs).
+var (
+	recipeManagers = map[string]bool{"dnf": true, "apt": true, "pip": true, "env": true}
+	forbiddenEnv   = map[string]bool{"PATH": true, "HOME": true, "PYTHONPATH": true, "PYTHONHOME": true,
+		"PYTHONSTARTUP": true, "BASH_ENV": true, "ENV": true, "IFS": true, "SHELL": true}
+)
+
+// ValidateRecipe checks one recipe "manager:value" (dnf, apt, pip, or
+// env:KEY=VALUE) against a charset that no shell would interpret.
+func ValidateRecipe(r string) error {
+	mgr, val, ok := strings.Cut(r, ":")
+	if !ok {
+		return fmt.Errorf("%q is not manager:value", r)
+	}
+	if !recipeManagers[mgr] {
+		return fmt.Errorf("%q: unknown manager %q (dnf, apt, pip, env)", r, mgr)
+	}
+	if mgr == "env" {
+		key, value, ok := strings.Cut(val, "=")
+		switch {
+		case !ok || !envKeyRE.MatchString(key):
+			return fmt.Errorf("%q: env recipe must be env:KEY=VALUE with KEY in [A-Z_][A-Z0-9_]*", r)
+		case forbiddenEnv[key] || strings.HasPrefix(key, "LD_") || strings.HasPrefix(key, "DYLD_"):
+			return fmt.Errorf("%q: setting %s is not allowed", r, key)
+		case !envValueRE.MatchString(value):
+			return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=/,%%-]", r)
+		}
+		return nil
+	}
+	if !recipeValueRE.MatchString(val) {
+		return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=<>!~,-] or is too long", r)
+	}
+	return nil
+}
+
+// ValidateItem checks and normalises a decoded queue item into a Request.
+// The error is a *FieldError naming the first bad field.
+func ValidateItem(it Item) (*Request, error) {
+	if it.Package == "" {
+		return nil, &FieldError{Field: "package", Reason: "empty"}
+	}
+	if !ValidName(it.Package) {
+		return nil, &FieldError{Field: "package", Reason: fmt.Sprintf("%q is not a valid package name (PEP 508, ASCII, at most %d characters)", truncate(it.Package), MaxNameLen)}
+	}
+	req := &Request{Item: it, Name: NormalizeName(it.Package)}
+	if it.Version != "" {
+		v, err := NormalizeVersion(it.Version)
+		if err != nil {
+			return nil, &FieldError{Field: "version", Reason: fmt.Sprintf("%q is not a PEP 440 version", truncate(it.Version))}
+		}
+		req.Version = v
+	}
+	if it.PythonVersion != "" && !pyVerRE.MatchString(it.PythonVersion) {
+		return nil, &FieldError{Field: "python_version", Reason: fmt.Sprintf("%q is not MAJOR.MINOR", truncate(it.PythonVersion))}
+	}
+	req.PythonVersion = it.PythonVersion
+	for _, t := range []struct{ field, v string }{{"python_tag", it.PythonTag}, {"platform_tag", it.PlatformTag}} {
+		if t.v != "" && !ValidTag(t.v) {
+			return nil, &FieldError{Field: t.field, Reason: fmt.Sprintf("%q is not a tag ([A-Za-z0-9._-]+)", truncate(t.v))}
+		}
+	}
+	req.PythonTag, req.PlatformTag = it.PythonTag, it.PlatformTag
+	if it.RunID != "" && !ValidTag(it.RunID) {
+		return nil, &FieldError{Field: "run_id", Reason: fmt.Sprintf("%q is not an id ([A-Za-z0-9._-]+)", truncate(it.RunID))}
+	}
+	for i, r := range it.Recipes {
+		if err := ValidateRecipe(r); err != nil {
+			return nil, &FieldError{Field: fmt.Sprintf("recipes[%d]", i), Reason: err.Error()}
+		}
+	}
+	req.Recipes = MergeRecipes(it.Recipes, nil)
+	return req, nil
+}
+
+// MergeRecipes returns a followed by b, without duplicates, in order.
+func MergeRecipes(a, b []string) []string {
+	if len(a)+len(b) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, list := range [][]string{a, b} {
+		for _, r := range list {
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// Key identifies a request for de-duplication: name, version, tags, recipes.
+func (r *Request) Key() string {
+	return strings.Join([]string{r.Name, r.Version, r.PythonTag, r.PlatformTag, strings.Join(r.Recipes, ",")}, "\x00")
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
