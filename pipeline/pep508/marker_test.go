@@ -30,7 +30,7 @@ func TestMarkerEvaluate(t *testing.T) {
 		{`extra == "socks"`, env, false},
 		{`extra == "socks"`, env.WithExtra("socks"), true},
 		{`extra == "Test_Extra"`, env.WithExtra("test-extra"), true},
-		{`extra == "socks"`, Env{}, false}, // missing extra is ""
+		{`extra == "socks"`, Env{}, false},                // missing extra is ""
 		{`python_implementation == "CPython"`, env, true}, // legacy spelling
 		{`'b' > 'a'`, env, true},
 		{`os_name == "posix" and os_name == "posix" or os_name == "x"`, env, true},

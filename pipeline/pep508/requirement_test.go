@@ -24,7 +24,7 @@ func TestParseRequirement(t *testing.T) {
 		{in: "name [ Fred , Bar_Baz, fred ] ( >= 1.0 , < 2 )", name: "name", extras: []string{"fred", "bar-baz"},
 			spec: ">=1.0,<2", canon: "name[fred,bar-baz]>=1.0,<2"},
 		{in: "pip @ https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee", name: "pip",
-			url: "https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee",
+			url:   "https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee",
 			canon: "pip @ https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee"},
 		{in: `name@http://foo.com ; python_version=='2.7'`, name: "name", url: "http://foo.com",
 			marker: `python_version == "2.7"`, canon: `name @ http://foo.com ; python_version == "2.7"`},
