@@ -114,7 +114,9 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	if j := w.Job; j != nil {
 		e.Name, e.Version, e.PythonTag, e.PlatformTag = j.Display, j.Version, j.PythonTag, j.PlatformTag
 		meta[pipeline.MetaAttempt] = j.Attempt
-		meta[pipeline.MetaRecipes] = j.Recipes
+		if len(j.Recipes) > 0 {
+			meta[pipeline.MetaRecipes] = j.Recipes
+		}
 		if w.Request != nil && w.Request.Item.Package != j.Display {
 			meta["requested_name"] = w.Request.Item.Package
 		}

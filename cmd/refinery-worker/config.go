@@ -93,6 +93,12 @@ type Config struct {
 	// BuildConcurrency is how many builds run at once (1..64). Default 1.
 	BuildConcurrency int `env:"BUILD_CONCURRENCY" envDefault:"1"`
 
+	// StubDelayMax makes each stub job wait a uniform 0..max (benchmarks and
+	// the chaos suite); StubFailRatio in [0,1] fails that share of stub jobs.
+	// Both default to off and are ignored by the podman runner.
+	StubDelayMax  Interval `env:"STUB_DELAY_MAX"`
+	StubFailRatio float64  `env:"STUB_FAIL_RATIO" envDefault:"0"`
+
 	// RequeueOnFailure sends failed jobs back to the queue. Default false.
 	RequeueOnFailure bool `env:"REQUEUE_ON_FAILURE" envDefault:"false"`
 	// MaxRequeueAttempts caps attempts of a requeued item (0..100). Default 3.
@@ -371,6 +377,9 @@ func (c *Config) validate() []string {
 	}
 	if c.RequeueBackoffMax < c.RequeueBackoff {
 		bad("REQUEUE_BACKOFF_MAX", "%s is below REQUEUE_BACKOFF %s", c.RequeueBackoffMax, c.RequeueBackoff)
+	}
+	if c.StubFailRatio < 0 || c.StubFailRatio > 1 {
+		bad("STUB_FAIL_RATIO", "%v is outside 0..1", c.StubFailRatio)
 	}
 	if !oneOf(c.LogFormat, "json", "text") {
 		bad("LOG_FORMAT", "%q is not json or text", c.LogFormat)

@@ -1,3 +1,95 @@
+// Command refinery-worker drains the wheel retry/build queue, builds each
+// request in a container (or the stub) and reports every outcome.
+//
+//	refinery-worker [serve]   HTTP control endpoints + autorun (default)
+//	refinery-worker drain     drain the queue once, print outcomes and totals
+//	refinery-worker enqueue   add items (flags, or JSON lines on stdin)
+//	refinery-worker config    print the effective configuration, secrets redacted
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exit codes
+const (
+	exitOK     = 0
+	exitFailed = 1 // the worker itself failed
+	exitUsage  = 2 // bad flags or configuration
+)
+
+func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	}
+	cfg, err := LoadConfig(environ)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log)
+	case "drain":
+		err = drainOnce(ctx, cfg, log, stdout)
+	case "enqueue":
+		err = enqueue(ctx, cfg, log, args, stdin, stdout)
+	case "config":
+		err = printConfig(cfg, stdout)
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage)
+		return exitUsage
+	}
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		log.Error("refinery-worker failed", "command", cmd, "err", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+const usage = `usage: refinery-worker [serve|drain|enqueue|config] [flags]
+
+  serve    run the HTTP control endpoints and autorun (default)
+  drain    drain the queue once; one line per outcome, then totals
+  enqueue  add items to the intake: --package NAME [--version V ...], or JSON lines on stdin
+  config   print the effective configuration, secrets redacted
+
+Configuration comes from the environment; see README.md.`
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)).With("worker_id", cfg.WorkerID)
+}

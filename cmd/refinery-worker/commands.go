@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/handlers"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// serve runs the HTTP endpoints and the autorun loop until ctx ends, then
+// shuts down within SHUTDOWN_GRACE.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	w, err := newWorker(ctx, cfg, log, workerOptions{})
+	if err != nil {
+		return err
+	}
+	if err := w.start(ctx); err != nil {
+		_ = w.shutdown(0)
+		return err
+	}
+	log.Info("refinery-worker serving", "addr", cfg.WorkerHTTPAddr, "queue_backend", cfg.QueueBackend,
+		"transport", cfg.PipelineTransport, "autorun", cfg.WorkerAutorunInterval.String())
+	httpErr := make(chan error, 1)
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { httpErr <- handlers.Serve(httpCtx, w.http, cfg.WorkerHTTPAddr, 5*time.Second) }()
+	if iv := cfg.WorkerAutorunInterval.D(); iv > 0 {
+		go autorun(ctx, w, iv, log)
+	}
+	// Recover items a dead worker held, at once rather than at the first trigger.
+	if _, _, err := w.drainer.Start(ctx); err != nil {
+		log.Warn("initial drain", "err", err)
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", cfg.ShutdownGrace.String())
+	case runErr = <-httpErr:
+	case runErr = <-w.routerDone:
+	}
+	err = w.shutdown(cfg.ShutdownGrace.D())
+	stopHTTP()
+	if runErr != nil {
+		return runErr
+	}
+	return err
+}
+
+func autorun(ctx context.Context, w *worker, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if d, joined, err := w.drainer.Start(ctx); err != nil {
+				log.Warn("autorun drain", "err", err)
+			} else if !joined {
+				log.Debug("autorun drain started", "drain", d.ID)
+			}
+		}
+	}
+}
+
+// drainOnce drains the queue once, printing a line per outcome and totals.
+// It fails only when the worker itself failed, not when builds did.
+func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
+	lines := make(chan string, 1024)
+	printed := make(chan struct{})
+	go func() {
+		bw := bufio.NewWriter(out)
+		for l := range lines {
+			fmt.Fprintln(bw, l)
+		}
+		bw.Flush()
+		close(printed)
+	}()
+	w, err := newWorker(ctx, cfg, log, workerOptions{onSettled: func(_ string, s pipeline.Summary) { lines <- s.String() }})
+	if err != nil {
+		close(lines)
+		return err
+	}
+	if err := w.start(ctx); err != nil {
+		_ = w.shutdown(0)
+		close(lines)
+		return err
+	}
+	d, _, err := w.drainer.Start(ctx)
+	if err != nil {
+		_ = w.shutdown(0)
+		close(lines)
+		return err
+	}
+	select {
+	case <-d.Done():
+	case <-ctx.Done():
+		log.Info("interrupted, shutting down", "grace", cfg.ShutdownGrace.String())
+	}
+	shutErr := w.shutdown(cfg.ShutdownGrace.D())
+	close(lines)
+	<-printed
+	st := d.Status()
+	fmt.Fprintln(out, st.Totals())
+	if shutErr != nil {
+		return shutErr
+	}
+	if st.Error != "" {
+		return fmt.Errorf("drain %s: %s", st.ID, st.Error)
+	}
+	return nil
+}
+
+// enqueue adds items to the file intake: one from flags, or JSON lines from
+// stdin (the control-plane's item format; each line must be a JSON value).
+func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdin io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var it pipeline.Item
+	var recipes string
+	fs.StringVar(&it.Package, "package", "", "package name (omit to read JSON lines from stdin)")
+	fs.StringVar(&it.Version, "version", "", "version")
+	fs.StringVar(&it.PythonVersion, "python-version", "", "python version")
+	fs.StringVar(&it.PythonTag, "python-tag", "", "python tag")
+	fs.StringVar(&it.PlatformTag, "platform-tag", "", "platform tag")
+	fs.StringVar(&recipes, "recipes", "", "comma-separated recipes")
+	fs.IntVar(&it.Attempts, "attempts", 0, "earlier attempts")
+	if err := fs.Parse(args); err != nil {
+		return &usageError{fmt.Sprintf("enqueue: %v", err)}
+	}
+	if cfg.QueueBackend != "file" {
+		return &usageError{fmt.Sprintf("enqueue: QUEUE_BACKEND=%s is not supported by enqueue yet (file only)", cfg.QueueBackend)}
+	}
+	var items [][]byte
+	if it.Package != "" {
+		if recipes != "" {
+			it.Recipes = strings.Split(recipes, ",")
+		}
+		it.EnqueuedAt = time.Now().Unix()
+		b, err := json.Marshal(it)
+		if err != nil {
+			return fmt.Errorf("encode item: %w", err)
+		}
+		items = append(items, b)
+	} else {
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for n := 1; sc.Scan(); n++ {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" {
+				continue
+			}
+			if !json.Valid([]byte(line)) {
+				return &usageError{fmt.Sprintf("enqueue: stdin line %d is not valid JSON", n)}
+			}
+			items = append(items, []byte(line))
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("read stdin: %w", err)
+		}
+	}
+	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log})
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	if err := q.Enqueue(ctx, items); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "enqueued %d item(s) to %s\n", len(items), cfg.QueueFile)
+	return nil
+}
+
+func printConfig(cfg Config, out io.Writer) error {
+	m := cfg.Redacted()
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(out, "%s=%s\n", k, m[k])
+	}
+	return nil
+}

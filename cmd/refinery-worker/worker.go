@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/labstack/echo/v4"
+
+	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/joblog"
+	"github.com/refinery/refinery-worker/adapters/manifest"
+	"github.com/refinery/refinery-worker/adapters/planfile"
+	"github.com/refinery/refinery-worker/handlers"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// worker is every part of a running refinery-worker, wired.
+type worker struct {
+	cfg  Config
+	log  *slog.Logger
+	opts workerOptions
+
+	intake     pipeline.Intake
+	manifest   *manifest.Store
+	rejections *manifest.Rejections
+	plans      *planfile.Source
+	router     *message.Router
+	pubsub     *gochannel.GoChannel
+	tracker    *pipeline.Tracker
+	settler    *pipeline.Settler
+	drainer    *pipeline.Drainer
+	build      *handlers.Build
+	running    *handlers.Running
+	http       *echo.Echo
+	closers    []func() error
+
+	buildCtx    context.Context
+	stopBuilds  context.CancelCauseFunc
+	routerDone  chan error
+	runnerClean func(context.Context) (int, error)
+}
+
+// workerOptions are knobs the subcommands set beyond the environment.
+type workerOptions struct {
+	onSettled func(drainID string, s pipeline.Summary)
+	window    int
+}
+
+func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (w *worker, err error) {
+	w = &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker()}
+	defer func() {
+		if err != nil {
+			w.closeAll()
+		}
+	}()
+	for _, d := range []string{cfg.OutputDir, cfg.CacheDir, filepath.Join(cfg.OutputDir, "logs")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	if err := w.openIntake(); err != nil {
+		return nil, err
+	}
+	if w.manifest, err = manifest.Open(manifest.Options{Path: filepath.Join(cfg.OutputDir, "manifest.json"), Logger: log}); err != nil {
+		return nil, err
+	}
+	w.closers = append(w.closers, w.manifest.Close)
+	if w.rejections, err = manifest.OpenRejections(filepath.Join(cfg.OutputDir, "rejected.jsonl")); err != nil {
+		return nil, err
+	}
+	w.closers = append(w.closers, w.rejections.Close)
+	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
+
+	runner, clean, err := newRunner(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	w.runnerClean = clean
+	w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
+	transport := pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub}
+	keys := pipeline.NewKeySet()
+	w.settler = pipeline.NewSettler(w.intake, func(s pipeline.Summary) {
+		keys.Release(s.Key, s.CorrelationID)
+		w.tracker.Settled(s)
+		w.logOutcome(s)
+	}, log)
+	w.buildCtx, w.stopBuilds = context.WithCancelCause(context.WithoutCancel(ctx))
+	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
+		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
+	var pub *pipeline.Publisher
+	lazyPub := publisherFunc(func(ctx context.Context, topic string, wk *pipeline.Work) error { return pub.Publish(ctx, topic, wk) })
+	w.build = handlers.NewBuild(w.buildCtx, runner, joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs")), lazyPub,
+		w.running, cfg.BuildConcurrency, log)
+	stages := pipeline.Stages{
+		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
+		Plan:    handlers.NewPlan(w.plans).Handle,
+		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
+			Overrides: cfg.PlanOverrides}).Handle,
+		Build:   w.build.Handle,
+		Report:  handlers.NewReport(w.manifest, nil, w.tracker, policy, cfg.OutputDir).Handle,
+		Requeue: handlers.NewRequeue(w.settler, policy).Handle,
+		Poison:  handlers.NewPoison(w.rejections).Handle,
+	}
+	if w.router, pub, err = pipeline.NewRouter(transport, stages, log); err != nil {
+		return nil, err
+	}
+	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
+		Window: opts.window, OnSettled: opts.onSettled}, log)
+	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
+		Ready: w.readyChecks(), Logger: log})
+	return w, nil
+}
+
+type publisherFunc func(ctx context.Context, topic string, w *pipeline.Work) error
+
+func (f publisherFunc) Publish(ctx context.Context, topic string, w *pipeline.Work) error {
+	return f(ctx, topic, w)
+}
+
+func (w *worker) openIntake() error {
+	switch w.cfg.QueueBackend {
+	case "file":
+		q, err := filequeue.Open(filequeue.Options{Path: w.cfg.QueueFile, Owner: w.cfg.WorkerID, Logger: w.log})
+		if err != nil {
+			return err
+		}
+		w.intake = q
+		w.closers = append(w.closers, q.Close)
+		return nil
+	default:
+		return fmt.Errorf("QUEUE_BACKEND=%s is not available in this build", w.cfg.QueueBackend)
+	}
+}
+
+// start removes leftover containers and runs the router.
+func (w *worker) start(ctx context.Context) error {
+	if w.runnerClean != nil {
+		n, err := w.runnerClean(ctx)
+		if err != nil {
+			return fmt.Errorf("remove leftover containers: %w", err)
+		}
+		w.log.Info("removed leftover containers", "count", n)
+	}
+	w.routerDone = make(chan error, 1)
+	go func() { w.routerDone <- w.router.Run(context.WithoutCancel(ctx)) }()
+	select {
+	case <-w.router.Running():
+		return nil
+	case err := <-w.routerDone:
+		return fmt.Errorf("run router: %w", err)
+	}
+}
+
+// shutdown stops taking items, lets work in flight finish within grace, then
+// stops the builds still running and gives their items back to the queue
+// without counting an attempt.
+func (w *worker) shutdown(grace time.Duration) error {
+	w.drainer.Stop()
+	deadline := time.Now().Add(grace)
+	for w.tracker.InFlight() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var errs []error
+	if n := w.tracker.InFlight(); n > 0 {
+		w.log.Warn("shutdown grace over, stopping builds", "in_flight", n)
+		returned := w.tracker.TakeUnreported()
+		w.stopBuilds(pipeline.ErrShutdown)
+		w.build.Wait()
+		if len(returned) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := w.intake.Settle(ctx, returned); err != nil {
+				errs = append(errs, fmt.Errorf("return items to the queue: %w", err))
+			} else {
+				w.tracker.Returned(returned)
+				w.log.Info("returned unfinished items to the queue", "items", len(returned))
+			}
+			cancel()
+		}
+		// Outcomes already being reported finish settling.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		for w.tracker.InFlight() > 0 && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+	}
+	w.stopBuilds(pipeline.ErrShutdown)
+	w.build.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := w.settler.Flush(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("flush settlements: %w", err))
+	}
+	cancel()
+	w.settler.Close()
+	if err := w.router.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close router: %w", err))
+	}
+	errs = append(errs, w.closeAll())
+	return errors.Join(errs...)
+}
+
+func (w *worker) closeAll() error {
+	var errs []error
+	for i := len(w.closers) - 1; i >= 0; i-- {
+		if err := w.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	w.closers = nil
+	return errors.Join(errs...)
+}
+
+func (w *worker) logOutcome(s pipeline.Summary) {
+	w.log.Info("outcome", "status", s.Status, "name", s.Name, "version", s.Version, "claim", s.Claim,
+		"correlation_id", s.CorrelationID, "requeued", s.Requeued, "detail", s.Detail)
+}
+
+func (w *worker) readyChecks() []handlers.ReadyCheck {
+	return []handlers.ReadyCheck{
+		{Name: "intake", Check: w.intake.Ready},
+		{Name: "output_dir", Check: func(context.Context) error { return writable(w.cfg.OutputDir) }},
+		{Name: "cache_dir", Check: func(context.Context) error { return writable(w.cfg.CacheDir) }},
+		{Name: "router", Check: func(context.Context) error {
+			if !w.router.IsRunning() {
+				return errors.New("router not running")
+			}
+			return nil
+		}},
+		{Name: "manifest", Check: func(context.Context) error { return w.manifest.Err() }},
+	}
+}
+
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".ready-*")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
