@@ -38,6 +38,10 @@ type DrainOptions struct {
 	Chunk int
 	// OnSettled, when set, sees each item's summary as it settles.
 	OnSettled func(drainID string, s Summary)
+	// BeforeRecovered, when set, runs before items recovered from a dead
+	// worker enter the pipeline (the manifest folds in that worker's journal
+	// so its recorded outcomes are recognised).
+	BeforeRecovered func() error
 }
 
 // NewDrainer builds a drainer.
@@ -134,6 +138,11 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 	}
 	if len(recovered) > 0 {
 		log.Info("recovered items held by a stopped worker", "items", len(recovered))
+		if d.opts.BeforeRecovered != nil {
+			if err := d.opts.BeforeRecovered(); err != nil {
+				dr.fail(fmt.Errorf("prepare recovered items: %w", err))
+			}
+		}
 	}
 	if err := d.publish(ctx, dr, recovered); err != nil {
 		dr.fail(err)

@@ -10,11 +10,19 @@
 // to the cost of the copy, so the cost per entry stays small as the manifest
 // grows. At open, journals left by a crash are folded in; entries are keyed
 // by their intake claim, so a replayed journal never duplicates an entry.
+//
+// Several worker processes may share one OUTPUT_DIR: every rewrite happens
+// under flock on .manifest.lock and appends to the file as it is on disk at
+// that moment; each process journals to its own file, which it keeps
+// flock'ed while alive, so a journal whose lock can be taken belongs to a
+// dead process and is folded in by whoever notices (Open, Refresh).
 package manifest
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +32,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -51,6 +59,7 @@ type Store struct {
 	mu       sync.Mutex
 	journal  *os.File
 	jseq     int
+	jid      string   // this process's journal name part
 	pending  [][]byte // encoded entries journaled, not yet in manifest.json
 	claims   map[string]pipeline.Status
 	count    int // entries in manifest.json
@@ -64,9 +73,9 @@ type Store struct {
 
 const journalPrefix = ".manifest.journal."
 
-// Open loads manifest.json (if any), folds in journals left by an earlier
-// run, and starts the flusher. A manifest.json that does not parse is an
-// error: the store never overwrites what it cannot read.
+// Open loads manifest.json (if any), folds in journals left by dead
+// processes, and starts the flusher. A manifest.json that does not parse is
+// an error: the store never overwrites what it cannot read.
 func Open(opts Options) (*Store, error) {
 	if opts.Path == "" {
 		return nil, errors.New("open manifest: empty path")
@@ -81,20 +90,57 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open manifest %s: %w", opts.Path, err)
 	}
 	s := &Store{opts: opts, log: opts.Logger, claims: map[string]pipeline.Status{},
+		jid:  fmt.Sprintf("%d-%s", os.Getpid(), randHex(4)),
 		kick: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
+	if err := s.rotate(); err != nil {
+		return nil, err
+	}
+	if _, err := s.Refresh(); err != nil {
+		s.journal.Close()
+		os.Remove(s.journal.Name())
+		return nil, err
+	}
+	go s.flusher()
+	return s, nil
+}
+
+// Refresh re-reads manifest.json's claims and folds in the journals of dead
+// processes. The drainer calls it before handling items recovered from a
+// dead worker, so their recorded outcomes are recognised. It returns how
+// many entries it folded in.
+func (s *Store) Refresh() (int, error) {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	unlock, err := s.lockFile()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	existing, err := s.readManifest()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	journals, err := s.journals()
+	dead, err := s.deadJournals()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
+	defer func() {
+		for _, j := range dead {
+			j.Close()
+		}
+	}()
 	var replay [][]byte
-	for _, j := range journals {
-		entries, err := readJournal(j)
+	s.mu.Lock()
+	for _, e := range existing {
+		if claim, st := entryClaim(e); claim != "" {
+			s.claims[claim] = st
+		}
+	}
+	for _, j := range dead {
+		entries, err := readJournal(j.Name())
 		if err != nil {
-			return nil, err
+			s.mu.Unlock()
+			return 0, err
 		}
 		for _, e := range entries {
 			claim, status := entryClaim(e)
@@ -106,28 +152,25 @@ func Open(opts Options) (*Store, error) {
 			}
 			replay = append(replay, e)
 		}
-		if n := journalSeq(j); n >= s.jseq {
-			s.jseq = n + 1
-		}
 	}
-	s.count = len(existing)
-	if len(replay) > 0 || !canonical(opts.Path) {
+	s.mu.Unlock()
+	if len(replay) > 0 || !canonical(s.opts.Path) {
 		if err := s.rewrite(existing, replay); err != nil {
-			return nil, err
+			return 0, err
 		}
-		s.count += len(replay)
-		s.log.Info("manifest recovered", "path", opts.Path, "replayed", len(replay))
-	}
-	for _, j := range journals {
-		if err := os.Remove(j); err != nil {
-			return nil, fmt.Errorf("remove journal %s: %w", j, err)
+		if len(replay) > 0 {
+			s.log.Info("manifest: folded in journals of stopped workers", "path", s.opts.Path, "entries", len(replay))
 		}
 	}
-	if err := s.rotate(); err != nil {
-		return nil, err
+	for _, j := range dead {
+		if err := os.Remove(j.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, fmt.Errorf("remove journal %s: %w", j.Name(), err)
+		}
 	}
-	go s.flusher()
-	return s, nil
+	s.mu.Lock()
+	s.count = len(existing) + len(replay)
+	s.mu.Unlock()
+	return len(replay), nil
 }
 
 // Record appends one outcome. When it returns, the entry survives a crash of
@@ -197,7 +240,12 @@ func (s *Store) Flush() error {
 	if err := old.Sync(); err != nil {
 		s.log.Warn("sync manifest journal", "err", err)
 	}
-	if err := s.appendEntries(batch); err != nil {
+	unlock, err := s.lockFile()
+	if err == nil {
+		err = s.appendEntries(batch)
+		unlock()
+	}
+	if err != nil {
 		// Keep the journal: a restart folds it in. Retry on the next flush.
 		s.mu.Lock()
 		s.pending = append(batch, s.pending...)
@@ -211,6 +259,57 @@ func (s *Store) Flush() error {
 	s.flushErr = nil
 	s.mu.Unlock()
 	return s.dropJournal(old)
+}
+
+// lockFile takes flock on .manifest.lock next to manifest.json.
+func (s *Store) lockFile() (func(), error) {
+	name := filepath.Join(filepath.Dir(s.opts.Path), ".manifest.lock")
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open manifest lock %s: %w", name, err)
+	}
+	if err := flock(f, syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock manifest %s: %w", name, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+// deadJournals opens and locks every journal whose owner is gone.
+func (s *Store) deadJournals() ([]*os.File, error) {
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+"*"))
+	if err != nil {
+		return nil, fmt.Errorf("list manifest journals: %w", err)
+	}
+	sort.Strings(matches)
+	var out []*os.File
+	for _, m := range matches {
+		f, err := os.OpenFile(m, os.O_RDWR, 0)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close() // alive: its owner holds the lock
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Err is the last flush error (nil once a flush succeeds), for /ready.
@@ -228,11 +327,10 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.journal != nil {
-		name := s.journal.Name()
-		_ = s.journal.Close()
 		if err == nil && len(s.pending) == 0 {
-			_ = os.Remove(name)
+			_ = os.Remove(s.journal.Name())
 		}
+		_ = s.journal.Close()
 	}
 	return err
 }
@@ -266,10 +364,14 @@ func (s *Store) rotate() error {
 }
 
 func (s *Store) rotateLocked() error {
-	name := filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+strconv.Itoa(s.jseq))
+	name := filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+s.jid+"."+strconv.Itoa(s.jseq))
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("open manifest journal %s: %w", name, err)
+	}
+	if err := flock(f, syscall.LOCK_EX); err != nil {
+		f.Close()
+		return fmt.Errorf("lock manifest journal %s: %w", name, err)
 	}
 	s.jseq++
 	s.journal = f
@@ -280,26 +382,15 @@ func (s *Store) dropJournal(f *os.File) error {
 	if f == nil {
 		return nil
 	}
+	// Remove while still holding the lock, so nobody takes it for a dead
+	// process's journal in between.
 	name := f.Name()
+	err := os.Remove(name)
 	_ = f.Close()
-	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove manifest journal %s: %w", name, err)
 	}
 	return nil
-}
-
-func (s *Store) journals() ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+"*"))
-	if err != nil {
-		return nil, fmt.Errorf("list manifest journals: %w", err)
-	}
-	sort.Slice(matches, func(i, j int) bool { return journalSeq(matches[i]) < journalSeq(matches[j]) })
-	return matches, nil
-}
-
-func journalSeq(path string) int {
-	n, _ := strconv.Atoi(strings.TrimPrefix(filepath.Base(path), journalPrefix))
-	return n
 }
 
 // readJournal returns the journal's entries. A last line cut short (disk
@@ -331,7 +422,7 @@ func entryClaim(b []byte) (string, pipeline.Status) {
 	return e.Metadata.Claim, e.Status
 }
 
-// readManifest parses manifest.json and indexes the claims in it.
+// readManifest parses manifest.json.
 func (s *Store) readManifest() ([]json.RawMessage, error) {
 	b, err := os.ReadFile(s.opts.Path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -346,11 +437,6 @@ func (s *Store) readManifest() ([]json.RawMessage, error) {
 	var entries []json.RawMessage
 	if err := json.Unmarshal(b, &entries); err != nil {
 		return nil, fmt.Errorf("read manifest %s: not a JSON array: %w", s.opts.Path, err)
-	}
-	for _, e := range entries {
-		if claim, st := entryClaim(e); claim != "" {
-			s.claims[claim] = st
-		}
 	}
 	return entries, nil
 }

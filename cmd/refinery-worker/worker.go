@@ -113,7 +113,8 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		return nil, err
 	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
-		Window: opts.window, OnSettled: opts.onSettled}, log)
+		Window: opts.window, OnSettled: opts.onSettled,
+		BeforeRecovered: func() error { _, err := w.manifest.Refresh(); return err }}, log)
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
 		Ready: w.readyChecks(), Logger: log})
 	return w, nil
