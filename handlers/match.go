@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/pep440"
 )
 
 // MatchDefaults fill what neither the request nor the plan node says.
@@ -57,7 +58,7 @@ func (m *Match) Handle(_ context.Context, w *pipeline.Work) (string, error) {
 func (m *Match) find(req *pipeline.Request, nodes []pipeline.PlanNode) (pipeline.PlanNode, bool) {
 	for _, n := range nodes {
 		v := m.nodeVersion(n)
-		if req.Version != "" && normVersion(v) != req.Version {
+		if req.Version != "" && !sameVersion(v, req.Version) {
 			continue
 		}
 		if req.PythonTag != "" && n.PythonTag != "" && n.PythonTag != req.PythonTag {
@@ -79,11 +80,15 @@ func (m *Match) nodeVersion(n pipeline.PlanNode) string {
 	return n.Version
 }
 
-func normVersion(v string) string {
-	if nv, err := pipeline.NormalizeVersion(v); err == nil {
-		return nv
+// sameVersion compares by PEP 440 (6.4 == 6.4.0), falling back to the
+// strings when either does not parse.
+func sameVersion(a, b string) bool {
+	va, erra := pep440.Parse(a)
+	vb, errb := pep440.Parse(b)
+	if erra != nil || errb != nil {
+		return a == b
 	}
-	return v
+	return pep440.Compare(va, vb) == 0
 }
 
 // job builds the job from request and node, validating what the plan adds

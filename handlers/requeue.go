@@ -71,6 +71,11 @@ func Summarize(w *pipeline.Work) pipeline.Summary {
 	switch {
 	case w.Rejection != nil:
 		s.Status = pipeline.StatusRejected
+		raw := string(w.Raw)
+		if len(raw) > 48 {
+			raw = raw[:48] + "…"
+		}
+		s.Name = "item " + raw
 		s.Detail = w.Rejection.Reason
 		if w.Rejection.Field != "" {
 			s.Detail = w.Rejection.Field + ": " + w.Rejection.Reason
