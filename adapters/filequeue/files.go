@@ -202,15 +202,24 @@ func readAll(f *os.File) ([]byte, error) {
 // readQueue reads and parses the queue through read, retrying a parse failure
 // ParseRetries times with a doubling backoff: the control-plane rewrites the
 // file in place without locking, so a reader may catch it half-written.
-func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error)) ([][]byte, error) {
+//
+// With a cache (only under q.mu), contents identical to the cached ones are not
+// parsed again, and a new parse is cached.
+func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error), c *queueCache) ([][]byte, error) {
 	wait := q.opts.ParseBackoff
 	for attempt := 0; ; attempt++ {
 		data, err := read()
 		if err != nil {
 			return nil, fmt.Errorf("read queue %s: %w", q.path, err)
 		}
+		if c != nil && c.data != nil && bytes.Equal(data, c.data) {
+			return c.items, nil
+		}
 		items, err := parseArray(data)
 		if err == nil {
+			if c != nil {
+				*c = queueCache{data: data, items: items}
+			}
 			return items, nil
 		}
 		if attempt >= q.opts.ParseRetries {
@@ -241,5 +250,5 @@ func (q *Queue) readQueueUnlocked(ctx context.Context) ([][]byte, error) {
 			return []byte("[]"), nil
 		}
 		return data, err
-	})
+	}, nil)
 }

@@ -204,27 +204,80 @@ func due(item []byte, now time.Time) bool {
 }
 
 // encodeQueue renders items the way the control-plane writes its file: a
-// 2-space indented JSON array, "[]" when empty.
-func encodeQueue(items [][]byte) ([]byte, error) {
+// 2-space indented JSON array, "[]" when empty. Items are compact, valid JSON.
+func encodeQueue(items [][]byte) []byte {
+	return encodeQueueMemo(items, nil)
+}
+
+// encodeQueueMemo is encodeQueue with a memo of indented items by content
+// (nil: none). Successive versions of a queue share most items, and indenting
+// is the bulk of the cost of a write.
+func encodeQueueMemo(items [][]byte, memo map[string][]byte) []byte {
 	if len(items) == 0 {
-		return []byte("[]"), nil
+		return []byte("[]")
 	}
 	size := 4
 	for _, it := range items {
 		size += len(it)*3/2 + 8
 	}
-	var buf bytes.Buffer
-	buf.Grow(size)
-	buf.WriteString("[\n")
+	b := make([]byte, 0, size)
+	b = append(b, "[\n"...)
 	for i, it := range items {
-		buf.WriteString("  ")
-		if err := json.Indent(&buf, it, "  ", "  "); err != nil {
-			return nil, err
+		b = append(b, "  "...)
+		if ind, ok := memo[string(it)]; ok {
+			b = append(b, ind...)
+		} else {
+			start := len(b)
+			b = appendIndent(b, it, 1)
+			if memo != nil {
+				memo[string(it)] = bytes.Clone(b[start:])
+			}
 		}
 		if i < len(items)-1 {
-			buf.WriteString(",\n")
+			b = append(b, ",\n"...)
 		}
 	}
-	buf.WriteString("\n]")
-	return buf.Bytes(), nil
+	return append(b, "\n]"...)
+}
+
+// appendIndent appends the compact JSON value src indented with two spaces a
+// level, as json.Indent(dst, src, prefix, "  ") does with a prefix of depth
+// levels, only faster (it trusts src to be compact and valid).
+func appendIndent(dst, src []byte, depth int) []byte {
+	newline := func(d int) {
+		dst = append(dst, '\n')
+		for range d {
+			dst = append(dst, "  "...)
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case '"':
+			end := skipString(src, i)
+			dst = append(dst, src[i:end]...)
+			i = end - 1
+		case '{', '[':
+			dst = append(dst, c)
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				dst = append(dst, src[i+1])
+				i++
+				continue
+			}
+			depth++
+			newline(depth)
+		case '}', ']':
+			depth--
+			newline(depth)
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			newline(depth)
+		case ':':
+			dst = append(dst, ':', ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }

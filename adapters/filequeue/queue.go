@@ -56,6 +56,10 @@ type Queue struct {
 	closed    bool
 	ownerLock *os.File // flock'ed for the life of the instance
 
+	queueCache  queueCache
+	flightCache flightCache
+	indents     map[string][]byte // indented queue items by compact content
+
 	parseFailHook func(attempt int) // tests: called after a failed parse
 }
 
@@ -99,6 +103,7 @@ func Open(opts Options) (*Queue, error) {
 		dir:        filepath.Dir(path),
 		flightPath: path + ".inflight.json",
 		ownersDir:  path + ".owners",
+		indents:    make(map[string][]byte),
 	}
 	if err := os.MkdirAll(q.ownersDir, 0o755); err != nil {
 		return nil, fmt.Errorf("open file queue %s: %w", path, err)

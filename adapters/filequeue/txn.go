@@ -1,6 +1,7 @@
 package filequeue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,6 +73,20 @@ func appendString(b []byte, s string) []byte {
 	return append(b, q...)
 }
 
+// queueCache and flightCache keep the last contents read or written of each
+// file with their parse. A file that reads back byte for byte identical is not
+// parsed again (a draining worker is usually the only writer). Parsed items
+// and entries are never modified in place, so they can be shared.
+type queueCache struct {
+	data  []byte
+	items [][]byte
+}
+
+type flightCache struct {
+	data    []byte
+	entries []entry
+}
+
 // txn is one critical section under the queue lock. It loads each file at
 // most once and remembers what it wrote.
 type txn struct {
@@ -117,7 +132,7 @@ func (t *txn) queue() ([][]byte, error) {
 		return t.items, nil
 	}
 	cur := t.locks[len(t.locks)-1]
-	items, err := t.q.readQueue(t.ctx, func() ([]byte, error) { return readAll(cur) })
+	items, err := t.q.readQueue(t.ctx, func() ([]byte, error) { return readAll(cur) }, &t.q.queueCache)
 	if err != nil {
 		return nil, err
 	}
@@ -137,35 +152,44 @@ func (t *txn) inflight() ([]entry, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read in-flight %s: %w", t.q.flightPath, err)
 	}
+	c := &t.q.flightCache
+	if c.data != nil && bytes.Equal(data, c.data) {
+		t.flight, t.flightOK = c.entries, true
+		return c.entries, nil
+	}
 	es, err := parseEntries(data)
 	if err != nil {
 		return nil, fmt.Errorf("parse in-flight %s: %w", t.q.flightPath, err)
 	}
 	t.flight, t.flightOK = es, true
+	*c = flightCache{data: data, entries: es}
 	return es, nil
 }
 
 // setQueue replaces the queue file with items. The new file is locked before
 // it is renamed into place, and stays locked until the transaction ends.
 func (t *txn) setQueue(items [][]byte) error {
-	data, err := encodeQueue(items)
-	if err != nil {
-		return fmt.Errorf("encode queue %s: %w", t.q.path, err)
+	if len(t.q.indents) > 2*len(items)+1024 {
+		clear(t.q.indents) // forget items long gone
 	}
+	data := encodeQueueMemo(items, t.q.indents)
 	f, err := t.q.replace(t.q.path, data, true, t.perm)
 	if err != nil {
 		return err
 	}
 	t.locks = append(t.locks, f)
 	t.items, t.itemsOK = items, true
+	t.q.queueCache = queueCache{data: data, items: items}
 	return nil
 }
 
 // setInflight replaces the in-flight file with es.
 func (t *txn) setInflight(es []entry) error {
-	if _, err := t.q.replace(t.q.flightPath, encodeEntries(es), false, t.perm); err != nil {
+	data := encodeEntries(es)
+	if _, err := t.q.replace(t.q.flightPath, data, false, t.perm); err != nil {
 		return err
 	}
 	t.flight, t.flightOK = es, true
+	t.q.flightCache = flightCache{data: data, entries: es}
 	return nil
 }
