@@ -18,12 +18,12 @@ const rangeBlock = 64 * 1024
 // keeping what it fetched. When the server ignores ranges, the first
 // response carries the whole file, which is then served from memory.
 type httpReaderAt struct {
-	ctx    context.Context
-	c      *Client
-	u      *url.URL
-	size   int64
-	spans  []span
-	whole  []byte
+	ctx   context.Context
+	c     *Client
+	u     *url.URL
+	size  int64
+	spans []span
+	whole []byte
 	// Requests counts HTTP requests made (for tests and logs).
 	Requests int
 }
