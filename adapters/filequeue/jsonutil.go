@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"iter"
 	"math"
 	"strconv"
 	"time"
@@ -100,25 +101,27 @@ func skipValue(b []byte, i int) int {
 // the value spans [val, end).
 type span struct{ key, val, end int }
 
-// members lists the top-level members of a compact JSON object (nil for any
-// other value).
-func members(obj []byte) []span {
-	if len(obj) < 2 || obj[0] != '{' {
-		return nil
-	}
-	var out []span
-	for i := 1; i < len(obj) && obj[i] != '}'; {
-		k := i
-		i = skipString(obj, i) // now at ':'
-		v := i + 1
-		e := skipValue(obj, v)
-		out = append(out, span{k, v, e})
-		i = e
-		if i < len(obj) && obj[i] == ',' {
-			i++
+// members yields the top-level members of a compact JSON object (nothing for
+// any other value).
+func members(obj []byte) iter.Seq[span] {
+	return func(yield func(span) bool) {
+		if len(obj) < 2 || obj[0] != '{' {
+			return
+		}
+		for i := 1; i < len(obj) && obj[i] != '}'; {
+			k := i
+			i = skipString(obj, i) // now at ':'
+			v := i + 1
+			e := skipValue(obj, v)
+			if !yield(span{k, v, e}) {
+				return
+			}
+			i = e
+			if i < len(obj) && obj[i] == ',' {
+				i++
+			}
 		}
 	}
-	return out
 }
 
 // keyIs reports whether the raw (quoted) key equals name.
@@ -138,7 +141,7 @@ func keyIs(rawKey []byte, name string) bool {
 func field(obj []byte, name string) ([]byte, bool) {
 	var val []byte
 	found := false
-	for _, m := range members(obj) {
+	for m := range members(obj) {
 		if keyIs(obj[m.key:m.val-1], name) {
 			val, found = obj[m.val:m.end], true
 		}
@@ -150,13 +153,12 @@ func field(obj []byte, name string) ([]byte, bool) {
 // removed and "name": value appended; every other member is kept byte for byte.
 // ok is false when obj is not a JSON object.
 func withField(obj []byte, name string, value []byte) ([]byte, bool) {
-	ms := members(obj)
 	if len(obj) < 2 || obj[0] != '{' {
 		return nil, false
 	}
 	out := make([]byte, 0, len(obj)+len(name)+len(value)+4)
 	out = append(out, '{')
-	for _, m := range ms {
+	for m := range members(obj) {
 		if keyIs(obj[m.key:m.val-1], name) {
 			continue
 		}
