@@ -129,33 +129,69 @@ func sanitize(s string) string {
 	return s
 }
 
-// register creates and locks this instance's owner lock file. A file whose
-// lock cannot be taken, or that was removed before the lock took hold (a
-// Recover judged it dead), is abandoned for a fresh id.
+// register picks a fresh owner id and creates and locks its lock file.
 func (q *Queue) register(prefix string) error {
 	for range 10 {
 		owner := prefix + "-" + strconv.Itoa(os.Getpid()) + "-" + randHex(4)
-		p := q.ownerPath(owner)
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
+		f, err := q.createOwnerFile(owner)
 		if err != nil {
-			return fmt.Errorf("register owner %s: %w", p, err)
+			return err
 		}
-		if flock(f, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-			_ = f.Close()
-			continue
+		if f != nil {
+			q.owner, q.ownerLock = owner, f
+			return nil
 		}
-		if same, err := samePath(f, p); err != nil || !same {
-			_ = f.Close()
-			continue
-		}
-		_, _ = fmt.Fprintf(f, "pid=%d started=%s\n", os.Getpid(), q.opts.Now().UTC().Format(time.RFC3339))
-		q.owner, q.ownerLock = owner, f
-		return nil
 	}
 	return fmt.Errorf("register owner in %s: no usable owner id", q.ownersDir)
+}
+
+// createOwnerFile creates and locks the lock file of owner. It returns nil
+// (and no error) when the file exists, or when its lock cannot be taken or it
+// was removed before the lock took hold (a Recover judged it dead).
+func (q *Queue) createOwnerFile(owner string) (*os.File, error) {
+	p := q.ownerPath(owner)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("register owner %s: %w", p, err)
+	}
+	if flock(f, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		_ = f.Close()
+		return nil, nil
+	}
+	if same, err := samePath(f, p); err != nil || !same {
+		_ = f.Close()
+		return nil, nil
+	}
+	_, _ = fmt.Fprintf(f, "pid=%d started=%s\n", os.Getpid(), q.opts.Now().UTC().Format(time.RFC3339))
+	return f, nil
+}
+
+// ensureOwner re-creates this instance's lock file if something removed it
+// (a /tmp cleaner, an operator), so that peers keep seeing it alive. It runs
+// under the queue lock, so no Recover judges the owner meanwhile.
+func (q *Queue) ensureOwner() error {
+	p := q.ownerPath(q.owner)
+	if same, err := samePath(q.ownerLock, p); err == nil && same {
+		return nil
+	}
+	if err := os.MkdirAll(q.ownersDir, 0o755); err != nil {
+		return fmt.Errorf("owner dir %s: %w", q.ownersDir, err)
+	}
+	f, err := q.createOwnerFile(q.owner)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return fmt.Errorf("owner lock %s was replaced by another process", p)
+	}
+	q.log.Warn("owner lock file was removed; re-created it", "path", p)
+	old := q.ownerLock
+	q.ownerLock = f
+	_ = old.Close()
+	return nil
 }
 
 func (q *Queue) ownerPath(owner string) string {

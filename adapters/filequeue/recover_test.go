@@ -116,3 +116,19 @@ func TestInflightCorruptIsAnError(t *testing.T) {
 		t.Errorf("corrupt in-flight file rewritten: %s", data)
 	}
 }
+
+func TestOwnerLockFileRecreated(t *testing.T) {
+	path := queuePath(t)
+	writeFile(t, path, `[{"package":"a"},{"package":"b"}]`)
+	q := testQueue(t, path)
+	held := claimAll(t, q, 1)
+	if err := os.RemoveAll(q.ownersDir); err != nil { // a /tmp cleaner
+		t.Fatal(err)
+	}
+	claimAll(t, q, 1) // any operation re-creates the lock file
+	other := testQueue(t, path)
+	if got, err := other.Recover(context.Background()); err != nil || len(got) != 0 {
+		t.Fatalf("a live owner's holds were taken: %d, %v", len(got), err)
+	}
+	settle(t, q, pipeline.Settlement{Claim: held[0].Claim})
+}

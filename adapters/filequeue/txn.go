@@ -112,10 +112,13 @@ func (q *Queue) do(ctx context.Context, fn func(*txn) error) error {
 		return err
 	}
 	t := &txn{ctx: ctx, q: q, locks: []*os.File{f}, perm: 0o644}
+	defer t.release()
+	if err := q.ensureOwner(); err != nil {
+		return err
+	}
 	if fi, err := f.Stat(); err == nil {
 		t.perm = fi.Mode().Perm()
 	}
-	defer t.release()
 	return fn(t)
 }
 
