@@ -1,6 +1,66 @@
 package resolve
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // ErrNotFound is wrapped when an index has no project of a name.
 var ErrNotFound = errors.New("project not found")
+
+// ErrTooManyDeps is wrapped when a resolution exceeds MaxDeps packages.
+var ErrTooManyDeps = errors.New("too many dependencies")
+
+// Demand is one requirement placed on a package.
+type Demand struct {
+	// Specifiers as written, normalised ("" for any version).
+	Specifiers string
+	// By names who asked: "requirements", "constraints", "override" or
+	// "NAME VERSION" of a dependent package.
+	By string
+}
+
+func (d Demand) String() string {
+	spec := d.Specifiers
+	if spec == "" {
+		spec = "any version"
+	}
+	return spec + " (from " + d.By + ")"
+}
+
+// ConflictError says that no version of a package meets every demand.
+type ConflictError struct {
+	Package string
+	Demands []Demand
+	// Chosen is set when the conflict is with a version already chosen.
+	Chosen string
+	// Candidates counts the versions the index has for the package.
+	Candidates int
+}
+
+func (e *ConflictError) Error() string {
+	parts := make([]string, len(e.Demands))
+	for i, d := range e.Demands {
+		parts[i] = d.String()
+	}
+	if e.Chosen != "" {
+		return fmt.Sprintf("conflict on %s: version %s was chosen but the requirements are %s",
+			e.Package, e.Chosen, strings.Join(parts, ", "))
+	}
+	return fmt.Sprintf("conflict on %s: none of its %d versions satisfies %s",
+		e.Package, e.Candidates, strings.Join(parts, ", "))
+}
+
+// TooComplexError is returned when backtracking gives up; Last is the
+// conflict met most often.
+type TooComplexError struct {
+	Attempts int
+	Last     *ConflictError
+}
+
+func (e *TooComplexError) Error() string {
+	return fmt.Sprintf("resolution gave up after %d abandoned candidates: %v", e.Attempts, e.Last)
+}
+
+func (e *TooComplexError) Unwrap() error { return e.Last }

@@ -1,0 +1,339 @@
+package resolve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/refinery/refinery-worker/pipeline/pep440"
+	"github.com/refinery/refinery-worker/pipeline/pep508"
+)
+
+// Package is one resolved package.
+type Package struct {
+	// Name is normalised.
+	Name    string
+	Version pep440.Version
+	// Extras requested of it.
+	Extras []string
+	// Depth is 0 for requirements, 1 for their dependencies, and so on.
+	Depth int
+	// RequiredBy names the packages that depend on it ("requirements" for roots).
+	RequiredBy []string
+	// Overridden is set when PLAN_OVERRIDES_JSON chose the version.
+	Overridden bool
+	// DependenciesKnown is false when no metadata declared them.
+	DependenciesKnown bool
+}
+
+// Resolution is the outcome: one version per package, in breadth-first
+// discovery order.
+type Resolution struct {
+	Packages []Package
+}
+
+// Resolver resolves requirements against an Index.
+type Resolver struct {
+	index Index
+	opts  Options
+	log   *slog.Logger
+}
+
+// New returns a Resolver; zero options take their defaults.
+func New(index Index, opts Options) *Resolver {
+	if opts.Strategy == "" {
+		opts.Strategy = Pinned
+	}
+	if opts.MaxDeps <= 0 {
+		opts.MaxDeps = DefaultMaxDeps
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Resolver{index: index, opts: opts, log: log}
+}
+
+// run holds the caches and counters of one Resolve call.
+type run struct {
+	*Resolver
+	releases  map[string][]Release
+	deps      map[string]Dependencies
+	attempts  int
+	conflicts map[string]int
+	worst     *ConflictError
+}
+
+// errAbort wraps errors that must stop the search rather than backtrack.
+type abortError struct{ err error }
+
+func (e *abortError) Error() string { return e.err.Error() }
+func (e *abortError) Unwrap() error { return e.err }
+
+// Resolve picks one version per package for roots and their dependencies.
+// Roots whose markers do not hold for the target are skipped; URL roots
+// are refused.
+func (r *Resolver) Resolve(ctx context.Context, roots []pep508.Requirement) (*Resolution, error) {
+	ru := &run{Resolver: r, releases: map[string][]Release{}, deps: map[string]Dependencies{}, conflicts: map[string]int{}}
+	st := newState()
+	for _, req := range roots {
+		if req.IsURL() {
+			return nil, fmt.Errorf("requirement %s: direct URLs are not supported", req)
+		}
+		ok, err := applies(req, r.opts.Env, nil)
+		if err != nil {
+			return nil, fmt.Errorf("requirement %s: marker: %w", req, err)
+		}
+		if !ok {
+			r.log.DebugContext(ctx, "requirement skipped by its marker", "requirement", req.String())
+			continue
+		}
+		if err := ru.require(ctx, st, req, "requirements", -1); err != nil {
+			return nil, unwrapAbort(err)
+		}
+	}
+	final, err := ru.solve(ctx, st)
+	var conflict *ConflictError
+	if errors.As(err, &conflict) && !errors.As(err, new(*abortError)) && ru.worst != nil {
+		// Report the conflict met most often, not merely the last one.
+		return nil, ru.worst
+	}
+	if err != nil {
+		return nil, unwrapAbort(err)
+	}
+	return ru.result(final), nil
+}
+
+func unwrapAbort(err error) error {
+	var ab *abortError
+	if errors.As(err, &ab) {
+		return ab.err
+	}
+	return err
+}
+
+func (ru *run) result(st *state) *Resolution {
+	out := &Resolution{}
+	for _, name := range st.order {
+		_, overridden := ru.opts.Overrides[name]
+		v := st.chosen[name]
+		out.Packages = append(out.Packages, Package{
+			Name: name, Version: v, Extras: st.extras[name], Depth: st.depth[name],
+			RequiredBy: st.parents[name], Overridden: overridden,
+			DependenciesKnown: ru.deps[depKey(name, v)].Known,
+		})
+	}
+	return out
+}
+
+// solve decides queued packages in breadth-first order, backtracking over
+// candidate versions when a choice leads to a conflict.
+func (ru *run) solve(ctx context.Context, st *state) (*state, error) {
+	for len(st.queue) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, &abortError{fmt.Errorf("resolve: %w", err)}
+		}
+		name := st.queue[0]
+		st.queue = st.queue[1:]
+		if _, done := st.chosen[name]; done {
+			continue
+		}
+		candidates, err := ru.candidates(ctx, st, name)
+		if err != nil {
+			return nil, err
+		}
+		var last error
+		for _, v := range candidates {
+			next := st.clone()
+			err := ru.choose(ctx, next, name, v)
+			if err == nil {
+				var res *state
+				if res, err = ru.solve(ctx, next); err == nil {
+					return res, nil
+				}
+			}
+			var conflict *ConflictError
+			if !errors.As(err, &conflict) {
+				return nil, err
+			}
+			last = err
+			ru.attempts++
+			if ru.attempts > ru.opts.MaxAttempts {
+				return nil, &abortError{&TooComplexError{Attempts: ru.attempts, Last: ru.worst}}
+			}
+		}
+		return nil, last
+	}
+	return st, nil
+}
+
+// conflict records a conflict and returns it.
+func (ru *run) conflict(c *ConflictError) error {
+	ru.conflicts[c.Package]++
+	if ru.worst == nil || ru.conflicts[c.Package] >= ru.conflicts[ru.worst.Package] {
+		ru.worst = c
+	}
+	return c
+}
+
+// candidates lists the versions of name that meet its demands, best first.
+func (ru *run) candidates(ctx context.Context, st *state, name string) ([]pep440.Version, error) {
+	releases, err := ru.releasesOf(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := ru.opts.Overrides[name]; ok {
+		if !slices.ContainsFunc(releases, func(r Release) bool { return r.Version.Equal(v) }) {
+			return nil, &abortError{fmt.Errorf("override %s==%s: no such version on the index", name, v)}
+		}
+		return []pep440.Version{v}, nil
+	}
+	specs := st.specifiers(name)
+	pins := pinnedBy(specs)
+	var usable []pep440.Version
+	for _, r := range releases {
+		if r.Yanked && !slices.ContainsFunc(pins, func(sp pep440.Specifier) bool { return sp.Matches(r.Version) }) {
+			continue
+		}
+		usable = append(usable, r.Version)
+	}
+	slices.SortFunc(usable, func(a, b pep440.Version) int { return pep440.Compare(b, a) })
+	out := specs.Filter(usable, ru.opts.AllowPre)
+	if pref, ok := ru.opts.Preferred[name]; ok && ru.opts.Strategy == Pinned {
+		if i := slices.IndexFunc(out, pref.Equal); i > 0 {
+			out = append([]pep440.Version{out[i]}, slices.Delete(slices.Clone(out), i, i+1)...)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Candidates: len(releases)})
+	}
+	return out, nil
+}
+
+// pinnedBy returns the "==" (non-wildcard) and "===" clauses, which may
+// select a yanked release (PEP 592).
+func pinnedBy(specs pep440.Specifiers) []pep440.Specifier {
+	var out []pep440.Specifier
+	for _, sp := range specs {
+		if sp.Op == pep440.OpArbitrary || sp.Op == pep440.OpEqual && !sp.Wildcard {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// choose fixes name at v and adds its dependencies' demands.
+func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Version) error {
+	st.chosen[name] = v
+	deps, err := ru.dependenciesOf(ctx, name, v)
+	if err != nil {
+		return err
+	}
+	by := name + " " + v.String()
+	for _, dep := range deps.Requires {
+		ok, err := applies(dep, ru.opts.Env, st.extras[name])
+		if err != nil {
+			return &abortError{fmt.Errorf("dependency %s of %s: marker: %w", dep, by, err)}
+		}
+		if !ok {
+			continue
+		}
+		if err := ru.require(ctx, st, dep, by, st.depth[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// require adds one requirement's demand (and extras) on its package,
+// queueing the package when it is new and checking a chosen version.
+func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, by string, parentDepth int) error {
+	if req.IsURL() {
+		return &abortError{fmt.Errorf("dependency %s of %s: direct URLs are not supported", req, by)}
+	}
+	name := req.Key()
+	if _, seen := st.depth[name]; !seen {
+		if len(st.order) >= ru.opts.MaxDeps {
+			return &abortError{fmt.Errorf("%w: more than MAX_DEPS=%d packages (reached at %s, required by %s)", ErrTooManyDeps, ru.opts.MaxDeps, name, by)}
+		}
+		st.depth[name] = parentDepth + 1
+		st.order = append(st.order, name)
+		st.queue = append(st.queue, name)
+		for _, c := range ru.opts.Constraints {
+			if c.Key() != name {
+				continue
+			}
+			if ok, err := applies(c, ru.opts.Env, nil); err != nil || !ok {
+				continue
+			}
+			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{c.Specifiers.String(), "constraints"}, c.Specifiers})
+		}
+	}
+	if !slices.Contains(st.parents[name], by) {
+		st.parents[name] = append(slices.Clip(st.parents[name]), by)
+	}
+	st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{req.Specifiers.String(), by}, req.Specifiers})
+	added := st.newExtras(name, req.Extras)
+	chosen, isChosen := st.chosen[name]
+	if !isChosen {
+		return nil
+	}
+	if _, overridden := ru.opts.Overrides[name]; !overridden && !st.specifiers(name).Contains(chosen, true) {
+		return ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Chosen: chosen.String()})
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	// Extras asked of a package already chosen: add what they pull in.
+	deps, err := ru.dependenciesOf(ctx, name, chosen)
+	if err != nil {
+		return err
+	}
+	for _, dep := range deps.Requires {
+		ok, err := appliesOnlyVia(dep, ru.opts.Env, added)
+		if err != nil {
+			return &abortError{fmt.Errorf("dependency %s of %s: marker: %w", dep, name, err)}
+		}
+		if ok {
+			if err := ru.require(ctx, st, dep, name+" "+chosen.String(), st.depth[name]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func depKey(name string, v pep440.Version) string { return name + "==" + v.String() }
+
+func (ru *run) releasesOf(ctx context.Context, name string) ([]Release, error) {
+	if rs, ok := ru.releases[name]; ok {
+		return rs, nil
+	}
+	rs, err := ru.index.Releases(ctx, name)
+	if err != nil {
+		return nil, &abortError{fmt.Errorf("releases of %s: %w", name, err)}
+	}
+	ru.releases[name] = rs
+	return rs, nil
+}
+
+func (ru *run) dependenciesOf(ctx context.Context, name string, v pep440.Version) (Dependencies, error) {
+	key := depKey(name, v)
+	if d, ok := ru.deps[key]; ok {
+		return d, nil
+	}
+	d, err := ru.index.Dependencies(ctx, name, v)
+	if err != nil {
+		return Dependencies{}, &abortError{fmt.Errorf("dependencies of %s %s: %w", name, v, err)}
+	}
+	if !d.Known {
+		ru.log.InfoContext(ctx, "dependencies unknown; treated as none", "package", name, "version", v.String())
+	}
+	ru.deps[key] = d
+	return d, nil
+}
