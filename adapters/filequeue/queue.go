@@ -60,7 +60,8 @@ type Queue struct {
 	flightCache flightCache
 	indents     map[string][]byte // indented queue items by compact content
 
-	parseFailHook func(attempt int) // tests: called after a failed parse
+	parseFailHook   func(attempt int) // tests: called after a failed parse
+	afterQueueWrite func()            // tests: called after the queue file is replaced
 }
 
 var _ pipeline.Intake = (*Queue)(nil)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -249,5 +250,31 @@ func TestEncodeMatchesControlPlane(t *testing.T) {
 	out := encodeQueue(items)
 	if strings.TrimRight(string(out), "\n") != strings.TrimRight(string(data), "\n") {
 		t.Errorf("re-encoded fixture differs:\n%s", out)
+	}
+}
+
+// After a writer renames the new queue file into place, and until its change
+// is complete, no other process can lock the queue: otherwise it could read
+// the in-flight file before the writer updates it.
+func TestNewQueueFileLockedUntilChangeComplete(t *testing.T) {
+	path := queuePath(t)
+	writeFile(t, path, `[{"package":"a"},{"package":"b"}]`)
+	q := testQueue(t, path)
+	cs := claimAll(t, q, 1)
+	tries := 0
+	q.afterQueueWrite = func() {
+		tries++
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); !errors.Is(err, syscall.EWOULDBLOCK) {
+			t.Errorf("new queue file lockable between the two writes: %v", err)
+		}
+	}
+	settle(t, q, pipeline.Settlement{Claim: cs[0].Claim, Kind: pipeline.Requeue, Item: []byte(`{"package":"a","attempts":1}`)})
+	if tries != 1 {
+		t.Fatalf("hook ran %d times", tries)
 	}
 }

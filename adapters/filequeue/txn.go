@@ -69,8 +69,15 @@ func encodeEntries(es []entry) []byte {
 
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // queueCache and flightCache keep the last contents read or written of each
@@ -182,6 +189,9 @@ func (t *txn) setQueue(items [][]byte) error {
 	}
 	t.locks = append(t.locks, f)
 	t.items, t.itemsOK = items, true
+	if t.q.afterQueueWrite != nil {
+		t.q.afterQueueWrite()
+	}
 	t.q.queueCache = queueCache{data: data, items: items}
 	return nil
 }
