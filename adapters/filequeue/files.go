@@ -162,8 +162,9 @@ func (q *Queue) replace(path string, data []byte, lock bool, perm fs.FileMode) (
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := q.syncDir(); err != nil {
-		_ = f.Close()
-		return nil, err
+		// The rename is done and every process sees the new file: report
+		// success, or a caller would undo a change that happened.
+		q.log.Error("fsync after rename; the change may not survive a power loss", "path", path, "err", err)
 	}
 	if lock {
 		return f, nil

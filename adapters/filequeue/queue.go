@@ -59,6 +59,7 @@ type Queue struct {
 	queueCache  queueCache
 	flightCache flightCache
 	indents     map[string][]byte // indented queue items by compact content
+	settled     claimRing         // claims this instance settled lately
 
 	parseFailHook   func(attempt int) // tests: called after a failed parse
 	afterQueueWrite func()            // tests: called after the queue file is replaced

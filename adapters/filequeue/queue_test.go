@@ -278,3 +278,50 @@ func TestNewQueueFileLockedUntilChangeComplete(t *testing.T) {
 		t.Fatalf("hook ran %d times", tries)
 	}
 }
+
+func TestSettleRetries(t *testing.T) {
+	path := queuePath(t)
+	writeFile(t, path, `[{"package":"a"},{"package":"b"},{"package":"c"}]`)
+	q := testQueue(t, path)
+	ctx := context.Background()
+	cs := claimAll(t, q, 3)
+	batch := []pipeline.Settlement{
+		{Claim: cs[0].Claim, Kind: pipeline.Release},
+		{Claim: cs[1].Claim, Kind: pipeline.Requeue, Item: []byte(`{"package":"b","attempts":1}`)},
+	}
+	settle(t, q, batch...)
+	// A caller retrying a batch that was applied gets no error and no change.
+	settle(t, q, batch...)
+	if got := compactStrings(t, readItems(t, path)); len(got) != 1 {
+		t.Errorf("queue after a retried batch: %q", got)
+	}
+
+	// A requeue whose queue write happened but whose in-flight write did not
+	// (simulated by writing the queue by hand) is not appended twice.
+	marked := `{"package":"c","attempts":1,"x_refinery_requeued_from":"` + cs[2].Claim + `"}`
+	writeFile(t, path, "[\n  "+marked+"\n]")
+	settle(t, q, pipeline.Settlement{Claim: cs[2].Claim, Kind: pipeline.Requeue, Item: []byte(`{"package":"c","attempts":1}`)})
+	if got := compactStrings(t, readItems(t, path)); !slices.Equal(got, []string{marked}) {
+		t.Errorf("queue after a retried requeue: %q", got)
+	}
+	if f := readFlight(t, q); len(f) != 0 {
+		t.Errorf("in-flight: %+v", f)
+	}
+
+	// What cannot apply is listed; the rest applies.
+	cs = claimAll(t, q, 1)
+	err := q.Settle(ctx, []pipeline.Settlement{
+		{Claim: "never", Kind: pipeline.Release},
+		{Claim: cs[0].Claim, Kind: pipeline.Requeue, Item: []byte(`{"package":`)},
+	})
+	var serr *SettleError
+	if !errors.As(err, &serr) || !errors.Is(err, ErrUnknownClaim) {
+		t.Fatalf("settle error %v is not a *SettleError with unknown claims", err)
+	}
+	if na := serr.NotApplied(); len(na) != 2 || !slices.Contains(na, "never") || !slices.Contains(na, cs[0].Claim) {
+		t.Errorf("not applied: %q", na)
+	}
+	if f := readFlight(t, q); len(f) != 1 {
+		t.Errorf("invalid requeue dropped the hold: %+v", f)
+	}
+}
