@@ -43,4 +43,23 @@
 // claim and hands it out again. So a crash duplicates at worst, never loses.
 // The price: if a dead owner held an item that the queue also holds as an
 // exact, independent copy, the held copy is dropped (the queued one remains).
+//
+// # Liveness
+//
+// An owner is dead when its lock file is missing or can be locked. Close
+// removes the lock file and keeps the instance's held items in the in-flight
+// file: any other instance's Recover takes them over. Every operation checks
+// that the instance's own lock file still exists (a /tmp cleaner may remove
+// it) and re-creates it if not. Nothing is recovered until some instance calls
+// Recover: a worker calls it at start and then from time to time (every
+// drain). A hung but living process keeps its items.
+//
+// # Retries
+//
+// Settle is safe to retry with the same batch: claims settled lately by the
+// instance are skipped, and a requeue that already reached the queue is not
+// appended twice. Claims that can never apply come back in a [*SettleError].
+//
+// flock is advisory and local: every writer must take it (the reference
+// control-plane does not, see above), and the files must not live on NFS.
 package filequeue
