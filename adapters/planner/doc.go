@@ -1,0 +1,38 @@
+// Package planner turns requirements into a plan (plan.json, see
+// contract/formats.md): it resolves them with pipeline/resolve against a
+// package index, makes one node per resolved package, marks it "reuse"
+// when the index already has a wheel that runs on the target
+// (PYTHON_VERSION, PLATFORM_TAG; manylinux/musllinux compatibility with the
+// legacy manylinux1/2010/2014 aliases; py3-none-any and abi3) and "build"
+// otherwise, gives the plan a fresh run_id and writes OUTPUT_DIR/plan.json
+// atomically.
+//
+// # Wiring
+//
+// The HTTP handler (POST /plan) and the CLI (refinery-worker plan) build one
+// Planner from the configuration and call it:
+//
+//	idx, err := pyindex.New(pyindex.Config{
+//		IndexURL: cfg.IndexURL, ExtraIndexURLs: cfg.ExtraIndexURLs,
+//		Username: cfg.IndexUsername, Password: cfg.IndexPassword,
+//		CacheDir: cfg.CacheDir, PythonVersion: cfg.PythonVersion, Logger: log,
+//	})
+//	overrides, err := resolve.ParseOverrides(cfg.PlanOverridesJSON)
+//	strategy, err := resolve.ParseStrategy(cfg.UpgradeStrategy)
+//	p, err := planner.New(idx, idx, planner.Config{
+//		PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
+//		OutputDir: cfg.OutputDir, Strategy: strategy, MaxDeps: cfg.MaxDeps,
+//		Overrides: overrides, Logger: log,
+//	})
+//	plan, err := p.Plan(ctx, cfg.RequirementsPath) // also writes OUTPUT_DIR/plan.json
+//
+// [Planner.PlanRequirements] plans already-parsed entries, and
+// [Planner.PlanInput] also takes constraints and input wheels (whose
+// versions the pinned strategy keeps). Errors from resolution keep their
+// types: *resolve.ConflictError, resolve.ErrTooManyDeps, resolve.ErrNotFound,
+// *reqfile.LineError; answer them as 422 rather than 500. A Planner is safe
+// for concurrent use, but each call resolves afresh; the index client's
+// memo makes repeated calls cheap, so build a new pyindex.Client per
+// request if index freshness matters.
+
+package planner
