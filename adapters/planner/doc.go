@@ -34,5 +34,4 @@
 // for concurrent use, but each call resolves afresh; the index client's
 // memo makes repeated calls cheap, so build a new pyindex.Client per
 // request if index freshness matters.
-
 package planner
