@@ -74,6 +74,15 @@ func (s *Server) SetFailure(mode FailMode) {
 	}
 }
 
+// ReleaseHangs lets every request held by FailHang answer now (503); call it
+// before closing an httptest server that may hold hanging requests.
+func (s *Server) ReleaseHangs() {
+	s.fail.mu.Lock()
+	defer s.fail.mu.Unlock()
+	close(s.fail.release)
+	s.fail.release = make(chan struct{})
+}
+
 // FailNext makes the next n requests fail with mode (before any SetFailure
 // mode applies).
 func (s *Server) FailNext(mode FailMode, n int) {
