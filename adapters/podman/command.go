@@ -1,0 +1,202 @@
+package podman
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// Container labels every job container carries.
+const (
+	LabelJob     = "refinery.job"
+	LabelWorker  = "refinery.worker"
+	LabelAttempt = "refinery.attempt"
+)
+
+// Commander builds podman command lines for jobs. It is immutable and safe for
+// concurrent use.
+type Commander struct {
+	opts   Options
+	image  string
+	runCmd []string
+}
+
+// NewCommander validates opts (every bad field is reported at once; an unknown
+// preset is an error) and resolves the image and the container command.
+func NewCommander(opts Options) (*Commander, error) {
+	opts = opts.withDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("podman options: %w", err)
+	}
+	image := opts.Image
+	if image == "" {
+		image, _ = PresetImage(opts.Preset) // checked by Validate
+	}
+	runCmd, _ := SplitCommand(opts.RunCmd) // checked by Validate
+	if len(runCmd) == 0 {
+		runCmd = []string{DefaultRunCmd}
+	}
+	opts.Env = maps.Clone(opts.Env)
+	return &Commander{opts: opts, image: image, runCmd: runCmd}, nil
+}
+
+// Options returns the effective options (defaults applied).
+func (c *Commander) Options() Options {
+	o := c.opts
+	o.Env = maps.Clone(o.Env)
+	return o
+}
+
+// Image is the builder image the containers run.
+func (c *Commander) Image() string { return c.image }
+
+// ContainerName is the deterministic container name of a job attempt:
+// refinery-<worker>-<job id>-a<attempt>. The job must be valid (ValidateJob).
+func (c *Commander) ContainerName(job pipeline.Job) string {
+	return "refinery-" + c.opts.WorkerID + "-" + job.ID + "-a" + strconv.Itoa(job.Attempt)
+}
+
+// Command returns the full podman command line (argv[0] is the podman binary)
+// that runs the job: `podman run --rm --init --pull=never --name NAME --label
+// ... --timeout SECS -v OUTPUT_DIR:/output -v CACHE_DIR:/cache -e ... [limits]
+// [--network] IMAGE CMD...`. Every job field is validated first; an invalid
+// job is an error and no command.
+func (c *Commander) Command(job pipeline.Job) ([]string, error) {
+	if err := ValidateJob(job); err != nil {
+		return nil, err
+	}
+	o := c.opts
+	args := []string{o.Bin, "run", "--rm", "--init", "--pull=never",
+		"--name", c.ContainerName(job),
+		"--label", LabelJob + "=" + job.ID,
+		"--label", LabelWorker + "=" + o.WorkerID,
+		"--label", LabelAttempt + "=" + strconv.Itoa(job.Attempt),
+		"--timeout", strconv.FormatInt(seconds(o.Timeout+o.StopGrace+backstopSlack), 10),
+		"-v", o.OutputDir + ":/output",
+		"-v", o.CacheDir + ":/cache",
+	}
+	env := [][2]string{
+		{"JOB_NAME", job.Name},
+		{"JOB_VERSION", job.Version},
+		{"PYTHON_VERSION", job.PythonVersion},
+		{"PYTHON_TAG", job.PythonTag},
+		{"PLATFORM_TAG", job.PlatformTag},
+		{"PYTHONUNBUFFERED", "1"},
+	}
+	if len(job.Recipes) > 0 {
+		env = append(env, [2]string{"RECIPES", strings.Join(job.Recipes, ",")})
+	}
+	if o.IndexURL != "" {
+		env = append(env, [2]string{"INDEX_URL", o.IndexURL})
+	}
+	if o.ExtraIndexURL != "" {
+		env = append(env, [2]string{"EXTRA_INDEX_URL", o.ExtraIndexURL})
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Env)) {
+		env = append(env, [2]string{k, o.Env[k]})
+	}
+	for _, kv := range env {
+		args = append(args, "-e", kv[0]+"="+kv[1])
+	}
+	if o.Memory != "" {
+		args = append(args, "--memory", o.Memory)
+	}
+	if o.CPUs != "" {
+		args = append(args, "--cpus", o.CPUs)
+	}
+	if o.PidsLimit > 0 {
+		args = append(args, "--pids-limit", strconv.Itoa(o.PidsLimit))
+	}
+	if o.Network != "" {
+		args = append(args, "--network", o.Network)
+	}
+	args = append(args, c.image)
+	return append(args, c.runCmd...), nil
+}
+
+var (
+	jobIDRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+	nameRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$`)
+	versionRE = regexp.MustCompile(`^[0-9][A-Za-z0-9.+!_-]{0,63}$`)
+	pyVerRE   = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
+	tagRE     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	// Recipe values: no comma (RECIPES is comma-separated), no whitespace,
+	// quotes or shell metacharacters, no leading '-' (option injection).
+	recipeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@=<>!~-]{0,127}$`)
+	envValueRE    = regexp.MustCompile(`^[A-Za-z0-9._+:@=/%-]{0,256}$`)
+	forbiddenEnv  = []string{"PATH", "HOME", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "BASH_ENV",
+		"ENV", "IFS", "SHELL", "OUTPUT", "CACHE"}
+)
+
+// ValidateJob checks every job field that reaches a command line, whatever the
+// dequeue stage already checked: id and name charset, version (PEP 440
+// charset), python version, tags, recipes. The error names the field.
+func ValidateJob(job pipeline.Job) error {
+	check := func(field, v string, re *regexp.Regexp, optional bool) error {
+		if v == "" && optional {
+			return nil
+		}
+		if !re.MatchString(v) {
+			return fmt.Errorf("job %s %s is not allowed in a container command", field, quote(v))
+		}
+		return nil
+	}
+	for _, err := range []error{
+		check("id", job.ID, jobIDRE, false),
+		check("name", job.Name, nameRE, false),
+		check("version", job.Version, versionRE, false),
+		check("python_version", job.PythonVersion, pyVerRE, true),
+		check("python_tag", job.PythonTag, tagRE, true),
+		check("platform_tag", job.PlatformTag, tagRE, true),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if job.Attempt < 0 || job.Attempt > pipeline.MaxAttempts+1 {
+		return fmt.Errorf("job attempt %d is out of range", job.Attempt)
+	}
+	for i, r := range job.Recipes {
+		if err := validateRecipe(r); err != nil {
+			return fmt.Errorf("job recipes[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func validateRecipe(r string) error {
+	mgr, val, _ := strings.Cut(r, ":")
+	switch mgr {
+	case "dnf", "apt", "pip":
+		if !recipeValueRE.MatchString(val) {
+			return fmt.Errorf("recipe %s has a value outside [A-Za-z0-9._+:@=<>!~-]", quote(r))
+		}
+	case "env":
+		key, value, ok := strings.Cut(val, "=")
+		switch {
+		case !ok || !envNameRE.MatchString(key):
+			return fmt.Errorf("recipe %s is not env:KEY=VALUE", quote(r))
+		case slices.Contains(forbiddenEnv, key) || slices.Contains(reservedEnv, key) ||
+			strings.HasPrefix(key, "LD_") || strings.HasPrefix(key, "DYLD_") || strings.HasPrefix(key, "JOB_"):
+			return fmt.Errorf("recipe %s sets %s, which is not allowed", quote(r), key)
+		case !envValueRE.MatchString(value):
+			return fmt.Errorf("recipe %s has a value outside [A-Za-z0-9._+:@=/%%-]", quote(r))
+		}
+	default:
+		return fmt.Errorf("recipe %s has no known manager (dnf, apt, pip, env)", quote(r))
+	}
+	return nil
+}
+
+// quote shows a hostile value safely in an error: quoted and cut.
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return strconv.Quote(s)
+}
