@@ -3,8 +3,11 @@ package filequeue
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,4 +107,35 @@ func settle(t testing.TB, q *Queue, ss ...pipeline.Settlement) {
 	if err := q.Settle(context.Background(), ss); err != nil {
 		t.Fatalf("settle: %v", err)
 	}
+}
+
+// countHandler counts log records by message.
+type countHandler struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (h *countHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countHandler) WithGroup(string) slog.Handler            { return h }
+func (h *countHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.counts == nil {
+		h.counts = map[string]int{}
+	}
+	h.counts[r.Message]++
+	return nil
+}
+
+func (h *countHandler) count(prefix string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for m, c := range h.counts {
+		if strings.HasPrefix(m, prefix) {
+			n += c
+		}
+	}
+	return n
 }

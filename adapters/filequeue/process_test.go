@@ -87,6 +87,8 @@ func helperMain(role string) error {
 				return err
 			}
 		}
+	case "chaos":
+		return chaosMain(ctx, q)
 	case "enqueue": // append FQ_N items p-<FQ_BASE+i>, 5 per call
 		n, _ := strconv.Atoi(os.Getenv("FQ_N"))
 		base, _ := strconv.Atoi(os.Getenv("FQ_BASE"))
