@@ -226,3 +226,7 @@ func marshal(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// EncodeJSON encodes a request body the way the client does (no HTML
+// escaping), for callers that store bodies (the outbox).
+func EncodeJSON(v any) ([]byte, error) { return marshal(v) }

@@ -1,0 +1,361 @@
+// Package outbox makes control-plane reports durable before the pipeline
+// moves on, and delivers them later, in order per job, for as long as the
+// worker runs.
+//
+// Each report is a Record (an HTTP call with its body already encoded)
+// written to its own fsynced file under Options.Dir/pending before Add
+// returns. Run delivers the records: one at a time per group (correlation
+// id), in the order they were added; a retryable failure (network error, 5xx,
+// 429, or any error that does not say it is permanent) is retried forever with
+// capped exponential backoff; a permanent rejection (another 4xx) moves the
+// record to Dir/dead-letter.jsonl with the answer and is counted. Records left
+// by an earlier run are read again by Open. Every delivery carries the
+// record's Key as Idempotency-Key, so a redelivery after a crash can be
+// recognised by the control-plane.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/refinery/refinery-worker/adapters/controlplane"
+)
+
+// Sender delivers one record; *controlplane.Client implements it.
+type Sender interface {
+	Send(ctx context.Context, req controlplane.Request) ([]byte, error)
+}
+
+// Options configures an Outbox.
+type Options struct {
+	// Dir holds the outbox (CACHE_DIR/outbox). Required; created if missing.
+	Dir string
+	// Sender delivers records. Required for Run.
+	Sender Sender
+	// Concurrency is how many groups are delivered at once. Default 4.
+	Concurrency int
+	// MinBackoff is the first wait after a retryable failure of a group; it
+	// doubles per failure, with jitter. Default 500ms.
+	MinBackoff time.Duration
+	// MaxBackoff caps the wait. Default 30s.
+	MaxBackoff time.Duration
+	// Logger receives delivery failures and dead letters. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Outbox is a durable, ordered-per-group delivery queue. Its methods are safe
+// for concurrent use.
+type Outbox struct {
+	opts    Options
+	pending string
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	groups  map[string]*group
+	keys    map[string]bool
+	nextSeq uint64
+	backlog int
+	dead    int
+	wake    chan struct{}
+	changed chan struct{} // closed and replaced whenever backlog changes
+}
+
+type group struct {
+	recs      []*Record
+	busy      bool
+	failures  int
+	notBefore time.Time
+}
+
+// Open creates Dir if needed and loads the records a previous run left.
+func Open(opts Options) (*Outbox, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("outbox: dir is required")
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = 500 * time.Millisecond
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	o := &Outbox{opts: opts, pending: filepath.Join(opts.Dir, pendingDir), log: opts.Logger,
+		groups: map[string]*group{}, keys: map[string]bool{}, nextSeq: 1,
+		wake: make(chan struct{}, 1), changed: make(chan struct{})}
+	if err := os.MkdirAll(o.pending, 0o700); err != nil {
+		return nil, fmt.Errorf("outbox: create %s: %w", o.pending, err)
+	}
+	recs, err := loadRecords(o.pending)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	for _, r := range recs {
+		o.insertLocked(r)
+		o.nextSeq = max(o.nextSeq, r.Seq+1)
+	}
+	if o.dead, err = countLines(filepath.Join(opts.Dir, deadLetterFile)); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	if len(recs) > 0 {
+		o.log.Info("outbox: pending reports from an earlier run", "records", len(recs), "dir", opts.Dir)
+	}
+	return o, nil
+}
+
+// insertLocked adds r to its group, keeping the group in seq order.
+func (o *Outbox) insertLocked(r *Record) {
+	g := o.groups[r.Group]
+	if g == nil {
+		g = &group{}
+		o.groups[r.Group] = g
+	}
+	i := len(g.recs)
+	for i > 0 && g.recs[i-1].Seq > r.Seq {
+		i--
+	}
+	g.recs = append(g.recs, nil)
+	copy(g.recs[i+1:], g.recs[i:])
+	g.recs[i] = r
+	o.keys[r.Key] = true
+	o.backlog++
+	o.changedLocked()
+}
+
+func (o *Outbox) changedLocked() {
+	close(o.changed)
+	o.changed = make(chan struct{})
+}
+
+// Add makes recs durable (fsynced) and queues them for delivery, in order
+// within their groups. Records whose Key is already pending are skipped.
+func (o *Outbox) Add(ctx context.Context, recs ...Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("outbox add: %w", err)
+	}
+	o.mu.Lock()
+	var todo []*Record
+	now := time.Now().UTC()
+	for _, r := range recs {
+		if r.Key == "" || r.Path == "" {
+			o.mu.Unlock()
+			return errors.New("outbox add: record needs a key and a path")
+		}
+		if o.keys[r.Key] {
+			continue
+		}
+		o.keys[r.Key] = true // reserved; released below on failure
+		r.Seq = o.nextSeq
+		o.nextSeq++
+		r.CreatedAt = now
+		if r.Method == "" {
+			r.Method = "POST"
+		}
+		todo = append(todo, &r)
+	}
+	o.mu.Unlock()
+	err := writeRecords(o.pending, todo)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range todo {
+		delete(o.keys, r.Key)
+		if err == nil {
+			o.insertLocked(r)
+		}
+	}
+	if err != nil {
+		for _, r := range todo {
+			_ = os.Remove(filepath.Join(o.pending, recName(r.Seq)))
+		}
+		return fmt.Errorf("outbox add: %w", err)
+	}
+	o.poke()
+	return nil
+}
+
+func (o *Outbox) poke() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Backlog is the number of records waiting for delivery.
+func (o *Outbox) Backlog() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.backlog
+}
+
+// DeadLetters is the number of records rejected for good (kept in
+// Dir/dead-letter.jsonl), this run and earlier ones.
+func (o *Outbox) DeadLetters() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dead
+}
+
+// WaitEmpty blocks until the backlog is zero or ctx is done.
+func (o *Outbox) WaitEmpty(ctx context.Context) error {
+	for {
+		o.mu.Lock()
+		n, ch := o.backlog, o.changed
+		o.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("outbox: %d reports still pending: %w", n, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// Run delivers records until ctx is done, then waits for the deliveries in
+// flight (they are cancelled with ctx) and returns nil. Records not delivered
+// stay on disk for the next run.
+func (o *Outbox) Run(ctx context.Context) error {
+	if o.opts.Sender == nil {
+		return errors.New("outbox: no sender")
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	active := 0
+	done := make(chan struct{}, o.opts.Concurrency)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		o.mu.Lock()
+		now := time.Now()
+		var next time.Time
+		for name, g := range o.groups {
+			if active >= o.opts.Concurrency {
+				break
+			}
+			if g.busy {
+				continue
+			}
+			if g.notBefore.After(now) {
+				if next.IsZero() || g.notBefore.Before(next) {
+					next = g.notBefore
+				}
+				continue
+			}
+			g.busy = true
+			active++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o.deliver(ctx, name, g)
+				done <- struct{}{}
+			}()
+		}
+		o.mu.Unlock()
+		timer.Reset(time.Hour)
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-done:
+			active--
+		case <-o.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// deliver sends the head record of g once and settles the outcome.
+func (o *Outbox) deliver(ctx context.Context, name string, g *group) {
+	o.mu.Lock()
+	r := g.recs[0]
+	o.mu.Unlock()
+	_, err := o.opts.Sender.Send(ctx, controlplane.Request{Method: r.Method, Path: r.Path, Body: r.Body,
+		ContentType: r.ContentType, IdempotencyKey: r.Key})
+	if err != nil && ctx.Err() != nil {
+		o.mu.Lock()
+		g.busy = false
+		o.mu.Unlock()
+		return
+	}
+	if err != nil && retryable(err) {
+		o.mu.Lock()
+		g.failures++
+		n := g.failures
+		d := backoff(o.opts.MinBackoff, o.opts.MaxBackoff, n)
+		g.notBefore = time.Now().Add(d)
+		g.busy = false
+		o.mu.Unlock()
+		o.log.Warn("outbox: delivery failed, will retry", "kind", r.Kind, "path", r.Path, "group", name,
+			"failures", n, "wait", d, "err", err)
+		return
+	}
+	dead := err != nil
+	if dead {
+		dl := DeadLetter{Record: *r, Body: string(r.Body), Error: err.Error(), At: time.Now().UTC()}
+		var he *controlplane.HTTPError
+		if errors.As(err, &he) {
+			dl.Status, dl.Answer = he.Status, he.Body
+		}
+		if werr := appendDeadLetter(filepath.Join(o.opts.Dir, deadLetterFile), dl); werr != nil {
+			// Keep the record rather than lose it; try again later.
+			o.log.Error("outbox: cannot write dead letter; keeping the record", "err", werr)
+			o.mu.Lock()
+			g.failures++
+			g.notBefore = time.Now().Add(o.opts.MaxBackoff)
+			g.busy = false
+			o.mu.Unlock()
+			return
+		}
+		o.log.Error("outbox: report rejected, moved to dead letters", "kind", r.Kind, "path", r.Path,
+			"group", name, "err", err)
+	}
+	if rerr := os.Remove(filepath.Join(o.pending, recName(r.Seq))); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		o.log.Warn("outbox: cannot remove delivered record; it may be sent again after a restart", "err", rerr)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if dead {
+		o.dead++
+	}
+	g.recs = g.recs[1:]
+	g.failures = 0
+	g.notBefore = time.Time{}
+	g.busy = false
+	delete(o.keys, r.Key)
+	o.backlog--
+	if len(g.recs) == 0 {
+		delete(o.groups, name)
+	}
+	o.changedLocked()
+}
+
+// retryable is true unless err says it is permanent (Retryable() false).
+func retryable(err error) bool {
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) {
+		return r.Retryable()
+	}
+	return true
+}
+
+func backoff(minD, maxD time.Duration, failures int) time.Duration {
+	d := minD << min(failures-1, 20)
+	if d <= 0 || d > maxD {
+		d = maxD
+	}
+	return d/2 + rand.N(d/2+1)
+}

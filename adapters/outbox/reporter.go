@@ -1,0 +1,334 @@
+package outbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/refinery/refinery-worker/adapters/controlplane"
+	"github.com/refinery/refinery-worker/adapters/redact"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// LeaseField is the queue item field (pipeline.Item.Extra) the control-plane
+// build-queue intake sets on the items it leased with POST
+// /api/build-queue/pop. Only such items get a POST /api/builds/status: a
+// status for a build the control-plane did not lease corrupts its table.
+const LeaseField = "x_refinery_lease"
+
+// Record kinds.
+const (
+	KindManifest    = "manifest"
+	KindLog         = "log"
+	KindEvent       = "event"
+	KindBuildStatus = "build_status"
+	KindPlan        = "plan"
+)
+
+// maxLogRead bounds how much of a job log file is read for the full log (its
+// tail); the control-plane keeps at most 1,000,000 bytes anyway.
+const maxLogRead = 4 << 20
+
+// ReporterOptions configures a Reporter.
+type ReporterOptions struct {
+	// Outbox receives the records. Required.
+	Outbox *Outbox
+	// Redactor masks secrets in log content, event detail and metadata
+	// strings. Optional (nil masks nothing).
+	Redactor *redact.Redactor
+	// Now gives event timestamps. Default time.Now.
+	Now func() time.Time
+}
+
+// Reporter implements handlers.Reporter: it turns an outcome into outbox
+// records (manifest entry, full log, event, and a build status for builds
+// leased from the control-plane) and returns once they are durable.
+type Reporter struct {
+	box *Outbox
+	red *redact.Redactor
+	now func() time.Time
+}
+
+// NewReporter returns a Reporter.
+func NewReporter(opts ReporterOptions) (*Reporter, error) {
+	if opts.Outbox == nil {
+		return nil, errors.New("outbox reporter: outbox is required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now}, nil
+}
+
+// Report writes the records of w.Outcome to the outbox. The idempotency keys
+// are derived from the claim (or correlation id), the attempt and the status,
+// so reporting the same outcome again (a redelivery after a crash) adds
+// nothing new and is de-duplicated by the control-plane.
+func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
+	if w == nil || w.Outcome == nil {
+		return errors.New("report: work has no outcome")
+	}
+	o := w.Outcome
+	e := o.Entry
+	e.Metadata = r.redactMap(e.Metadata)
+	attempt, runID, durMS := facts(w)
+	group := w.CorrelationID
+	if group == "" {
+		group = w.Claim
+	}
+	base := keyBase(w, attempt)
+
+	manifest, err := controlplane.EncodeManifest([]pipeline.ManifestEntry{e})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	content, err := r.readLog(o, w)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	logBody, _, err := controlplane.EncodeFullLog(controlplane.FullLog{Name: e.Name, Version: e.Version,
+		Status: string(e.Status), DurationMS: durMS, Content: content}, 0)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	meta := map[string]any{}
+	for k, v := range e.Metadata {
+		meta[k] = v
+	}
+	meta[pipeline.MetaDurationMS] = durMS
+	meta[pipeline.MetaAttempt] = attempt
+	meta[pipeline.MetaCorrelationID] = w.CorrelationID
+	if runID != "" {
+		meta[pipeline.MetaRunID] = runID
+	}
+	ev := controlplane.Event{Name: e.Name, Version: e.Version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
+		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: r.now().Unix(), Metadata: meta,
+		MatchedHintIDs: stringSlice(e.Metadata["hint_ids"]), RunID: runID}
+	evBody, err := controlplane.EncodeJSON(ev)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	recs := []Record{
+		{Key: base + "-" + KindManifest, Group: group, Kind: KindManifest, Path: "/api/manifest", Body: manifest},
+		{Key: base + "-" + KindLog, Group: group, Kind: KindLog, Path: "/api/logs", Body: logBody},
+		{Key: base + "-" + KindEvent, Group: group, Kind: KindEvent, Path: "/api/history", Body: evBody},
+	}
+	if st, ok := buildStatus(w, e, attempt); ok {
+		b, err := controlplane.EncodeJSON(st)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		recs = append(recs, Record{Key: base + "-" + KindBuildStatus, Group: group, Kind: KindBuildStatus,
+			Path: "/api/builds/status", Body: b})
+	}
+	return r.box.Add(ctx, recs...)
+}
+
+// ReportBuildStatus queues a build status (for example "building" when a
+// leased build starts) in the group of the job, so it is delivered before the
+// job's final reports. key must be unique per status change.
+func (r *Reporter) ReportBuildStatus(ctx context.Context, group, key string, st controlplane.BuildStatus) error {
+	st.Error = r.red.String(st.Error)
+	b, err := controlplane.EncodeJSON(st)
+	if err != nil {
+		return fmt.Errorf("report build status: %w", err)
+	}
+	return r.box.Add(ctx, Record{Key: key, Group: group, Kind: KindBuildStatus, Path: "/api/builds/status", Body: b})
+}
+
+// ReportPlan queues POST /api/plan (always with a dag key). key must be unique
+// per plan (for example "plan-" + run id).
+func (r *Reporter) ReportPlan(ctx context.Context, key string, up controlplane.PlanUpload) error {
+	b, err := controlplane.EncodePlan(up)
+	if err != nil {
+		return fmt.Errorf("report plan: %w", err)
+	}
+	return r.box.Add(ctx, Record{Key: key, Group: "plan:" + key, Kind: KindPlan, Path: "/api/plan", Body: b})
+}
+
+// facts finds the attempt, run id and duration of w from the most specific
+// place that has them.
+func facts(w *pipeline.Work) (attempt int, runID string, durMS int64) {
+	md := w.Outcome.Entry.Metadata
+	switch {
+	case w.Job != nil && w.Job.Attempt > 0:
+		attempt = w.Job.Attempt
+	case w.Request != nil:
+		attempt = w.Request.Item.Attempts + 1
+	default:
+		attempt = 1
+	}
+	if v, ok := md[pipeline.MetaAttempt]; ok {
+		if n, ok := toInt(v); ok && n > 0 {
+			attempt = int(n)
+		}
+	}
+	runID, _ = md[pipeline.MetaRunID].(string)
+	if runID == "" && w.Job != nil {
+		runID = w.Job.RunID
+	}
+	if runID == "" && w.Plan != nil {
+		runID = w.Plan.RunID
+	}
+	if runID == "" && w.Request != nil {
+		runID = w.Request.Item.RunID
+	}
+	if n, ok := toInt(md[pipeline.MetaDurationMS]); ok {
+		durMS = n
+	} else if w.Result != nil {
+		durMS = w.Result.Duration.Milliseconds()
+	}
+	return attempt, runID, durMS
+}
+
+func toInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case float64:
+		return int64(n), true
+	case interface{ Int64() (int64, error) }: // json.Number
+		i, err := n.Int64()
+		return i, err == nil
+	}
+	return 0, false
+}
+
+func keyBase(w *pipeline.Work, attempt int) string {
+	id := w.Claim
+	if id == "" {
+		id = w.CorrelationID
+	}
+	h := sha256.Sum256([]byte(id + "\x00" + strconv.Itoa(attempt) + "\x00" + string(w.Outcome.Entry.Status)))
+	return hex.EncodeToString(h[:12])
+}
+
+// readLog returns the (masked) tail of the job log, or a one-line note when
+// there is no log file (an outcome that never ran).
+func (r *Reporter) readLog(o *pipeline.Outcome, w *pipeline.Work) (string, error) {
+	path := o.LogPath
+	if path == "" && w.Job != nil {
+		path = w.Job.LogPath
+	}
+	if path == "" {
+		return fmt.Sprintf("[refinery-worker: no job log: %s %s]\n", o.Entry.Status, r.red.String(o.Detail)), nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Sprintf("[refinery-worker: job log %s is missing]\n", path), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("open job log: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("stat job log: %w", err)
+	}
+	prefix := ""
+	if skip := st.Size() - maxLogRead; skip > 0 {
+		if _, err := f.Seek(skip, io.SeekStart); err != nil {
+			return "", fmt.Errorf("seek job log: %w", err)
+		}
+		prefix = fmt.Sprintf("[refinery-worker: first %d bytes of the job log not read]\n", skip)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return "", fmt.Errorf("read job log: %w", err)
+	}
+	return prefix + string(r.red.Bytes(b)), nil
+}
+
+// buildStatus maps an outcome of a leased build to its final build status.
+// Built and reused end built; retry stays retry; everything else is failed.
+func buildStatus(w *pipeline.Work, e pipeline.ManifestEntry, attempt int) (controlplane.BuildStatus, bool) {
+	if w.Request == nil {
+		return controlplane.BuildStatus{}, false
+	}
+	it := w.Request.Item
+	if _, ok := it.Extra[LeaseField]; !ok {
+		return controlplane.BuildStatus{}, false
+	}
+	st := controlplane.BuildStatus{Package: it.Package, Version: it.Version, Attempts: it.Attempts, Recipes: it.Recipes}
+	if st.Attempts == 0 {
+		st.Attempts = attempt
+	}
+	errText, _ := e.Metadata[pipeline.MetaError].(string)
+	switch e.Status {
+	case pipeline.StatusBuilt, pipeline.StatusReused:
+		st.Status = "built"
+	case pipeline.StatusRetry:
+		st.Status = "retry"
+		st.BackoffUntil = it.NotBefore
+	default:
+		st.Status = "failed"
+		if errText == "" {
+			errText = string(e.Status)
+			if reason, _ := e.Metadata[pipeline.MetaReason].(string); reason != "" {
+				errText += ": " + reason
+			}
+		}
+	}
+	if st.Status != "built" {
+		st.Error = errText
+	}
+	return st, true
+}
+
+func stringSlice(v any) []string {
+	switch l := v.(type) {
+	case []string:
+		return l
+	case []any:
+		var out []string
+		for _, x := range l {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// redactMap returns a copy of m with secrets masked in every string.
+func (r *Reporter) redactMap(m map[string]any) map[string]any {
+	if m == nil || r.red.Len() == 0 {
+		return m
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = r.redactValue(v)
+	}
+	return out
+}
+
+func (r *Reporter) redactValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return r.red.String(x)
+	case []string:
+		out := make([]string, len(x))
+		for i, s := range x {
+			out[i] = r.red.String(s)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = r.redactValue(e)
+		}
+		return out
+	case map[string]any:
+		return r.redactMap(x)
+	}
+	return v
+}
