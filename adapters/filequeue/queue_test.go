@@ -325,3 +325,31 @@ func TestSettleRetries(t *testing.T) {
 		t.Errorf("invalid requeue dropped the hold: %+v", f)
 	}
 }
+
+// The control-plane rewrites the file in place without locking. If its write
+// lands in the file a Claim has just replaced, the items it added survive.
+func TestInPlaceRewriteDuringUpdateKeepsAddedItems(t *testing.T) {
+	path := queuePath(t)
+	writeFile(t, path, `[{"package":"a"},{"package":"b"}]`)
+	q := testQueue(t, path)
+	cp, err := os.OpenFile(path, os.O_WRONLY, 0) // the control-plane opened the file
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	q.afterQueueWrite = func() {
+		q.afterQueueWrite = nil
+		// ...read the old contents, added c, and writes now, in place.
+		if err := cp.Truncate(0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cp.WriteAt([]byte("[\n  {\"package\": \"a\"},\n  {\"package\": \"b\"},\n  {\"package\": \"c\"}\n]"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := claimAll(t, q, 1)
+	want := []string{`{"package":"b"}`, `{"package":"c"}`}
+	if g := compactStrings(t, readItems(t, path)); len(got) != 1 || !slices.Equal(g, want) {
+		t.Errorf("claimed %q, queue %q; want queue %q", raws(got), g, want)
+	}
+}

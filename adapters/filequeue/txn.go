@@ -105,6 +105,10 @@ type txn struct {
 	itemsOK  bool
 	flight   []entry
 	flightOK bool
+
+	base     [][]byte  // the queue as first read
+	baseSize int64     // the locked file's size and mtime just before that read
+	baseMod  time.Time // (an in-place rewrite by the control-plane changes them)
 }
 
 // do runs fn under the queue lock.
@@ -126,7 +130,50 @@ func (q *Queue) do(ctx context.Context, fn func(*txn) error) error {
 	if fi, err := f.Stat(); err == nil {
 		t.perm = fi.Mode().Perm()
 	}
-	return fn(t)
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.keepInPlaceWrites()
+}
+
+// keepInPlaceWrites handles the control-plane rewriting the queue file in
+// place (it does not lock) after this transaction read it: that write went
+// to the file this transaction has since replaced. Items it added are
+// appended to the new queue; anything else it changed (a clear) is ignored,
+// so nothing is lost. A rewrite that starts after this check is still lost:
+// only a locking writer can close that window.
+func (t *txn) keepInPlaceWrites() error {
+	if len(t.locks) < 2 || t.baseMod.IsZero() {
+		return nil // the queue was not replaced
+	}
+	fi, err := t.locks[0].Stat()
+	if err != nil || fi.Size() == t.baseSize && fi.ModTime().Equal(t.baseMod) {
+		return nil
+	}
+	old := t.locks[0]
+	now, err := t.q.readQueue(t.ctx, func() ([]byte, error) { return readAll(old) }, nil)
+	if err != nil {
+		t.q.log.Error("queue file rewritten in place during an update, and unreadable: its changes are lost", "err", err)
+		return nil
+	}
+	seen := make(map[string]int, len(t.base))
+	for _, it := range t.base {
+		seen[string(it)]++
+	}
+	var extra [][]byte
+	for _, it := range now {
+		if seen[string(it)] > 0 {
+			seen[string(it)]--
+			continue
+		}
+		extra = append(extra, it)
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	t.q.log.Warn("queue file rewritten in place during an update: keeping the items it added", "items", len(extra))
+	next := make([][]byte, 0, len(t.items)+len(extra))
+	return t.setQueue(append(append(next, t.items...), extra...))
 }
 
 // release drops every lock of the transaction.
@@ -142,11 +189,16 @@ func (t *txn) queue() ([][]byte, error) {
 		return t.items, nil
 	}
 	cur := t.locks[len(t.locks)-1]
-	items, err := t.q.readQueue(t.ctx, func() ([]byte, error) { return readAll(cur) }, &t.q.queueCache)
+	items, err := t.q.readQueue(t.ctx, func() ([]byte, error) {
+		if fi, err := cur.Stat(); err == nil { // before the read: conservative
+			t.baseSize, t.baseMod = fi.Size(), fi.ModTime()
+		}
+		return readAll(cur)
+	}, &t.q.queueCache)
 	if err != nil {
 		return nil, err
 	}
-	t.items, t.itemsOK = items, true
+	t.items, t.itemsOK, t.base = items, true, items
 	return items, nil
 }
 
