@@ -1,0 +1,275 @@
+package podman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/refinery/refinery-worker/handlers"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// How long the runner waits, after the podman client exited, for the log
+// streams to drain (a process the container left behind may hold a pipe).
+const drainGrace = 2 * time.Second
+
+// Runner runs jobs in podman containers. It implements handlers.Runner. It
+// is safe for concurrent use; each Run owns its container.
+type Runner struct {
+	cmd    *Commander
+	logger *slog.Logger
+}
+
+var _ handlers.Runner = (*Runner)(nil)
+
+// NewRunner returns a runner for the commands cmd builds; it creates the
+// output and cache directories. logger receives the runner's own events
+// (stops, removals, cleanups); nil means slog.Default().
+func NewRunner(cmd *Commander, logger *slog.Logger) (*Runner, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	o := cmd.Options()
+	for _, d := range []string{o.OutputDir, o.CacheDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	return &Runner{cmd: cmd, logger: logger.With("component", "podman")}, nil
+}
+
+// Run builds the job in a container, streaming its output to log while it
+// runs. On the runner's timeout, or when ctx is done (its cause: shutdown or
+// cancel), it stops the container itself (podman stop -t grace, then
+// podman rm -f) and returns failed with reason timeout, shutdown or cancelled.
+// After exit 0 the wheels for the job are looked up in OUTPUT_DIR and
+// verified; none is a failure with reason no_wheel.
+func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipeline.Result {
+	start := time.Now()
+	out := &syncWriter{w: log}
+	name := r.cmd.ContainerName(job)
+	res := pipeline.Result{Metadata: map[string]any{
+		pipeline.MetaRunner: "podman", "container": name, "image": r.cmd.Image(),
+	}}
+	finish := func(st pipeline.Status, reason, msg string) pipeline.Result {
+		res.Status, res.Reason, res.Error = st, reason, msg
+		res.Duration = time.Since(start)
+		res.Metadata[pipeline.MetaExitCode] = res.ExitCode
+		if err := out.Err(); err != nil {
+			res.Metadata["log_error"] = err.Error()
+		}
+		if st != pipeline.StatusBuilt {
+			res.LogTail = out.Tail()
+		}
+		return res
+	}
+
+	argv, err := r.cmd.Command(job)
+	if err != nil {
+		res.ExitCode = -1
+		fmt.Fprintf(out, "refinery: no container command for this job: %v\n", err)
+		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
+	}
+	runCtx, cancel := context.WithTimeout(ctx, r.cmd.opts.Timeout)
+	defer cancel()
+
+	for attempt := 1; ; attempt++ {
+		fmt.Fprintf(out, "refinery: %s\n", Join(argv))
+		code, stopReason, err := r.runContainer(runCtx, name, argv, out)
+		res.ExitCode = code
+		switch {
+		case err != nil:
+			return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
+		case stopReason != "":
+			msg := fmt.Sprintf("container stopped (%s) after %s, exit code %d", stopReason, time.Since(start).Round(time.Millisecond), code)
+			fmt.Fprintf(out, "refinery: %s\n", msg)
+			return finish(pipeline.StatusFailed, stopReason, msg)
+		case code == 125 && attempt == 1 && tailMentions(out.Tail(), "already in use"):
+			// A container of this very job attempt survived a crash: ours to remove.
+			fmt.Fprintf(out, "refinery: removing leftover container %s and retrying\n", name)
+			r.remove(ctx, name)
+			continue
+		case code == 125:
+			return finish(pipeline.StatusFailed, pipeline.ReasonRunner, "podman could not run the container (exit code 125)")
+		case code != 0:
+			return finish(pipeline.StatusFailed, pipeline.ReasonExit, fmt.Sprintf("build exited with code %d", code))
+		}
+		break
+	}
+
+	wheels, err := findWheels(r.cmd.opts.OutputDir, job, start)
+	if err != nil {
+		fmt.Fprintf(out, "refinery: %v\n", err)
+		return finish(pipeline.StatusFailed, pipeline.ReasonNoWheel, err.Error())
+	}
+	if len(wheels) == 0 {
+		msg := fmt.Sprintf("exit code 0 but no wheel for %s %s in the output dir", job.Name, job.Version)
+		fmt.Fprintf(out, "refinery: %s\n", msg)
+		return finish(pipeline.StatusFailed, pipeline.ReasonNoWheel, msg)
+	}
+	res.Wheels = wheels
+	files := make([]string, len(wheels))
+	for i, w := range wheels {
+		files[i] = w.File
+		fmt.Fprintf(out, "refinery: wheel %s (%d bytes, sha256 %s, tags %s)\n", w.File, w.Size, w.SHA256, strings.Join(w.Tags, ","))
+	}
+	res.Metadata[pipeline.MetaWheels] = files
+	return finish(pipeline.StatusBuilt, "", "")
+}
+
+func tailMentions(lines []string, s string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// runContainer runs the podman client, streams its output and, when ctx ends
+// first, stops and removes the container. It returns the client's exit code,
+// the stop reason ("" when the container ended by itself) and an error only
+// when the client could not be started.
+func (r *Runner) runContainer(ctx context.Context, name string, argv []string, out *syncWriter) (int, string, error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return -1, "", fmt.Errorf("stdout pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return -1, "", fmt.Errorf("stderr pipe: %w", err)
+	}
+	c := exec.Command(argv[0], argv[1:]...)
+	c.Stdout, c.Stderr = outW, errW
+	// Own process group: a terminal's Ctrl-C goes to the worker, which stops
+	// the container itself, not straight to the client.
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	startErr := c.Start()
+	outW.Close()
+	errW.Close()
+	if startErr != nil {
+		outR.Close()
+		errR.Close()
+		return -1, "", fmt.Errorf("start %s: %w", argv[0], startErr)
+	}
+
+	drained := make(chan struct{}, 2)
+	for _, rd := range []*os.File{outR, errR} {
+		go func() {
+			_ = copyLines(out, rd)
+			drained <- struct{}{}
+		}()
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- c.Wait() }()
+
+	var reason string
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		reason = pipeline.CancelReason(ctx)
+		r.stop(ctx, name, reason, c, exited)
+	}
+	// The client is gone; let the streams finish, but never hang on a pipe
+	// some leftover process still holds.
+	timer := time.NewTimer(drainGrace)
+	defer timer.Stop()
+	for n := 0; n < 2; {
+		select {
+		case <-drained:
+			n++
+		case <-timer.C:
+			outR.Close()
+			errR.Close()
+		}
+	}
+	outR.Close()
+	errR.Close()
+	return c.ProcessState.ExitCode(), reason, nil
+}
+
+// stop ends a container whose build must not go on: podman stop with the
+// grace period, then podman rm -f; if the client still has not exited, it is
+// killed and the container removed once more (a client killed while creating
+// the container may have left one behind). It returns after the client exited.
+func (r *Runner) stop(ctx context.Context, name, reason string, c *exec.Cmd, exited <-chan error) {
+	grace := r.cmd.opts.StopGrace
+	r.logger.Info("stopping container", "container", name, "reason", reason, "grace", grace)
+	bg := context.WithoutCancel(ctx)
+	stopCtx, cancel := context.WithTimeout(bg, grace+15*time.Second)
+	defer cancel()
+	if err := r.podman(stopCtx, "stop", "-t", fmt.Sprint(seconds(grace)), name); err != nil {
+		r.logger.Debug("podman stop", "container", name, "err", err)
+	}
+	r.remove(bg, name)
+	select {
+	case <-exited:
+		return
+	case <-time.After(5 * time.Second):
+	}
+	r.logger.Warn("podman client still running after stop; killing it", "container", name)
+	_ = c.Process.Kill()
+	<-exited
+	r.remove(bg, name)
+}
+
+// remove force-removes a container; a container that is already gone is fine.
+func (r *Runner) remove(ctx context.Context, name string) {
+	rmCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := r.podman(rmCtx, "rm", "-f", "-t", "0", "--ignore", name)
+	if err != nil {
+		r.logger.Warn("podman rm", "container", name, "err", err)
+	}
+}
+
+// podman runs a short management command and returns its stdout.
+func (r *Runner) podman(ctx context.Context, args ...string) error {
+	_, err := r.podmanOutput(ctx, args...)
+	return err
+}
+
+func (r *Runner) podmanOutput(ctx context.Context, args ...string) ([]byte, error) {
+	c := exec.CommandContext(ctx, r.cmd.opts.Bin, args...)
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	b, err := c.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return b, fmt.Errorf("podman %s: exit %d: %s", args[0], ee.ExitCode(), strings.TrimSpace(stderr.String()))
+		}
+		return b, fmt.Errorf("podman %s: %w", args[0], err)
+	}
+	return b, nil
+}
+
+// Cleanup removes every container (running or not) labelled with this
+// worker's id, left by an earlier run of the worker, and says how many it
+// removed. Call it at start, before the first build.
+func (r *Runner) Cleanup(ctx context.Context) (int, error) {
+	label := LabelWorker + "=" + r.cmd.opts.WorkerID
+	b, err := r.podmanOutput(ctx, "ps", "-a", "-q", "--filter", "label="+label)
+	if err != nil {
+		return 0, fmt.Errorf("list leftover containers: %w", err)
+	}
+	ids := strings.Fields(string(b))
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	args := append([]string{"rm", "-f", "-t", "0", "--ignore"}, ids...)
+	if err := r.podman(ctx, args...); err != nil {
+		return 0, fmt.Errorf("remove %d leftover containers: %w", len(ids), err)
+	}
+	r.logger.Info("removed leftover containers", "count", len(ids), "label", label)
+	return len(ids), nil
+}

@@ -1,0 +1,187 @@
+package podman
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refinery/refinery-worker/adapters/joblog"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+func TestRunTimeoutStopsAndRemovesContainer(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, func(o *Options) {
+		o.RunCmd = `sh -c 'echo started; exec sleep 600'`
+		o.Timeout, o.StopGrace = 2*time.Second, 1*time.Second
+	})
+	job := newJob("sleeper", "1.0")
+	w := newWatchWriter("")
+	res := s.runner.Run(context.Background(), job, w)
+	if res.Status != pipeline.StatusFailed || res.Reason != pipeline.ReasonTimeout {
+		t.Fatalf("result %+v\nlog:\n%s", res, w)
+	}
+	if res.ExitCode == 0 {
+		t.Errorf("exit code 0 after a stop")
+	}
+	if left := containersOf(t, s.opts.Bin, LabelJob, job.ID); len(left) > 0 {
+		t.Fatalf("containers left after timeout: %v", left)
+	}
+	if !strings.Contains(strings.Join(res.LogTail, "\n"), "started") {
+		t.Errorf("log tail %q lacks the container's output", res.LogTail)
+	}
+}
+
+func TestRunCancelReasons(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cause error
+		want  string
+	}{
+		{pipeline.ErrShutdown, pipeline.ReasonShutdown},
+		{pipeline.ErrCancelled, pipeline.ReasonCancelled},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			s := newRealRunner(t, func(o *Options) {
+				o.RunCmd = `sh -c 'echo ready; exec sleep 600'`
+				o.StopGrace = time.Second
+			})
+			job := newJob("cancelme", "1.0")
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			w := newWatchWriter("ready\n")
+			done := runAsync(ctx, s.runner, job, w)
+			select {
+			case <-w.seen:
+			case res := <-done:
+				t.Fatalf("ended before cancel: %+v\n%s", res, w)
+			}
+			cancel(tc.cause)
+			res := <-done
+			if res.Status != pipeline.StatusFailed || res.Reason != tc.want {
+				t.Fatalf("result %+v", res)
+			}
+			if left := containersOf(t, s.opts.Bin, LabelJob, job.ID); len(left) > 0 {
+				t.Fatalf("containers left after cancel: %v", left)
+			}
+		})
+	}
+}
+
+// TestLogStreamsWhileRunning: the container prints a line every 200 ms and
+// exits only once the test, having received the first line, lets it; if the
+// first line were delivered only at exit this test would hang until the
+// runner's timeout and fail.
+func TestLogStreamsWhileRunning(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, func(o *Options) {
+		o.RunCmd = `sh -c 'i=0; while [ ! -e /output/release ]; do i=$((i+1)); echo tick $i; sleep 0.2; done; echo released'`
+		o.Timeout = 60 * time.Second
+	})
+	w := newWatchWriter("tick 1\n")
+	done := runAsync(context.Background(), s.runner, newJob("ticker", "1.0"), w)
+	select {
+	case <-w.seen:
+	case res := <-done:
+		t.Fatalf("container ended before its first line reached the writer: %+v\n%s", res, w)
+	}
+	if err := os.WriteFile(filepath.Join(s.opts.OutputDir, "release"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	// Exit 0 and no wheel: the no_wheel failure.
+	if res.Status != pipeline.StatusFailed || res.Reason != pipeline.ReasonNoWheel || res.ExitCode != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	if !strings.Contains(w.String(), "released\n") {
+		t.Errorf("log lacks the last line:\n%s", w)
+	}
+}
+
+// TestHugeLineDoesNotStall: a 5 MiB line without a break goes through the
+// runner and the job log (cap 1 MiB) without stalling, in bounded segments.
+func TestHugeLineDoesNotStall(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, func(o *Options) {
+		o.RunCmd = `sh -c 'head -c 5242880 /dev/zero | tr "\0" x; echo; echo after-the-long-line'`
+	})
+	sink := &maxSink{}
+	opener := joblog.NewOpener(filepath.Join(s.opts.OutputDir, "logs"), joblog.WithMaxBytes(1<<20),
+		joblog.WithSinks(func(context.Context, pipeline.Job) joblog.LineSink { return sink }))
+	job := newJob("longline", "1.0")
+	jl, err := opener.OpenJobLog(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.runner.Run(context.Background(), job, jl)
+	meta, err := jl.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reason != pipeline.ReasonNoWheel || res.ExitCode != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	if got := meta["log_bytes"].(int64); got < 5<<20 {
+		t.Errorf("log saw %d bytes, want > 5 MiB", got)
+	}
+	if meta["log_bytes_cut"].(int64) <= 0 {
+		t.Errorf("nothing cut from a 5 MiB log with a 1 MiB cap: %v", meta)
+	}
+	if sink.max > joblog.DefaultSegmentSize {
+		t.Errorf("a sink got a %d-byte segment", sink.max)
+	}
+	if !sink.sawAfter {
+		t.Error("the line after the long one never reached the sink")
+	}
+	if info, err := os.Stat(jl.Path()); err != nil || info.Size() > 1<<20+200 {
+		t.Errorf("log file %v over its cap: %v", info.Size(), err)
+	}
+}
+
+type maxSink struct {
+	max      int
+	sawAfter bool
+}
+
+func (s *maxSink) Line(_ int64, line []byte, _ time.Time) {
+	s.max = max(s.max, len(line))
+	if string(line) == "after-the-long-line" {
+		s.sawAfter = true
+	}
+}
+func (s *maxSink) Close() map[string]any { return nil }
+
+func TestCleanupRemovesLeftoversByLabel(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, nil)
+	other := uniqueID("other")
+	start := func(worker string) {
+		args := []string{"run", "-d", "--pull=never", "--network=none", "--init",
+			"--label", LabelWorker + "=" + worker, "--label", LabelJob + "=orphan", LocalImage, "sleep", "600"}
+		if out, err := exec.Command(s.opts.Bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("podman run -d: %v: %s", err, out)
+		}
+	}
+	start(s.opts.WorkerID)
+	start(s.opts.WorkerID)
+	start(other)
+	t.Cleanup(func() {
+		ids := containersOf(t, s.opts.Bin, LabelWorker, other)
+		_ = exec.Command(s.opts.Bin, append([]string{"rm", "-f", "-t", "0"}, ids...)...).Run()
+	})
+	n, err := s.runner.Cleanup(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("Cleanup = %d, %v; want 2", n, err)
+	}
+	if left := containersOf(t, s.opts.Bin, LabelWorker, s.opts.WorkerID); len(left) > 0 {
+		t.Fatalf("left: %v", left)
+	}
+	if left := containersOf(t, s.opts.Bin, LabelWorker, other); len(left) != 1 {
+		t.Fatalf("another worker's container was touched: %v", left)
+	}
+}
