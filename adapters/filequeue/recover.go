@@ -1,6 +1,7 @@
 package filequeue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,6 +116,9 @@ func (q *Queue) takeOver(t *txn, flight []entry, alive map[string]bool) ([]pipel
 	marks := make(map[string]bool)
 	for _, it := range items {
 		queued[string(it)]++
+		if !bytes.Contains(it, []byte(requeuedFromKey)) {
+			continue
+		}
 		if v, ok := field(it, requeuedFromKey); ok {
 			var claim string
 			if json.Unmarshal(v, &claim) == nil {
