@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+const benchItems = 10000
+
+// BenchmarkSixStages measures, in one run, (a) items per second through the
+// whole worker (file intake, six stages, stub runner, manifest) for a queue
+// of 10,000 items and (b) the same number of messages through a bare chain
+// of six empty Watermill handlers on the same transport (gochannel). Goal:
+// (a) ≥ half of (b) and ≥ 1,000 items/s.
+func BenchmarkSixStages(b *testing.B) {
+	b.Run("worker", func(b *testing.B) {
+		var rate float64
+		for range b.N {
+			rate = runWorkerDrain(b, benchItems)
+		}
+		b.ReportMetric(rate, "items/s")
+	})
+	b.Run("bare_chain", func(b *testing.B) {
+		var rate float64
+		for range b.N {
+			rate = runBareChain(b, benchItems)
+		}
+		b.ReportMetric(rate, "items/s")
+	})
+}
+
+func runWorkerDrain(b *testing.B, n int) float64 {
+	b.StopTimer()
+	dir := b.TempDir()
+	cfg, err := LoadConfig([]string{
+		"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + filepath.Join(dir, "out"),
+		"CACHE_DIR=" + filepath.Join(dir, "cache"), fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	names := make([]string, n)
+	queue := make([]json.RawMessage, n)
+	plan := pipeline.Plan{RunID: "bench"}
+	for i := range names {
+		names[i] = fmt.Sprintf("pkg%d", i)
+		queue[i] = json.RawMessage(fmt.Sprintf(`{"package":"pkg%d","version":"1.0","enqueued_at":1795721514}`, i))
+		plan.Nodes = append(plan.Nodes, pipeline.PlanNode{Name: names[i], Version: "1.0", PythonTag: "cp311",
+			PlatformTag: "manylinux2014_s390x", Action: "build"})
+	}
+	must(b, os.MkdirAll(cfg.OutputDir, 0o755))
+	qb, _ := json.MarshalIndent(queue, "", "  ")
+	must(b, os.WriteFile(cfg.QueueFile, qb, 0o644))
+	pb, _ := json.Marshal(plan)
+	must(b, os.WriteFile(filepath.Join(cfg.OutputDir, "plan.json"), pb, 0o644))
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	ctx := context.Background()
+	w, err := newWorker(ctx, cfg, log, workerOptions{})
+	must(b, err)
+	must(b, w.start(ctx))
+	b.StartTimer()
+	start := time.Now()
+	d, _, err := w.drainer.Start(ctx)
+	must(b, err)
+	<-d.Done()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	must(b, w.shutdown(10*time.Second))
+	if st := d.Status(); st.Settled != n || st.Counts["skipped"] != n {
+		b.Fatalf("drain settled %d (%v), want %d skipped", st.Settled, st.Counts, n)
+	}
+	return float64(n) / elapsed.Seconds()
+}
+
+func runBareChain(b *testing.B, n int) float64 {
+	b.StopTimer()
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
+	r, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
+	must(b, err)
+	done := make(chan struct{}, n)
+	for i := range 6 {
+		in, out := fmt.Sprint("t", i), fmt.Sprint("t", i+1)
+		if i == 5 {
+			r.AddConsumerHandler("h5", in, pubsub, func(*message.Message) error { done <- struct{}{}; return nil })
+			continue
+		}
+		r.AddHandler(fmt.Sprint("h", i), in, pubsub, out, pubsub, func(m *message.Message) ([]*message.Message, error) {
+			return []*message.Message{message.NewMessage(watermill.NewUUID(), m.Payload)}, nil
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = r.Run(ctx) }()
+	<-r.Running()
+	payload := []byte(`{"package":"pkg","version":"1.0"}`)
+	b.StartTimer()
+	start := time.Now()
+	go func() {
+		for range n {
+			_ = pubsub.Publish("t0", message.NewMessage(watermill.NewUUID(), payload))
+		}
+	}()
+	for range n {
+		<-done
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	_ = r.Close()
+	return float64(n) / elapsed.Seconds()
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
