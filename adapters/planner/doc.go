@@ -34,4 +34,14 @@
 // for concurrent use, but each call resolves afresh; the index client's
 // memo makes repeated calls cheap, so build a new pyindex.Client per
 // request if index freshness matters.
+//
+// [Poller] plans the control-plane's pending inputs (contract §3) with the
+// same Planner, reading uploads through objstore.Store when their metadata
+// lists no requirements:
+//
+//	store, err := objstore.New(objstore.Config{Endpoint: cfg.ObjectStoreEndpoint,
+//		Bucket: cfg.ObjectStoreBucket, AccessKey: cfg.ObjectStoreAccessKey,
+//		SecretKey: cfg.ObjectStoreSecretKey, UseSSL: cfg.ObjectStoreUseSSL})
+//	poller := planner.NewPoller(cpClient, store, p, planner.PollerConfig{Interval: cfg.PlanPollInterval})
+//	go poller.Run(ctx) // when CONTROL_PLANE_URL is set and PLAN_POLL_INTERVAL > 0
 package planner

@@ -107,6 +107,20 @@ func (p *Planner) PlanRequirements(ctx context.Context, reqs []reqfile.Entry) (*
 
 // PlanInput resolves in, builds the plan and writes it to OutputDir.
 func (p *Planner) PlanInput(ctx context.Context, in Input) (*pipeline.Plan, error) {
+	plan, err := p.Make(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if p.cfg.OutputDir != "" {
+		if err := WritePlan(p.cfg.OutputDir, plan); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// Make resolves in and builds the plan without writing it anywhere.
+func (p *Planner) Make(ctx context.Context, in Input) (*pipeline.Plan, error) {
 	preferred := map[string]pep440.Version{}
 	for name, v := range in.Wheels {
 		preferred[pep508.NormalizeName(name)] = v
@@ -122,11 +136,6 @@ func (p *Planner) PlanInput(ctx context.Context, in Input) (*pipeline.Plan, erro
 	plan, err := p.build(ctx, res)
 	if err != nil {
 		return nil, err
-	}
-	if p.cfg.OutputDir != "" {
-		if err := WritePlan(p.cfg.OutputDir, plan); err != nil {
-			return nil, err
-		}
 	}
 	p.log.InfoContext(ctx, "plan made", "run_id", plan.RunID, "packages", len(plan.Nodes))
 	return plan, nil
