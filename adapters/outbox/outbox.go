@@ -3,8 +3,8 @@
 // worker runs.
 //
 // Each report is a Record (an HTTP call with its body already encoded)
-// written to its own fsynced file under Options.Dir/pending before Add
-// returns. Run delivers the records: one at a time per group (correlation
+// written to its own fsynced file under Options.Dir before Add returns
+// (see instance.go for the layout shared by several workers). Run delivers the records: one at a time per group (correlation
 // id), in the order they were added; a retryable failure (network error, 5xx,
 // 429, or any error that does not say it is permanent) is retried forever with
 // capped exponential backoff; a permanent rejection (another 4xx) moves the
@@ -55,6 +55,7 @@ type Options struct {
 type Outbox struct {
 	opts    Options
 	pending string
+	lock    *os.File
 	log     *slog.Logger
 
 	mu      sync.Mutex
@@ -91,14 +92,24 @@ func Open(opts Options) (*Outbox, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	o := &Outbox{opts: opts, pending: filepath.Join(opts.Dir, pendingDir), log: opts.Logger,
+	root := filepath.Join(opts.Dir, instancesDir)
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("outbox: create %s: %w", root, err)
+	}
+	own, lock, err := openInstance(root)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	o := &Outbox{opts: opts, pending: filepath.Join(own, pendingDir), lock: lock, log: opts.Logger,
 		groups: map[string]*group{}, keys: map[string]bool{}, nextSeq: 1,
 		wake: make(chan struct{}, 1), changed: make(chan struct{})}
-	if err := os.MkdirAll(o.pending, 0o700); err != nil {
-		return nil, fmt.Errorf("outbox: create %s: %w", o.pending, err)
+	if _, _, err := adoptOrphans(root, own, 1); err != nil {
+		_ = lock.Close()
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	recs, err := loadRecords(o.pending)
 	if err != nil {
+		_ = lock.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	for _, r := range recs {
@@ -112,6 +123,12 @@ func Open(opts Options) (*Outbox, error) {
 		o.log.Info("outbox: pending reports from an earlier run", "records", len(recs), "dir", opts.Dir)
 	}
 	return o, nil
+}
+
+// Close releases this outbox's claim on its records (they stay on disk and
+// are adopted by the next Open). Stop Run first.
+func (o *Outbox) Close() error {
+	return o.lock.Close()
 }
 
 // insertLocked adds r to its group, keeping the group in seq order.

@@ -124,6 +124,7 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 	before := sender.failures.Load()
 	waitFor(t, "refused connections", 10*time.Second, func() bool { return sender.failures.Load() >= before+5 })
 	stop()
+	_ = box.Close() // what the death of the process does to its lock
 	backlog := box.Backlog()
 	if want := 3*n + n/4; backlog != want {
 		t.Fatalf("backlog before restart = %d, want %d", backlog, want)
@@ -208,7 +209,7 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 	if fake.Duplicates() < 15 {
 		t.Errorf("duplicates absorbed = %d, want >= 15", fake.Duplicates())
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "pending"))
+	entries, _ := filepath.Glob(filepath.Join(dir, "instances", "*", "pending", "*.rec"))
 	if box.Backlog() != 0 || len(entries) != 0 || box.DeadLetters() != 0 {
 		t.Errorf("backlog %d, files %d, dead %d after delivery", box.Backlog(), len(entries), box.DeadLetters())
 	}
@@ -285,4 +286,30 @@ func TestReporterWithoutLeaseSendsNoBuildStatus(t *testing.T) {
 	if err := rep.Report(context.Background(), w); err != nil || box.Backlog() != 3 {
 		t.Fatalf("re-report: backlog %d, %v", box.Backlog(), err)
 	}
+}
+
+func TestTwoWorkersShareADirAndAdoptTheDead(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a, b := openBox(t, dir, nil), openBox(t, dir, nil)
+	if err := a.Add(ctx, outbox.Record{Key: "a1", Group: "g", Path: "/api/history", Body: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(ctx, outbox.Record{Key: "b1", Group: "g", Path: "/api/history", Body: []byte("{}")},
+		outbox.Record{Key: "b2", Group: "g", Path: "/api/history", Body: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	// A third worker starting while both live adopts nothing.
+	c := openBox(t, dir, nil)
+	if c.Backlog() != 0 {
+		t.Fatalf("live records adopted: %d", c.Backlog())
+	}
+	_ = a.Close()
+	_ = b.Close()
+	d := openBox(t, dir, nil)
+	defer d.Close()
+	if d.Backlog() != 3 {
+		t.Fatalf("adopted %d records, want 3", d.Backlog())
+	}
+	_ = c.Close()
 }

@@ -105,7 +105,8 @@ func loadRecords(dir string) ([]*Record, error) {
 		if !strings.HasSuffix(name, recSuffix) {
 			continue
 		}
-		if _, err := strconv.ParseUint(strings.TrimSuffix(name, recSuffix), 10, 64); err != nil {
+		seq, err := strconv.ParseUint(strings.TrimSuffix(name, recSuffix), 10, 64)
+		if err != nil {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -118,6 +119,7 @@ func loadRecords(dir string) ([]*Record, error) {
 			return nil, fmt.Errorf("record %s is corrupt", name)
 		}
 		r.Body = body
+		r.Seq = seq // the file name wins: adoption renames files
 		out = append(out, &r)
 	}
 	slices.SortFunc(out, func(a, b *Record) int {
