@@ -103,7 +103,8 @@ type Options struct {
 	OutputDir string
 	CacheDir  string
 	// IndexURL and ExtraIndexURL (INDEX_URL, EXTRA_INDEX_URL) are passed to the
-	// container when set. http(s) URLs without spaces or quotes.
+	// container when set: http(s) URLs without quotes; ExtraIndexURL may list
+	// several, separated by spaces (as pip's PIP_EXTRA_INDEX_URL does).
 	IndexURL      string
 	ExtraIndexURL string
 	// WorkerID labels (refinery.worker) and names the containers of this
@@ -199,9 +200,15 @@ func (o Options) Validate() error {
 			bad(name, "%q must be a path without ':' or ','", d)
 		}
 	}
-	for name, u := range map[string]string{"index url": o.IndexURL, "extra index url": o.ExtraIndexURL} {
-		if u != "" && !urlRE.MatchString(u) {
-			bad(name, "%q is not an http(s) URL", u)
+	if o.IndexURL != "" && !urlRE.MatchString(o.IndexURL) {
+		bad("index url", "%q is not an http(s) URL", o.IndexURL)
+	}
+	if o.ExtraIndexURL != "" && strings.TrimSpace(o.ExtraIndexURL) == "" {
+		bad("extra index url", "%q is blank", o.ExtraIndexURL)
+	}
+	for _, u := range strings.Fields(o.ExtraIndexURL) {
+		if !urlRE.MatchString(u) {
+			bad("extra index url", "%q is not an http(s) URL", u)
 		}
 	}
 	if !workerIDRE.MatchString(o.WorkerID) {

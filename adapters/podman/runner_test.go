@@ -185,3 +185,66 @@ func TestCleanupRemovesLeftoversByLabel(t *testing.T) {
 		t.Fatalf("another worker's container was touched: %v", left)
 	}
 }
+
+// TestKilledClientLeavesContainerCleanupRemovesIt shows why the runner stops
+// containers itself: SIGKILL of the podman client leaves the container
+// running; Cleanup (run at the worker's start) removes it by label.
+func TestKilledClientLeavesContainerCleanupRemovesIt(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, func(o *Options) { o.RunCmd = `sh -c 'echo up; exec sleep 600'` })
+	cmd, err := NewCommander(s.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := newJob("orphan", "1.0")
+	argv, err := cmd.Command(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := exec.Command(argv[0], argv[1:]...)
+	w := newWatchWriter("up\n")
+	client.Stdout = w
+	if err := client.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- client.Wait() }()
+	select {
+	case <-w.seen:
+	case err := <-exited:
+		t.Fatalf("client ended early: %v", err)
+	}
+	_ = client.Process.Kill()
+	<-exited
+	if left := containersOf(t, s.opts.Bin, LabelJob, job.ID); len(left) != 1 {
+		t.Fatalf("after SIGKILL of the client: containers %v, want the orphan", left)
+	}
+	n, err := s.runner.Cleanup(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("Cleanup = %d, %v", n, err)
+	}
+	if left := containersOf(t, s.opts.Bin, LabelJob, job.ID); len(left) != 0 {
+		t.Fatalf("left after Cleanup: %v", left)
+	}
+}
+
+// TestLeftoverSameNameIsReplaced: a container of the same job attempt that
+// survived a crash (same deterministic name) is removed and the run retried.
+func TestLeftoverSameNameIsReplaced(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, func(o *Options) { o.RunCmd = "true" })
+	job := newJob("leftover", "1.0")
+	cmd, _ := NewCommander(s.opts)
+	if out, err := exec.Command(s.opts.Bin, "create", "--pull=never", "--name", cmd.ContainerName(job),
+		"--label", LabelWorker+"="+s.opts.WorkerID, LocalImage, "true").CombinedOutput(); err != nil {
+		t.Fatalf("podman create: %v: %s", err, out)
+	}
+	w := newWatchWriter("")
+	res := s.runner.Run(context.Background(), job, w)
+	if res.ExitCode != 0 || res.Reason != pipeline.ReasonNoWheel {
+		t.Fatalf("result %+v\n%s", res, w)
+	}
+	if !strings.Contains(w.String(), "removing leftover container") {
+		t.Errorf("log does not mention the leftover:\n%s", w)
+	}
+}
