@@ -20,7 +20,7 @@ import (
 // build-queue intake sets on the items it leased with POST
 // /api/build-queue/pop. Only such items get a POST /api/builds/status: a
 // status for a build the control-plane did not lease corrupts its table.
-const LeaseField = "x_refinery_lease"
+const LeaseField = controlplane.LeaseField
 
 // Record kinds.
 const (
@@ -78,9 +78,11 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	e := o.Entry
 	e.Metadata = r.redactMap(e.Metadata)
 	attempt, runID, durMS := facts(w)
-	group := w.CorrelationID
+	// The claim groups the records with the build statuses the intake sends
+	// for the same lease (building, retry), so they arrive in order.
+	group := w.Claim
 	if group == "" {
-		group = w.Claim
+		group = w.CorrelationID
 	}
 	base := keyBase(w, attempt)
 
@@ -247,38 +249,35 @@ func (r *Reporter) readLog(o *pipeline.Outcome, w *pipeline.Work) (string, error
 	return prefix + string(r.red.Bytes(b)), nil
 }
 
-// buildStatus maps an outcome of a leased build to its final build status.
-// Built and reused end built; retry stays retry; everything else is failed.
+// buildStatus maps the outcome of a leased build to its final build status:
+// built and reused end built, every other terminal status failed. A retry
+// outcome gets none here: the intake reports "retry" when the requeue stage
+// settles the lease, with the backoff it chose.
 func buildStatus(w *pipeline.Work, e pipeline.ManifestEntry, attempt int) (controlplane.BuildStatus, bool) {
-	if w.Request == nil {
+	if w.Request == nil || e.Status == pipeline.StatusRetry {
 		return controlplane.BuildStatus{}, false
 	}
 	it := w.Request.Item
-	if _, ok := it.Extra[LeaseField]; !ok {
+	lease, ok := controlplane.LeaseOf(it)
+	if !ok {
 		return controlplane.BuildStatus{}, false
 	}
-	st := controlplane.BuildStatus{Package: it.Package, Version: it.Version, Attempts: it.Attempts, Recipes: it.Recipes}
+	st := controlplane.BuildStatus{Package: it.Package, Version: it.Version, Attempts: lease.Attempts, Recipes: it.Recipes}
 	if st.Attempts == 0 {
 		st.Attempts = attempt
 	}
-	errText, _ := e.Metadata[pipeline.MetaError].(string)
 	switch e.Status {
 	case pipeline.StatusBuilt, pipeline.StatusReused:
 		st.Status = "built"
-	case pipeline.StatusRetry:
-		st.Status = "retry"
-		st.BackoffUntil = it.NotBefore
 	default:
 		st.Status = "failed"
-		if errText == "" {
-			errText = string(e.Status)
+		st.Error, _ = e.Metadata[pipeline.MetaError].(string)
+		if st.Error == "" {
+			st.Error = string(e.Status)
 			if reason, _ := e.Metadata[pipeline.MetaReason].(string); reason != "" {
-				errText += ": " + reason
+				st.Error += ": " + reason
 			}
 		}
-	}
-	if st.Status != "built" {
-		st.Error = errText
 	}
 	return st, true
 }

@@ -1,0 +1,285 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// LeaseField is the queue item field the build-queue intake adds to each item
+// it leased (its value is a Lease). Reporters send POST /api/builds/status
+// only for items carrying it: a status for a build the control-plane did not
+// lease corrupts its build table.
+const LeaseField = "x_refinery_lease"
+
+// Lease is the value of LeaseField.
+type Lease struct {
+	// Attempts is the row's attempts after the pop (the pop increments it).
+	Attempts int      `json:"attempts"`
+	HintIDs  []string `json:"hint_ids,omitempty"`
+	LeasedAt int64    `json:"leased_at"`
+}
+
+// LeaseOf returns the lease of a queue item, if it has one.
+func LeaseOf(it pipeline.Item) (Lease, bool) {
+	raw, ok := it.Extra[LeaseField]
+	if !ok {
+		return Lease{}, false
+	}
+	var l Lease
+	_ = json.Unmarshal(raw, &l)
+	return l, true
+}
+
+// StatusSink queues a build status durably, delivered in order within group
+// (outbox.Reporter implements it).
+type StatusSink interface {
+	ReportBuildStatus(ctx context.Context, group, key string, st BuildStatus) error
+}
+
+// IntakeOptions configures an Intake.
+type IntakeOptions struct {
+	// Client leases builds. Required.
+	Client *Client
+	// Statuses receives the building/retry/pending statuses the intake sends
+	// (the final built/failed status comes from the outbox Reporter). Required.
+	Statuses StatusSink
+	// Dir keeps the leases held by this worker until they are settled
+	// (CACHE_DIR/cp-leases). Required.
+	Dir string
+	// Logger default slog.Default().
+	Logger *slog.Logger
+}
+
+// Intake is QUEUE_BACKEND=controlplane: it leases builds with POST
+// /api/build-queue/pop and implements pipeline.Intake. Each lease is written
+// to an fsynced file under Dir before Claim returns, so a worker that dies
+// with builds in flight has them taken again by the next one (Recover): the
+// control-plane itself never re-offers a row left in "building". A crash
+// between the pop's answer and that write loses the lease (the row stays
+// building); the contract offers no way to avoid that.
+type Intake struct {
+	opts IntakeOptions
+	root string
+	own  string
+	lock *os.File
+	log  *slog.Logger
+}
+
+var _ pipeline.Intake = (*Intake)(nil)
+
+type leaseFile struct {
+	Claim     string          `json:"claim"`
+	Raw       json.RawMessage `json:"raw"`
+	ClaimedAt time.Time       `json:"claimed_at"`
+}
+
+// NewIntake opens the lease directory.
+func NewIntake(opts IntakeOptions) (*Intake, error) {
+	if opts.Client == nil || opts.Statuses == nil || opts.Dir == "" {
+		return nil, errors.New("controlplane intake: client, statuses and dir are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	own := filepath.Join(opts.Dir, fmt.Sprintf("%d-%s", os.Getpid(), hex.EncodeToString(b[:])))
+	if err := os.MkdirAll(own, 0o700); err != nil {
+		return nil, fmt.Errorf("controlplane intake: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(own, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err == nil {
+		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("controlplane intake: lock: %w", err)
+	}
+	return &Intake{opts: opts, root: opts.Dir, own: own, lock: lock, log: opts.Logger}, nil
+}
+
+func claimFile(dir, claim string) string { return filepath.Join(dir, claim+".json") }
+
+// Claim leases up to max builds (at most 100 per call).
+func (in *Intake) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) {
+	builds, err := in.opts.Client.PopBuilds(ctx, min(max, 100))
+	if err != nil {
+		return nil, fmt.Errorf("lease builds: %w", err)
+	}
+	now := time.Now().UTC()
+	out := make([]pipeline.Claimed, 0, len(builds))
+	for _, b := range builds {
+		lease, _ := json.Marshal(Lease{Attempts: b.Attempts, HintIDs: b.HintIDs, LeasedAt: now.Unix()})
+		it := pipeline.Item{Package: b.Package, Version: b.Version, PythonTag: b.PythonTag, PlatformTag: b.PlatformTag,
+			Recipes: b.Recipes, Attempts: max0(b.Attempts - 1), PlanID: b.PlanID, RunID: b.RunID,
+			Extra: map[string]json.RawMessage{LeaseField: lease}}
+		raw, err := json.Marshal(it)
+		if err != nil {
+			return out, fmt.Errorf("encode leased build: %w", err)
+		}
+		var rnd [8]byte
+		_, _ = rand.Read(rnd[:])
+		claim := "cp-" + hex.EncodeToString(rnd[:])
+		lf, _ := json.Marshal(leaseFile{Claim: claim, Raw: raw, ClaimedAt: now})
+		if err := writeFileSync(claimFile(in.own, claim), lf); err != nil {
+			// Hand out nothing we could not keep: the pipeline would lose it on a crash.
+			in.log.Error("controlplane intake: cannot keep a lease; its row stays building", "package", b.Package, "err", err)
+			continue
+		}
+		if err := in.opts.Statuses.ReportBuildStatus(ctx, claim, "building-"+claim,
+			BuildStatus{Package: b.Package, Version: b.Version, Status: "building", Attempts: b.Attempts}); err != nil {
+			in.log.Warn("controlplane intake: cannot queue the building status", "package", b.Package, "err", err)
+		}
+		out = append(out, pipeline.Claimed{Claim: claim, Raw: raw, ClaimedAt: now})
+	}
+	return out, nil
+}
+
+func max0(n int) int { return max(n, 0) }
+
+func writeFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Recover takes over the leases of workers that are gone (their lock is
+// free), keeping their claims, and returns them.
+func (in *Intake) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
+	ents, err := os.ReadDir(in.root)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane intake: %w", err)
+	}
+	var out []pipeline.Claimed
+	for _, e := range ents {
+		dir := filepath.Join(in.root, e.Name())
+		if !e.IsDir() || dir == in.own {
+			continue
+		}
+		lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			_ = lock.Close()
+			continue // its worker is alive
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			var lf leaseFile
+			if err != nil || json.Unmarshal(b, &lf) != nil || lf.Claim == "" {
+				in.log.Error("controlplane intake: unreadable lease file left as is", "file", f)
+				continue
+			}
+			if err := os.Rename(f, claimFile(in.own, lf.Claim)); err != nil {
+				continue
+			}
+			out = append(out, pipeline.Claimed{Claim: lf.Claim, Raw: lf.Raw, ClaimedAt: lf.ClaimedAt})
+		}
+		if rest, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(rest) == 0 {
+			_ = os.RemoveAll(dir)
+		}
+		_ = lock.Close()
+	}
+	return out, ctx.Err()
+}
+
+// Settle ends leases: Release forgets the lease (the outbox Reporter queued
+// its final status), Requeue reports "retry" with backoff_until from the new
+// item's not_before, Return (shutdown) reports "pending" so the control-plane
+// may offer the build again.
+func (in *Intake) Settle(ctx context.Context, ss []pipeline.Settlement) error {
+	var errs []error
+	for _, s := range ss {
+		path := claimFile(in.own, s.Claim)
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // already settled
+		}
+		var lf leaseFile
+		if err == nil {
+			err = json.Unmarshal(b, &lf)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("settle %s: %w", s.Claim, err))
+			continue
+		}
+		it, _ := pipeline.DecodeItem(lf.Raw)
+		lease, _ := LeaseOf(it)
+		st := BuildStatus{Package: it.Package, Version: it.Version, Attempts: lease.Attempts}
+		switch s.Kind {
+		case pipeline.Requeue:
+			next, err := pipeline.DecodeItem(s.Item)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("settle %s: %w", s.Claim, err))
+				continue
+			}
+			st.Status, st.BackoffUntil, st.Error = "retry", next.NotBefore, "requeued by the worker"
+		case pipeline.Return:
+			st.Status = "pending"
+		}
+		if st.Status != "" {
+			if err := in.opts.Statuses.ReportBuildStatus(ctx, s.Claim, st.Status+"-"+s.Claim, st); err != nil {
+				errs = append(errs, fmt.Errorf("settle %s: %w", s.Claim, err))
+				continue
+			}
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("settle %s: %w", s.Claim, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ready checks that the control-plane answers.
+func (in *Intake) Ready(ctx context.Context) error {
+	_, _, err := in.opts.Client.once(ctx, Request{Method: http.MethodGet, Path: "/api/settings"})
+	if err != nil {
+		return fmt.Errorf("control-plane build queue: %w", err)
+	}
+	return nil
+}
+
+// Close releases this worker's hold; its unsettled leases stay on disk for
+// Recover.
+func (in *Intake) Close() error { return in.lock.Close() }
+
+// String names the intake in logs.
+func (in *Intake) String() string {
+	return "controlplane:" + strings.TrimSuffix(in.opts.Client.base.String(), "/")
+}
