@@ -11,6 +11,7 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
+	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -254,5 +255,34 @@ func TestBuildQueueAndInputs(t *testing.T) {
 	s, err := c.Settings(ctx)
 	if err != nil || s["python_version"] != "3.11" {
 		t.Fatalf("settings = %v, %v", s, err)
+	}
+}
+
+func TestPlanSource(t *testing.T) {
+	fake, c := newPair(t, cpfake.Options{}, controlplane.Options{MaxAttempts: 1})
+	ps := controlplane.NewPlanSource(c, time.Nanosecond)
+	ctx := context.Background()
+	if _, _, err := ps.Current(ctx); !errors.Is(err, handlers.ErrNoPlan) {
+		t.Fatalf("no plan: %v", err)
+	}
+	p, _ := pipeline.DecodePlan([]byte(`{"run_id":"r1","plan":[{"name":"six","version":"1.16.0","action":"reuse"}]}`))
+	if err := c.PostPlan(ctx, controlplane.PlanUpload{Plan: *p}); err != nil {
+		t.Fatal(err)
+	}
+	a, src, err := ps.Current(ctx)
+	if err != nil || a.RunID != "r1" || src != "control-plane plan 1" {
+		t.Fatalf("current = %v %q %v", a, src, err)
+	}
+	b, _, _ := ps.Current(ctx)
+	if a != b {
+		t.Error("same plan served as a new pointer")
+	}
+	fake.SetFailure(cpfake.Fail500)
+	if c2, _, err := ps.Current(ctx); err != nil || c2 != a {
+		t.Errorf("outage: %v", err)
+	}
+	fake.SetFailure(cpfake.FailNone)
+	if byID, err := ps.ByID(ctx, 1); err != nil || byID.RunID != "r1" {
+		t.Errorf("ByID = %v, %v", byID, err)
 	}
 }
