@@ -17,40 +17,49 @@ var errNotArray = errors.New("top level is not a JSON array")
 // elements compacted, in order. The elements share one buffer; their capacity
 // is clipped so that appending to one never overwrites the next.
 func parseArray(data []byte) ([][]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(data))
-	if err := json.Compact(&buf, data); err != nil {
+	c := compactor{in: data, out: make([]byte, 0, len(data))}
+	c.ws()
+	if c.i >= len(c.in) {
+		return nil, errEOF
+	}
+	var spans [][2]int
+	var err error
+	isArray := c.in[c.i] == '['
+	if isArray {
+		c.depth = 1
+		err = c.array(&spans)
+	} else {
+		err = c.value()
+	}
+	if err == nil {
+		err = c.end()
+	}
+	if err != nil {
 		return nil, err
 	}
-	b := buf.Bytes()
-	if bytes.Equal(b, []byte("null")) {
-		return nil, nil
-	}
-	if len(b) < 2 || b[0] != '[' {
+	if !isArray {
+		if string(c.out) == "null" {
+			return nil, nil
+		}
 		return nil, errNotArray
 	}
-	var out [][]byte
-	for i := 1; i < len(b) && b[i] != ']'; {
-		end := skipValue(b, i)
-		out = append(out, b[i:end:end])
-		i = end
-		if i < len(b) && b[i] == ',' {
-			i++
-		}
+	out := make([][]byte, len(spans))
+	for i, s := range spans {
+		out[i] = c.out[s[0]:s[1]:s[1]]
 	}
 	return out, nil
 }
 
 // compactItem validates one JSON value and returns it compacted.
 func compactItem(raw []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
+	c := compactor{in: raw, out: make([]byte, 0, len(raw))}
+	if err := c.value(); err != nil {
 		return nil, err
 	}
-	if buf.Len() == 0 {
-		return nil, errors.New("empty item")
+	if err := c.end(); err != nil {
+		return nil, err
 	}
-	return buf.Bytes(), nil
+	return c.out, nil
 }
 
 // skipString returns the index just past the JSON string starting at b[i].

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
+	"time"
 )
 
 // seedQueues are queue files for the fuzz targets: the fixtures, hostile
@@ -134,4 +136,56 @@ func FuzzWithField(f *testing.F) {
 			t.Fatalf("members changed: %s -> %s", obj, out)
 		}
 	})
+}
+
+// FuzzCompactItem checks compactItem against json.Valid and json.Compact.
+func FuzzCompactItem(f *testing.F) {
+	seedQueues(f)
+	for _, s := range []string{`-`, `-0.5e+7`, `01`, `1.`, `"\u12g4"`, "\"\x01\"", `{"a" 1}`, `[1 2]`, ` true `, `nul`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := compactItem(raw)
+		var want bytes.Buffer
+		werr := json.Compact(&want, raw)
+		if (err == nil) != (werr == nil) || (err == nil) != json.Valid(raw) {
+			t.Fatalf("compactItem error %v, json.Compact error %v, json.Valid %v", err, werr, json.Valid(raw))
+		}
+		if err == nil && !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("compactItem = %s, json.Compact = %s", got, want.Bytes())
+		}
+	})
+}
+
+func TestCompactDepthLimitMatchesEncodingJSON(t *testing.T) {
+	for _, n := range []int{9999, 10000, 10001} {
+		doc := []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+		_, err := compactItem(doc)
+		_, perr := parseArray(doc)
+		var v []json.RawMessage
+		if want := json.Unmarshal(doc, &v); (err == nil) != json.Valid(doc) || (perr == nil) != (want == nil) {
+			t.Errorf("depth %d: compactItem %v, parseArray %v, encoding/json valid %v / %v", n, err, perr, json.Valid(doc), want)
+		}
+	}
+}
+
+func TestEntriesRoundTrip(t *testing.T) {
+	es := []entry{
+		{Claim: "c1", Owner: "w-1-ab", ClaimedAt: time.Date(2026, 11, 26, 21, 0, 0, 123456789, time.UTC), Item: json.RawMessage(`{"package":"a<&>","x":[1.50]}`)},
+		{Claim: `odd "claim"\`, Owner: "ünï", ClaimedAt: time.Unix(1_800_000_000, 0).UTC(), Item: json.RawMessage(`null`)},
+	}
+	got, err := parseEntries(encodeEntries(es))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range es {
+		if got[i].Claim != es[i].Claim || got[i].Owner != es[i].Owner || !got[i].ClaimedAt.Equal(es[i].ClaimedAt) || !bytes.Equal(got[i].Item, es[i].Item) {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], es[i])
+		}
+	}
+	for _, bad := range []string{`[{"claim":"c","owner":"o","item":1}]`, `[{"claim":"c","owner":"o","claimed_at":"x","item":1}]`, `[1]`} {
+		if _, err := parseEntries([]byte(bad)); err == nil {
+			t.Errorf("parseEntries(%s) accepted", bad)
+		}
+	}
 }

@@ -154,7 +154,7 @@ func (q *Queue) takeOver(t *txn, flight []entry, alive map[string]bool) ([]pipel
 		q.log.Info("recovered held entry of dead owner", "claim", e.Claim, "dead_owner", e.Owner)
 		e.Owner = q.owner
 		kept = append(kept, e)
-		out = append(out, pipeline.Claimed{Claim: e.Claim, Raw: []byte(e.Item), ClaimedAt: e.ClaimedAt})
+		out = append(out, pipeline.Claimed{Claim: e.Claim, Raw: bytes.Clone(e.Item), ClaimedAt: e.ClaimedAt})
 	}
 	if len(out) == 0 && dropped == 0 {
 		return nil, nil

@@ -13,10 +13,10 @@ import (
 
 // entry is one held item in the in-flight file.
 type entry struct {
-	Claim     string          `json:"claim"`
-	Owner     string          `json:"owner"`
-	ClaimedAt time.Time       `json:"claimed_at"`
-	Item      json.RawMessage `json:"item"`
+	Claim     string
+	Owner     string
+	ClaimedAt time.Time
+	Item      json.RawMessage // compact
 }
 
 // parseEntries parses the in-flight file (missing fields are an error: the
@@ -28,14 +28,52 @@ func parseEntries(data []byte) ([]entry, error) {
 	}
 	out := make([]entry, len(elems))
 	for i, e := range elems {
-		if err := json.Unmarshal(e, &out[i]); err != nil {
+		if out[i], err = parseEntry(e); err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)
-		}
-		if out[i].Claim == "" || out[i].Owner == "" || len(out[i].Item) == 0 {
-			return nil, fmt.Errorf("entry %d: claim, owner or item missing", i)
 		}
 	}
 	return out, nil
+}
+
+// parseEntry decodes one compact in-flight entry (faster than encoding/json,
+// which was a good part of the cost of reading a file another process wrote).
+func parseEntry(e []byte) (entry, error) {
+	var out entry
+	var at string
+	var err error
+	for m := range members(e) {
+		key, val := e[m.key:m.val-1], e[m.val:m.end:m.end]
+		switch {
+		case keyIs(key, "claim"):
+			out.Claim, err = jsonString(val)
+		case keyIs(key, "owner"):
+			out.Owner, err = jsonString(val)
+		case keyIs(key, "claimed_at"):
+			at, err = jsonString(val)
+		case keyIs(key, "item"):
+			out.Item = val
+		}
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if out.Claim == "" || out.Owner == "" || at == "" || len(out.Item) == 0 {
+		return out, errors.New("claim, owner, claimed_at or item missing")
+	}
+	if out.ClaimedAt, err = time.Parse(time.RFC3339, at); err != nil {
+		return out, fmt.Errorf("claimed_at: %w", err)
+	}
+	return out, nil
+}
+
+// jsonString decodes a JSON string value.
+func jsonString(v []byte) (string, error) {
+	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
 }
 
 // encodeEntries renders the in-flight file: a JSON array, one entry a line,
