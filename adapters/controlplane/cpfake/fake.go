@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -118,6 +119,7 @@ func New(opts Options) *Server {
 	m.HandleFunc("GET /api/pending-inputs", s.handleInputList)
 	m.HandleFunc("POST /api/pending-inputs/status/{id}", s.token(s.idempotent(s.handleInputStatus)))
 	m.HandleFunc("GET /api/settings", s.handleSettings)
+	s.controlRoutes(m)
 	s.mux = m
 	return s
 }
@@ -134,6 +136,10 @@ type RequestRecord struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+		s.mux.ServeHTTP(w, r) // control endpoints never fail and are not recorded
+		return
+	}
 	mode := s.fail.take()
 	rec := RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		IdempotencyKey: r.Header.Get(IdempotencyHeader), Token: r.Header.Get("X-Worker-Token"), Injected: mode.String()}

@@ -108,3 +108,24 @@ func TestManifestBindingAndIdempotency(t *testing.T) {
 		t.Fatalf("bound as %+v", m[0])
 	}
 }
+
+func TestControlEndpoints(t *testing.T) {
+	fake := cpfake.New(cpfake.Options{})
+	ts := httptest.NewServer(fake)
+	defer ts.Close()
+	if code, _ := do(t, ts, "POST", "/_fake/builds", `[{"package":"numpy","version":"1.26.4"}]`, nil); code != 200 || len(fake.Builds()) != 1 {
+		t.Fatalf("add builds: %d", code)
+	}
+	if code, _ := do(t, ts, "POST", "/_fake/failure?mode=500", "", nil); code != 200 {
+		t.Fatal(code)
+	}
+	if code, _ := do(t, ts, "GET", "/api/settings", "", nil); code != 500 {
+		t.Fatalf("failure mode not applied: %d", code)
+	}
+	if code, _ := do(t, ts, "POST", "/_fake/failure?mode=none", "", nil); code != 200 {
+		t.Fatal(code)
+	}
+	if code, body := do(t, ts, "GET", "/_fake/state", "", nil); code != 200 || !strings.Contains(body, `"numpy"`) {
+		t.Fatalf("state: %d %s", code, body)
+	}
+}
