@@ -221,3 +221,29 @@ func (it Item) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(m)
 }
+
+// UnmarshalJSON reads an item written by MarshalJSON (the envelope between
+// stages), keeping unknown fields in Extra. Queue input goes through the
+// strict DecodeItem instead.
+func (it *Item) UnmarshalJSON(b []byte) error {
+	type plain Item
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	*it = Item(p)
+	it.Extra = nil
+	for k, v := range all {
+		if !knownItemFields[k] {
+			if it.Extra == nil {
+				it.Extra = make(map[string]json.RawMessage)
+			}
+			it.Extra[k] = v
+		}
+	}
+	return nil
+}

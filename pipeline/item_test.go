@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestItemRoundTripKeepsUnknownFields(t *testing.T) {
+	raw := `{"package":"flaky","version":"1.0","x_origin":"ui","x_nested":{"a":[1,2]},"attempts":2}`
+	it, err := DecodeItem([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Item
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := json.Marshal(back)
+	var m map[string]any
+	_ = json.Unmarshal(b2, &m)
+	if m["x_origin"] != "ui" || m["x_nested"] == nil || m["attempts"] != float64(2) || m["package"] != "flaky" {
+		t.Errorf("after two round trips: %s", b2)
+	}
+}
+
+func TestDecodeAndValidateItem(t *testing.T) {
+	cases := []struct {
+		raw, field string // field "" = valid
+		name, ver  string
+	}{
+		{`{"package":"Zope_Interface","version":"V6.4.0"}`, "", "zope-interface", "6.4.0"},
+		{`{"package":"charset-normalizer","x_origin":"ui"}`, "", "charset-normalizer", ""},
+		{`{"package":"numpy","version":"1.26.4","recipes":["dnf:openblas-devel","pip:cython<3","env:CFLAGS=-O2"]}`, "", "numpy", "1.26.4"},
+		{`{"package":"numpy","version":null,"run_id":null}`, "", "numpy", ""},
+		{`{"package":"numpy","recipes":["yum:gcc"]}`, "recipes[0]", "", ""},
+		{`{"package":"numpy","recipes":["env:PATH=/evil"]}`, "recipes[0]", "", ""},
+		{`{"package":"numpy","recipes":"dnf:gcc"}`, "recipes", "", ""},
+		{`{"package":"numpy","python_version":"3.11; rm"}`, "python_version", "", ""},
+		{`{"package":"numpy","attempts":1.5}`, "attempts", "", ""},
+		{`{"package":"numpy","enqueued_at":"yesterday"}`, "enqueued_at", "", ""},
+		{`{"package":"-numpy"}`, "package", "", ""},
+		{`{"package":"` + strings.Repeat("a", 129) + `"}`, "package", "", ""},
+	}
+	for _, tc := range cases {
+		it, err := DecodeItem([]byte(tc.raw))
+		var req *Request
+		if err == nil {
+			req, err = ValidateItem(it)
+		}
+		if tc.field == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.raw, err)
+				continue
+			}
+			if req.Name != tc.name || req.Version != tc.ver {
+				t.Errorf("%s: got %s %s, want %s %s", tc.raw, req.Name, req.Version, tc.name, tc.ver)
+			}
+			continue
+		}
+		fe, ok := err.(*FieldError)
+		if !ok || fe.Field != tc.field || fe.Reason == "" {
+			t.Errorf("%.60s: err = %v, want a FieldError on %s", tc.raw, err, tc.field)
+		}
+	}
+}
