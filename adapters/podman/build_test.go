@@ -63,6 +63,14 @@ func TestBuildRealWheel(t *testing.T) {
 	if !strings.Contains(w.String(), "Successfully built tiny-ext") {
 		t.Errorf("pip output not streamed:\n%s", w)
 	}
+
+	// A rebuild (next attempt, same output and cache dirs, wheel already
+	// there) builds again and is recognised, not mistaken for "no wheel".
+	job.Attempt++
+	again := s.runner.Run(context.Background(), job, newWatchWriter(""))
+	if again.Status != pipeline.StatusBuilt || len(again.Wheels) != 1 || again.Wheels[0].File != wh.File {
+		t.Fatalf("rebuild: %+v", again)
+	}
 }
 
 // TestBuildCompilerError: a C syntax error fails the build with exit code and

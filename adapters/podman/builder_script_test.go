@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,11 @@ import (
 const fakeTool = `#!/bin/sh
 { printf '%s' "$(basename "$0")"; for a in "$@"; do printf ' [%s]' "$a"; done; printf ' CFLAGS=%s\n' "${CFLAGS:-}"; } >>"$CALLS"
 if [ "${1:-}" = --version ]; then echo "Python 3.11.0"; fi
+prev=
+for a in "$@"; do
+	if [ "$prev" = -w ] && [ -n "${FAKE_WHEEL:-}" ]; then echo wheel >"$a/$FAKE_WHEEL"; fi
+	prev=$a
+done
 `
 
 func runBuilderScript(t *testing.T, env map[string]string) (calls string, out string, code int) {
@@ -33,6 +39,9 @@ func runBuilderScript(t *testing.T, env map[string]string) (calls string, out st
 		}
 	}
 	callsFile := filepath.Join(dir, "calls")
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	c := exec.Command(sh, "../../builder/refinery-build")
 	c.Dir = "."
 	c.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "CALLS=" + callsFile,
@@ -42,6 +51,11 @@ func runBuilderScript(t *testing.T, env map[string]string) (calls string, out st
 	}
 	b, _ := c.CombinedOutput()
 	data, _ := os.ReadFile(callsFile)
+	if env["FAKE_WHEEL"] != "" {
+		if _, err := os.Stat(filepath.Join(dir, "out", env["FAKE_WHEEL"])); err != nil {
+			t.Errorf("wheel not moved to the output dir: %v", err)
+		}
+	}
 	return strings.ReplaceAll(string(data), dir, "$TMP"), string(b), c.ProcessState.ExitCode()
 }
 
@@ -51,22 +65,31 @@ func TestBuilderScriptRecipes(t *testing.T) {
 		"RECIPES":         "dnf:libxml2-devel,apt:libxml2-dev,pip:cython<3,env:CFLAGS=-O2",
 		"INDEX_URL":       "http://127.0.0.1:1/simple/",
 		"EXTRA_INDEX_URL": "http://127.0.0.1:2/simple/ http://127.0.0.1:3/simple/",
+		"FAKE_WHEEL":      "lxml-5.2.1-cp311-cp311-linux_x86_64.whl",
 	})
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	common := "[--cache-dir] [$TMP/cache/pip] [--disable-pip-version-check] [--index-url] [http://127.0.0.1:1/simple/] " +
+	calls = regexp.MustCompile(`/tmp/refinery-wheels\.[A-Za-z0-9]+`).ReplaceAllString(calls, "$$WORK")
+	common := "[--disable-pip-version-check] [--index-url] [http://127.0.0.1:1/simple/] " +
 		"[--extra-index-url] [http://127.0.0.1:2/simple/] [--extra-index-url] [http://127.0.0.1:3/simple/]"
 	want := []string{
 		"python3.11 [--version] CFLAGS=-O2",
 		"dnf [install] [-y] [--setopt=install_weak_deps=False] [libxml2-devel] CFLAGS=-O2",
 		"apt-get [update] CFLAGS=-O2",
 		"apt-get [install] [-y] [--no-install-recommends] [libxml2-dev] CFLAGS=-O2",
-		"python3.11 [-m] [pip] [install] " + common + " [cython<3] CFLAGS=-O2",
-		"python3.11 [-m] [pip] [wheel] [--no-deps] " + common + " [--no-build-isolation] [-w] [$TMP/out] [lxml==5.2.1] CFLAGS=-O2",
+		"python3.11 [-m] [pip] [install] [--cache-dir=$TMP/cache/pip] " + common + " [cython<3] CFLAGS=-O2",
+		"python3.11 [-m] [pip] [wheel] [--no-deps] [--no-cache-dir] " + common + " [--no-build-isolation] [-w] [$WORK] [lxml==5.2.1] CFLAGS=-O2",
 	}
 	if got := strings.Split(strings.TrimSpace(calls), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestBuilderScriptFailsWithoutWheel(t *testing.T) {
+	_, out, code := runBuilderScript(t, map[string]string{"JOB_NAME": "x", "JOB_VERSION": "1.0"})
+	if code != 2 || !strings.Contains(out, "pip wheel produced no wheel") {
+		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
 

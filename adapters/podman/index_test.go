@@ -78,3 +78,23 @@ func serveIndex(t testing.TB, files map[string]struct {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// serveIndexVersions serves sdists of several versions of one project.
+func serveIndexVersions(t testing.TB, project, module string, versions ...string) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	var links bytes.Buffer
+	for _, v := range versions {
+		file := fmt.Sprintf("%s-%s.tar.gz", project, v)
+		data := sdist(t, project, module, v, cModule(module))
+		sum := sha256.Sum256(data)
+		fmt.Fprintf(&links, "<a href=\"/files/%s#sha256=%s\">%s</a>\n", file, hex.EncodeToString(sum[:]), file)
+		mux.HandleFunc("/files/"+file, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(data) })
+	}
+	mux.HandleFunc("/simple/"+project+"/", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "<!DOCTYPE html><html><body>%s</body></html>\n", links.String())
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}

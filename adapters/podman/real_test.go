@@ -20,17 +20,14 @@ import (
 func requirePodman(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("podman")
-	if err == nil {
-		if out, ierr := exec.Command(bin, "image", "exists", LocalImage).CombinedOutput(); ierr != nil {
-			err = ierr
-			bin = ""
-			t.Logf("podman image exists %s: %s", LocalImage, out)
-			missing(t, "podman image "+LocalImage+" (run `task image:local`)")
-		}
-		return bin
+	if err != nil {
+		missing(t, "podman (run `task setup:podman`)")
 	}
-	missing(t, "podman (run `task setup:podman`)")
-	return ""
+	if out, err := exec.Command(bin, "image", "exists", LocalImage).CombinedOutput(); err != nil {
+		t.Logf("podman image exists %s: %v %s", LocalImage, err, out)
+		missing(t, "podman image "+LocalImage+" (run `task image:local`)")
+	}
+	return bin
 }
 
 func missing(t testing.TB, what string) {

@@ -138,6 +138,9 @@ func tailMentions(lines []string, s string) bool {
 // the stop reason ("" when the container ended by itself) and an error only
 // when the client could not be started.
 func (r *Runner) runContainer(ctx context.Context, name string, argv []string, out *syncWriter) (int, string, error) {
+	if ctx.Err() != nil {
+		return -1, pipeline.CancelReason(ctx), nil // never started: nothing to stop
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return -1, "", fmt.Errorf("stdout pipe: %w", err)
