@@ -181,3 +181,21 @@ func TestCloseTimeoutGivesUp(t *testing.T) {
 		t.Errorf("meta = %v", meta)
 	}
 }
+
+func TestCloseDuringOutageDoesNotWaitForTimeout(t *testing.T) {
+	fake, c := setup(t, cpfake.Options{}, "")
+	fake.SetFailure(cpfake.FailReset)
+	s := newStreamer(t, c, func(o *logstream.Options) {
+		o.CloseTimeout = time.Hour
+		o.MaxBackoff = time.Hour
+		o.MinBackoff = time.Hour
+	})
+	st := s.Sink(context.Background(), job)
+	for i := 1; i <= 5; i++ {
+		st.Line(int64(i), []byte("x"), time.Now())
+	}
+	meta := st.Close() // returns after two failed attempts, not after an hour
+	if meta[logstream.MetaLinesUnsent] != int64(5) {
+		t.Errorf("meta = %v", meta)
+	}
+}

@@ -24,7 +24,7 @@ type result struct {
 func (st *Stream) run() {
 	defer close(st.done)
 	var unacked [][]byte
-	failures := 0
+	failures, failedClosing := 0, 0
 	for {
 		if len(unacked) == 0 && !st.waitWork() {
 			return
@@ -45,6 +45,18 @@ func (st *Stream) run() {
 		}
 		failures++
 		st.reconnects++
+		select {
+		case <-st.closing:
+			// Closing: no backoff, and give up after a second failure so that
+			// an outage does not hold every job's Close for CloseTimeout.
+			failedClosing++
+			if failedClosing >= 2 {
+				st.s.log.Warn("logstream: giving up at close; lines counted unsent", "job", st.name, "unacked", len(unacked), "err", err)
+				return
+			}
+			continue
+		default:
+		}
 		d := st.s.opts.MinBackoff << min(failures-1, 16)
 		if d <= 0 || d > st.s.opts.MaxBackoff {
 			d = st.s.opts.MaxBackoff
@@ -56,6 +68,8 @@ func (st *Stream) run() {
 		case <-st.ctx.Done():
 			t.Stop()
 			return
+		case <-st.closing:
+			t.Stop()
 		case <-t.C:
 		}
 	}
