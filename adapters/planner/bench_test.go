@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/refinery/refinery-worker/adapters/pyindex"
 	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
@@ -29,10 +30,18 @@ func layeredGraph(n int) []pyindextest.Dist {
 
 // BenchmarkResolve200WarmCache resolves a 200-package graph with a fresh
 // client over a warm disk cache: every page is revalidated (304) and all
-// metadata comes from the cache.
+// metadata comes from the cache. It runs against a loopback index and
+// against one answering after 2 ms (a nearby remote index), with and
+// without the resolver's prefetching.
 func BenchmarkResolve200WarmCache(b *testing.B) {
+	for _, latency := range []time.Duration{0, 2 * time.Millisecond} {
+		b.Run(fmt.Sprintf("latency=%s", latency), func(b *testing.B) { benchResolve(b, latency) })
+	}
+}
+
+func benchResolve(b *testing.B, latency time.Duration) {
 	const n = 200
-	idx, err := pyindextest.Start(layeredGraph(n), pyindextest.Options{})
+	idx, err := pyindextest.Start(layeredGraph(n), pyindextest.Options{Latency: latency})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,24 +53,27 @@ func BenchmarkResolve200WarmCache(b *testing.B) {
 		roots = append(roots, r)
 	}
 	env := pep508.TargetEnv("3.11", "manylinux2014_s390x")
-	resolveOnce := func() int {
+	resolveOnce := func(prefetch int) int {
 		client, err := pyindex.New(pyindex.Config{IndexURL: idx.URL(), CacheDir: cache, PythonVersion: "3.11", Logger: quiet})
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := resolve.New(client, resolve.Options{Env: env, Logger: quiet}).Resolve(context.Background(), roots)
+		res, err := resolve.New(client, resolve.Options{Env: env, Logger: quiet, Prefetch: prefetch}).Resolve(context.Background(), roots)
 		if err != nil {
 			b.Fatal(err)
 		}
 		return len(res.Packages)
 	}
-	if got := resolveOnce(); got != n { // warms the cache
+	if got := resolveOnce(-1); got != n { // warms the cache
 		b.Fatalf("resolved %d packages, want %d", got, n)
 	}
-	b.ResetTimer()
-	for b.Loop() {
-		resolveOnce()
+	for _, prefetch := range []int{-1, 8} {
+		b.Run(fmt.Sprintf("prefetch=%d", prefetch), func(b *testing.B) {
+			for b.Loop() {
+				resolveOnce(prefetch)
+			}
+			b.ReportMetric(float64(n), "packages/op")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/n, "µs/package")
+		})
 	}
-	b.ReportMetric(float64(n), "packages/op")
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/n, "µs/package")
 }

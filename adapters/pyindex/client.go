@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 )
@@ -31,7 +30,7 @@ type Config struct {
 	// PythonVersion ("3.11" or "3.11.4") drops files whose requires-python
 	// excludes it; "" keeps every file.
 	PythonVersion string
-	// HTTPClient defaults to http.DefaultClient.
+	// HTTPClient defaults to a client keeping 16 idle connections per host.
 	HTTPClient *http.Client
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -47,9 +46,8 @@ type Client struct {
 	python  *pep440.Version
 	log     *slog.Logger
 
-	mu       sync.Mutex
-	projects map[string]*Project
-	metadata map[string]*Metadata
+	projects *memo[*Project]
+	metadata *memo[*Metadata]
 }
 
 // index is one configured index with its credentials split off.
@@ -63,11 +61,15 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		http:     cfg.HTTPClient,
 		log:      cfg.Logger,
-		projects: map[string]*Project{},
-		metadata: map[string]*Metadata{},
+		projects: newMemo[*Project](),
+		metadata: newMemo[*Metadata](),
 	}
 	if c.http == nil {
-		c.http = http.DefaultClient
+		// The resolver prefetches in parallel: keep enough idle
+		// connections per index that they are reused, not churned.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		c.http = &http.Client{Transport: tr}
 	}
 	if c.log == nil {
 		c.log = slog.Default()

@@ -20,21 +20,13 @@ const maxMetadata = 8 << 20
 // file, then the file itself (wheel METADATA or sdist PKG-INFO). A file
 // whose dependencies cannot be known yields Known == false, not an error.
 func (c *Client) Metadata(ctx context.Context, f File) (*Metadata, error) {
-	key := f.URL.String()
-	c.mu.Lock()
-	m, ok := c.metadata[key]
-	c.mu.Unlock()
-	if ok {
+	return c.metadata.do(ctx, f.URL.String(), func() (*Metadata, error) {
+		m, err := c.fetchMetadata(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("metadata of %s: %w", f.Filename, err)
+		}
 		return m, nil
-	}
-	m, err := c.fetchMetadata(ctx, f)
-	if err != nil {
-		return nil, fmt.Errorf("metadata of %s: %w", f.Filename, err)
-	}
-	c.mu.Lock()
-	c.metadata[key] = m
-	c.mu.Unlock()
-	return m, nil
+	})
 }
 
 func (c *Client) fetchMetadata(ctx context.Context, f File) (*Metadata, error) {

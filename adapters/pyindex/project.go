@@ -74,13 +74,11 @@ func (c *Client) Project(ctx context.Context, name string) (*Project, error) {
 	if !pep508.ValidName(name) {
 		return nil, fmt.Errorf("project %q: invalid name", name)
 	}
-	c.mu.Lock()
-	p, ok := c.projects[key]
-	c.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p = &Project{Name: key}
+	return c.projects.do(ctx, key, func() (*Project, error) { return c.fetchProject(ctx, key) })
+}
+
+func (c *Client) fetchProject(ctx context.Context, key string) (*Project, error) {
+	p := &Project{Name: key}
 	found := false
 	for _, ix := range c.indexes {
 		files, err := c.indexPage(ctx, ix, key)
@@ -96,9 +94,6 @@ func (c *Client) Project(ctx context.Context, name string) (*Project, error) {
 	if !found {
 		return nil, fmt.Errorf("project %s: %w on any index", key, resolve.ErrNotFound)
 	}
-	c.mu.Lock()
-	c.projects[key] = p
-	c.mu.Unlock()
 	return p, nil
 }
 

@@ -9,7 +9,9 @@ import (
 
 // Index is what the resolver needs from a package index. The index is
 // expected to have dropped files whose requires-python excludes the target
-// already (adapters/pyindex does).
+// already (adapters/pyindex does). It must be safe for concurrent use: the
+// resolver prefetches queued packages in the background, and profits when
+// the index memoises its answers.
 type Index interface {
 	// Releases lists the versions of a project, in any order. An unknown
 	// project is an error wrapping ErrNotFound.

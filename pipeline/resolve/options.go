@@ -62,6 +62,9 @@ type Options struct {
 	Constraints []pep508.Requirement
 	// AllowPre admits pre-releases everywhere (pip's --pre).
 	AllowPre bool
+	// Prefetch is how many index look-ups may run ahead of the resolver
+	// for queued packages (DefaultPrefetch when 0, none when negative).
+	Prefetch int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

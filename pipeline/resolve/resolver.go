@@ -67,6 +67,7 @@ type run struct {
 	attempts  int
 	conflicts map[string]int
 	worst     *ConflictError
+	prefetch  *prefetcher
 }
 
 // errAbort wraps errors that must stop the search rather than backtrack.
@@ -79,7 +80,9 @@ func (e *abortError) Unwrap() error { return e.err }
 // Roots whose markers do not hold for the target are skipped; URL roots
 // are refused.
 func (r *Resolver) Resolve(ctx context.Context, roots []pep508.Requirement) (*Resolution, error) {
-	ru := &run{Resolver: r, releases: map[string][]Release{}, deps: map[string]Dependencies{}, conflicts: map[string]int{}}
+	ru := &run{Resolver: r, releases: map[string][]Release{}, deps: map[string]Dependencies{}, conflicts: map[string]int{},
+		prefetch: newPrefetcher(ctx, r.index, r.opts.Prefetch)}
+	defer ru.prefetch.stop()
 	st := newState()
 	for _, req := range roots {
 		if req.IsURL() {
@@ -264,6 +267,7 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, b
 		st.depth[name] = parentDepth + 1
 		st.order = append(st.order, name)
 		st.queue = append(st.queue, name)
+		ru.prefetch.start(name)
 		for _, c := range ru.opts.Constraints {
 			if c.Key() != name {
 				continue

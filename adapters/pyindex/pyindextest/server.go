@@ -24,6 +24,9 @@ type Options struct {
 	NoRanges bool
 	// Username and Password, when set, are required (basic auth).
 	Username, Password string
+	// Latency delays every answer, to stand for a remote index in
+	// benchmarks (tests should leave it zero).
+	Latency time.Duration
 }
 
 // Server is a running test index.
@@ -104,6 +107,13 @@ func (s *Server) count(kind string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Latency > 0 {
+		select {
+		case <-time.After(s.opts.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if s.opts.Username != "" {
 		u, p, ok := r.BasicAuth()
 		if !ok || u != s.opts.Username || p != s.opts.Password {
