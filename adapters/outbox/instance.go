@@ -54,9 +54,9 @@ func openInstance(root string) (dir string, lock *os.File, err error) {
 	return dir, lock, nil
 }
 
-// adoptOrphans moves the records of unlocked instances under root into
-// ownPending, numbering them from next on, in their order. It returns the
-// next free seq.
+// adoptOrphans moves the batch files of unlocked instances under root into
+// this instance's pending directory, numbering them from next on, in their
+// order. It returns the next free batch number and how many were adopted.
 func adoptOrphans(root, ownDir string, next uint64) (uint64, int, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
@@ -81,15 +81,15 @@ func adoptOrphans(root, ownDir string, next uint64) (uint64, int, error) {
 		if !ok {
 			continue // a live worker owns it
 		}
-		recs, err := loadRecords(filepath.Join(dir, pendingDir))
+		files, err := batchFiles(filepath.Join(dir, pendingDir))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			_ = lock.Close()
 			return next, adopted, err
 		}
-		for _, r := range recs {
-			if err := os.Rename(filepath.Join(dir, pendingDir, recName(r.Seq)), filepath.Join(ownPending, recName(next))); err != nil {
+		for _, n := range files {
+			if err := os.Rename(filepath.Join(dir, pendingDir, recName(n)), filepath.Join(ownPending, recName(next))); err != nil {
 				_ = lock.Close()
-				return next, adopted, fmt.Errorf("adopt record: %w", err)
+				return next, adopted, fmt.Errorf("adopt records: %w", err)
 			}
 			next++
 			adopted++

@@ -62,10 +62,13 @@ type Outbox struct {
 	groups  map[string]*group
 	keys    map[string]bool
 	nextSeq uint64
-	backlog int
-	dead    int
-	wake    chan struct{}
-	changed chan struct{} // closed and replaced whenever backlog changes
+	// nextFile numbers batch files; files counts the undelivered records of each.
+	nextFile uint64
+	files    map[uint64]int
+	backlog  int
+	dead     int
+	wake     chan struct{}
+	changed  chan struct{} // closed and replaced whenever backlog changes
 }
 
 type group struct {
@@ -101,20 +104,25 @@ func Open(opts Options) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	o := &Outbox{opts: opts, pending: filepath.Join(own, pendingDir), lock: lock, log: opts.Logger,
-		groups: map[string]*group{}, keys: map[string]bool{}, nextSeq: 1,
+		groups: map[string]*group{}, keys: map[string]bool{}, nextSeq: 1, nextFile: 1, files: map[uint64]int{},
 		wake: make(chan struct{}, 1), changed: make(chan struct{})}
 	if _, _, err := adoptOrphans(root, own, 1); err != nil {
 		_ = lock.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	recs, err := loadRecords(o.pending)
 	if err != nil {
 		_ = lock.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	for _, r := range recs {
+		r.Seq = o.nextSeq
+		o.nextSeq++
+		o.files[r.file]++
+		o.nextFile = max(o.nextFile, r.file+1)
 		o.insertLocked(r)
-		o.nextSeq = max(o.nextSeq, r.Seq+1)
 	}
 	if o.dead, err = countLines(filepath.Join(opts.Dir, deadLetterFile)); err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
@@ -181,8 +189,17 @@ func (o *Outbox) Add(ctx context.Context, recs ...Record) error {
 		}
 		todo = append(todo, &r)
 	}
+	if len(todo) == 0 {
+		o.mu.Unlock()
+		return nil
+	}
+	file := o.nextFile
+	o.nextFile++
+	for _, r := range todo {
+		r.file = file
+	}
 	o.mu.Unlock()
-	err := writeRecords(o.pending, todo)
+	err := writeBatch(o.pending, file, todo)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, r := range todo {
@@ -192,11 +209,9 @@ func (o *Outbox) Add(ctx context.Context, recs ...Record) error {
 		}
 	}
 	if err != nil {
-		for _, r := range todo {
-			_ = os.Remove(filepath.Join(o.pending, recName(r.Seq)))
-		}
 		return fmt.Errorf("outbox add: %w", err)
 	}
+	o.files[file] = len(todo)
 	o.poke()
 	return nil
 }
@@ -340,8 +355,17 @@ func (o *Outbox) deliver(ctx context.Context, name string, g *group) {
 		o.log.Error("outbox: report rejected, moved to dead letters", "kind", r.Kind, "path", r.Path,
 			"group", name, "err", err)
 	}
-	if rerr := os.Remove(filepath.Join(o.pending, recName(r.Seq))); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-		o.log.Warn("outbox: cannot remove delivered record; it may be sent again after a restart", "err", rerr)
+	o.mu.Lock()
+	o.files[r.file]--
+	last := o.files[r.file] <= 0
+	if last {
+		delete(o.files, r.file)
+	}
+	o.mu.Unlock()
+	if last {
+		if rerr := os.Remove(filepath.Join(o.pending, recName(r.file))); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			o.log.Warn("outbox: cannot remove a delivered batch; it may be sent again after a restart", "err", rerr)
+		}
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()

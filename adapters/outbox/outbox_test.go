@@ -313,3 +313,67 @@ func TestTwoWorkersShareADirAndAdoptTheDead(t *testing.T) {
 	}
 	_ = c.Close()
 }
+
+// failKey fails every delivery of one key while armed.
+type failKey struct {
+	next  outbox.Sender
+	key   string
+	armed atomic.Bool
+	seen  atomic.Int64
+}
+
+func (f *failKey) Send(ctx context.Context, req controlplane.Request) ([]byte, error) {
+	if f.armed.Load() && req.IdempotencyKey == f.key {
+		f.seen.Add(1)
+		return nil, &controlplane.HTTPError{Status: 503, Body: "down"}
+	}
+	return f.next.Send(ctx, req)
+}
+
+func TestPartlyDeliveredBatchAfterRestart(t *testing.T) {
+	fake := cpfake.New(cpfake.Options{})
+	ts, err := cpfake.Listen(fake, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	dir := t.TempDir()
+	s := &failKey{next: newClient(t, ts.URL), key: "k2"}
+	s.armed.Store(true)
+	box := openBox(t, dir, s)
+	var recs []outbox.Record
+	for i := 1; i <= 3; i++ {
+		recs = append(recs, outbox.Record{Key: fmt.Sprint("k", i), Group: "g", Path: "/api/history",
+			Body: fmt.Appendf(nil, `{"name":"a","version":"1","status":"built","detail":"%d"}`, i)})
+	}
+	if err := box.Add(context.Background(), recs...); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(box)
+	waitFor(t, "k2 to fail", 10*time.Second, func() bool { return s.seen.Load() >= 2 })
+	stop()
+	_ = box.Close()
+	if box.Backlog() != 2 {
+		t.Fatalf("backlog = %d, want 2", box.Backlog())
+	}
+	s.armed.Store(false)
+	box = openBox(t, dir, s)
+	defer box.Close()
+	if box.Backlog() != 3 {
+		t.Fatalf("after restart backlog = %d, want the whole batch (3)", box.Backlog())
+	}
+	stop = run(box)
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := box.WaitEmpty(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range fake.Events() {
+		got = append(got, e.Detail)
+	}
+	if strings.Join(got, ",") != "1,2,3" || fake.Duplicates() != 1 {
+		t.Fatalf("events %v, duplicates %d; want 1,2,3 and 1", got, fake.Duplicates())
+	}
+}

@@ -31,9 +31,16 @@ type Record struct {
 	ContentType string `json:"content_type,omitempty"`
 	Body        []byte `json:"-"`
 
-	// Seq is the global order, assigned by Add.
+	// Seq is the order of the record in this outbox, assigned by Add.
 	Seq       uint64    `json:"seq"`
 	CreatedAt time.Time `json:"created_at"`
+
+	file uint64 // the batch file holding the record
+}
+
+type diskHeader struct {
+	*Record
+	Len int `json:"len"`
 }
 
 const (
@@ -43,35 +50,46 @@ const (
 	recSuffix      = ".rec"
 )
 
-func recName(seq uint64) string { return fmt.Sprintf("%020d%s", seq, recSuffix) }
+// Each Add writes one batch file, pending/<n>.rec, holding its records in
+// order, each as a JSON header line (with the body length) followed by the
+// body and a newline. A batch file is removed when its last record is
+// delivered or dead-lettered; after a crash, the records of a partly
+// delivered batch are delivered again (their idempotency keys let the
+// control-plane recognise them).
+func recName(n uint64) string { return fmt.Sprintf("%020d%s", n, recSuffix) }
 
-// writeRecords writes each record as header line + body to a temp file,
-// fsyncs it, renames it into place, then fsyncs the directory once.
-func writeRecords(dir string, recs []*Record) error {
+// writeBatch writes recs as batch file n: temp file, fsync, rename, fsync of
+// the directory.
+func writeBatch(dir string, n uint64, recs []*Record) error {
+	var buf bytes.Buffer
 	for _, r := range recs {
-		hdr, err := json.Marshal(r)
+		hdr, err := json.Marshal(diskHeader{Record: r, Len: len(r.Body)})
 		if err != nil {
 			return fmt.Errorf("encode record header: %w", err)
 		}
-		tmp := filepath.Join(dir, tmpPrefix+recName(r.Seq))
-		f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fmt.Errorf("create record: %w", err)
-		}
-		_, err = f.Write(append(append(hdr, '\n'), r.Body...))
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp, filepath.Join(dir, recName(r.Seq)))
-		}
-		if err != nil {
-			_ = os.Remove(tmp)
-			return fmt.Errorf("write record %d: %w", r.Seq, err)
-		}
+		buf.Write(hdr)
+		buf.WriteByte('\n')
+		buf.Write(r.Body)
+		buf.WriteByte('\n')
+	}
+	tmp := filepath.Join(dir, tmpPrefix+recName(n))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("create batch: %w", err)
+	}
+	_, err = f.Write(buf.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, recName(n)))
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write batch %d: %w", n, err)
 	}
 	return syncDir(dir)
 }
@@ -88,14 +106,14 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// loadRecords reads every pending record in seq order and removes leftovers
-// of interrupted writes.
-func loadRecords(dir string) ([]*Record, error) {
+// batchFiles lists the batch file numbers in dir, ascending, and removes
+// leftovers of interrupted writes.
+func batchFiles(dir string) ([]uint64, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
-	var out []*Record
+	var out []uint64
 	for _, e := range ents {
 		name := e.Name()
 		if strings.HasPrefix(name, tmpPrefix) {
@@ -105,32 +123,39 @@ func loadRecords(dir string) ([]*Record, error) {
 		if !strings.HasSuffix(name, recSuffix) {
 			continue
 		}
-		seq, err := strconv.ParseUint(strings.TrimSuffix(name, recSuffix), 10, 64)
-		if err != nil {
-			continue
+		if n, err := strconv.ParseUint(strings.TrimSuffix(name, recSuffix), 10, 64); err == nil {
+			out = append(out, n)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("read record %s: %w", name, err)
-		}
-		hdr, body, ok := bytes.Cut(b, []byte("\n"))
-		var r Record
-		if !ok || json.Unmarshal(hdr, &r) != nil {
-			return nil, fmt.Errorf("record %s is corrupt", name)
-		}
-		r.Body = body
-		r.Seq = seq // the file name wins: adoption renames files
-		out = append(out, &r)
 	}
-	slices.SortFunc(out, func(a, b *Record) int {
-		switch {
-		case a.Seq < b.Seq:
-			return -1
-		case a.Seq > b.Seq:
-			return 1
+	slices.Sort(out)
+	return out, nil
+}
+
+// loadRecords reads every pending record, batch by batch, in order.
+func loadRecords(dir string) ([]*Record, error) {
+	files, err := batchFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	for _, n := range files {
+		b, err := os.ReadFile(filepath.Join(dir, recName(n)))
+		if err != nil {
+			return nil, fmt.Errorf("read batch %d: %w", n, err)
 		}
-		return 0
-	})
+		for len(b) > 0 {
+			hdrLine, rest, ok := bytes.Cut(b, []byte("\n"))
+			var r Record
+			h := diskHeader{Record: &r}
+			if !ok || json.Unmarshal(hdrLine, &h) != nil || h.Len < 0 || h.Len+1 > len(rest) {
+				return nil, fmt.Errorf("batch %d is corrupt", n)
+			}
+			r.Body = bytes.Clone(rest[:h.Len])
+			r.file = n
+			out = append(out, &r)
+			b = rest[h.Len+1:]
+		}
+	}
 	return out, nil
 }
 
