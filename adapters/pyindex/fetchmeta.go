@@ -37,6 +37,9 @@ func (c *Client) fetchMetadata(ctx context.Context, f File) (*Metadata, error) {
 		body, _, err := c.get(ctx, &mu, "", true)
 		switch {
 		case err == nil:
+			if err := verifyHashes(f.MetadataHashes, body); err != nil {
+				return nil, fmt.Errorf("PEP 658 metadata of %s: %w", f.Filename, err)
+			}
 			h, perr := parseCoreMetadata(body)
 			if perr == nil {
 				return metadataFrom(h, SourcePEP658)
@@ -100,6 +103,11 @@ func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !ra.RangesSupported() {
+		if err := verifyHashes(f.Hashes, ra.whole); err != nil {
+			return nil, fmt.Errorf("wheel %s: %w", f.Filename, err)
+		}
+	}
 	zr, err := zip.NewReader(ra, ra.Size())
 	if err != nil {
 		return nil, fmt.Errorf("open wheel %s: %w", f.Filename, err)
@@ -133,6 +141,9 @@ func (c *Client) sdistPkgInfo(ctx context.Context, f File) ([]byte, error) {
 	body, _, err := c.get(ctx, f.URL, "", false)
 	if err != nil {
 		return nil, err
+	}
+	if err := verifyHashes(f.Hashes, body); err != nil {
+		return nil, fmt.Errorf("sdist %s: %w", f.Filename, err)
 	}
 	if strings.HasSuffix(name, ".zip") {
 		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))

@@ -46,6 +46,10 @@ func parseJSONPage(body []byte, page *url.URL) ([]rawFile, error) {
 		}
 		r.Yanked, r.YankedReason = jsonYanked(f.Yanked)
 		r.Metadata = jsonTruthy(f.CoreMetadata) || jsonTruthy(f.DistInfoMetadata)
+		r.MetadataHashes = jsonHashes(f.CoreMetadata)
+		if r.MetadataHashes == nil {
+			r.MetadataHashes = jsonHashes(f.DistInfoMetadata)
+		}
 		out = append(out, r)
 	}
 	return out, nil
@@ -75,6 +79,15 @@ func jsonTruthy(raw json.RawMessage) bool {
 	}
 	var m map[string]string
 	return json.Unmarshal(raw, &m) == nil
+}
+
+// jsonHashes reads the hashes of "core-metadata": {"sha256": ...}.
+func jsonHashes(raw json.RawMessage) map[string]string {
+	var m map[string]string
+	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil || len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func parseHTMLPage(body []byte, page *url.URL) ([]rawFile, error) {
@@ -142,6 +155,9 @@ func anchorFile(tok html.Token, base *url.URL) *rawFile {
 	for _, name := range []string{"data-core-metadata", "data-dist-info-metadata"} {
 		if v, ok := attr(tok, name); ok && v != "false" {
 			r.Metadata = true
+			if algo, hex, ok := strings.Cut(v, "="); ok && r.MetadataHashes == nil {
+				r.MetadataHashes = map[string]string{algo: hex}
+			}
 		}
 	}
 	return r

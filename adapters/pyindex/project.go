@@ -30,8 +30,9 @@ type File struct {
 	Yanked         bool
 	YankedReason   string
 	// MetadataAvailable is set when the index serves URL+".metadata"
-	// (PEP 658 / PEP 714).
+	// (PEP 658 / PEP 714); MetadataHashes are that file's hashes, if given.
 	MetadataAvailable bool
+	MetadataHashes    map[string]string
 	// Index is the index URL the file was listed on (without credentials).
 	Index string
 }
@@ -118,7 +119,7 @@ func (c *Client) keepFiles(ctx context.Context, key string, raw []rawFile) []Fil
 		out = append(out, File{
 			Filename: r.Filename, URL: r.URL, Kind: kind, Version: v, Tags: tags, Hashes: r.Hashes,
 			RequiresPython: r.RequiresPython, Yanked: r.Yanked, YankedReason: r.YankedReason,
-			MetadataAvailable: r.Metadata, Index: r.Index,
+			MetadataAvailable: r.Metadata, MetadataHashes: r.MetadataHashes, Index: r.Index,
 		})
 	}
 	return out
@@ -133,6 +134,7 @@ type rawFile struct {
 	Yanked         bool
 	YankedReason   string
 	Metadata       bool
+	MetadataHashes map[string]string
 	Index          string
 }
 

@@ -3,6 +3,7 @@ package pyindex_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -208,3 +209,25 @@ func TestDiskCacheRevalidates(t *testing.T) {
 		t.Errorf("wheel metadata fetched again from a warm cache")
 	}
 }
+
+func TestHashMismatch(t *testing.T) {
+	for _, tt := range []struct {
+		name, project, version string
+		opts                   pyindextest.Options
+	}{
+		{"pep658 metadata", "alpha", "2.0", pyindextest.Options{WrongHashes: true}},
+		{"sdist", "sdist-only", "1.0", pyindextest.Options{WrongHashes: true}},
+		{"whole wheel", "beta-pkg", "1.0", pyindextest.Options{WrongHashes: true, NoRanges: true, NoJSON: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			idx := startIndex(t, testDists, tt.opts)
+			c := newClient(t, pyindex.Config{IndexURL: idx.URL(), Logger: quiet})
+			_, err := c.Dependencies(context.Background(), tt.project, pep440.MustParse(tt.version))
+			if !errors.Is(err, pyindex.ErrHashMismatch) {
+				t.Errorf("err = %v, want a hash mismatch", err)
+			}
+		})
+	}
+}
+
+var quiet = slog.New(slog.DiscardHandler)

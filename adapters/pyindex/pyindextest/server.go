@@ -24,6 +24,9 @@ type Options struct {
 	NoRanges bool
 	// Username and Password, when set, are required (basic auth).
 	Username, Password string
+	// WrongHashes announces hashes that do not match the files and
+	// metadata served, as a tampered mirror would.
+	WrongHashes bool
 	// Latency delays every answer, to stand for a remote index in
 	// benchmarks (tests should leave it zero).
 	Latency time.Duration
@@ -79,7 +82,11 @@ func Start(dists []Dist, opts Options) (*Server, error) {
 }
 
 func (s *Server) add(f *file) {
-	sum := sha256.Sum256(f.body)
+	body := f.body
+	if s.opts.WrongHashes {
+		body = append([]byte("tampered"), body...)
+	}
+	sum := sha256.Sum256(body)
 	f.sha256 = hex.EncodeToString(sum[:])
 	s.files[f.name] = f
 	key := Normalize(f.dist.Name)
@@ -205,7 +212,7 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 				jf.Yanked = f.dist.Yanked
 			}
 			if f.metadata != nil {
-				sum := sha256.Sum256(f.metadata)
+				sum := sha256.Sum256(s.announced(f.metadata))
 				jf.CoreMetadata = map[string]string{"sha256": hex.EncodeToString(sum[:])}
 			}
 			page.Files = append(page.Files, jf)
@@ -226,13 +233,21 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 			fmt.Fprintf(&b, ` data-yanked="%s"`, html.EscapeString(f.dist.Yanked))
 		}
 		if f.metadata != nil {
-			sum := sha256.Sum256(f.metadata)
+			sum := sha256.Sum256(s.announced(f.metadata))
 			fmt.Fprintf(&b, ` data-core-metadata="sha256=%s" data-dist-info-metadata="sha256=%s"`, hex.EncodeToString(sum[:]), hex.EncodeToString(sum[:]))
 		}
 		fmt.Fprintf(&b, ">%s</a><br/>\n", f.name)
 	}
 	b.WriteString("</body></html>\n")
 	s.write(w, r, "text/html", b.Bytes())
+}
+
+// announced is what the index claims a body is (see WrongHashes).
+func (s *Server) announced(body []byte) []byte {
+	if s.opts.WrongHashes {
+		return append([]byte("tampered"), body...)
+	}
+	return body
 }
 
 // write sends body with an ETag and answers If-None-Match with 304.
