@@ -25,3 +25,21 @@ func ExampleCompare() {
 	fmt.Println(vs)
 	// Output: [1.0.dev0 1.0rc1 1.0 1.0+local 1.0.post1 1!0.5]
 }
+
+func ExampleSpecifiers_Filter() {
+	spec, err := pep440.ParseSpecifiers(">=1.0, !=1.3.*, <2")
+	if err != nil {
+		panic(err)
+	}
+	var candidates []pep440.Version
+	for _, s := range []string{"0.9", "1.0", "1.3.1", "1.4", "2.0b1", "1.5rc1"} {
+		candidates = append(candidates, pep440.MustParse(s))
+	}
+	fmt.Println(spec.Filter(candidates, false))
+	// Only a pre-release fits: it is taken.
+	pre, _ := pep440.ParseSpecifiers(">=1.5")
+	fmt.Println(pre.Filter(candidates, false))
+	// Output:
+	// [1.0 1.4]
+	// [2.0b1]
+}
