@@ -94,7 +94,7 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 		case code == 125 && attempt == 1 && tailMentions(out.Tail(), "already in use"):
 			// A container of this very job attempt survived a crash: ours to remove.
 			fmt.Fprintf(out, "refinery: removing leftover container %s and retrying\n", name)
-			r.remove(ctx, name)
+			r.remove(context.WithoutCancel(ctx), name)
 			continue
 		case code == 125:
 			return finish(pipeline.StatusFailed, pipeline.ReasonRunner, "podman could not run the container (exit code 125)")
