@@ -147,6 +147,9 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 		e.Wheel = res.Wheels[0].File
 		meta[pipeline.MetaWheels] = res.Wheels
 	}
+	if len(res.LogTail) > 0 && res.Status == pipeline.StatusFailed {
+		meta["log_tail"] = res.LogTail
+	}
 	detail := res.Error
 	if len(res.LogTail) > 0 && res.Status == pipeline.StatusFailed {
 		detail = strings.TrimSpace(detail + "\n" + strings.Join(res.LogTail, "\n"))

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -137,7 +139,23 @@ func (st *Settler) drainOnce() (ok, more bool) {
 		ss[i] = r.s
 	}
 	err := st.intake.Settle(context.Background(), ss)
-	if err == nil {
+	var partial interface{ NotApplied() []string }
+	if err != nil && errors.As(err, &partial) {
+		// The rest of the batch was applied; the claims the intake does not
+		// know are not retried (they would fail forever) but reported.
+		skip := map[string]bool{}
+		for _, c := range partial.NotApplied() {
+			skip[c] = true
+		}
+		st.log.Error("intake did not apply some settlements", "claims", partial.NotApplied(), "err", err)
+		for _, r := range batch {
+			if skip[r.s.Claim] {
+				r.sum.Detail = strings.TrimSpace(r.sum.Detail + " (settlement not applied: " + err.Error() + ")")
+			}
+			st.onSettled(r.sum)
+		}
+		err = nil
+	} else if err == nil {
 		for _, r := range batch {
 			st.onSettled(r.sum)
 		}

@@ -118,8 +118,11 @@ type Config struct {
 	WorkerAutorunInterval Interval `env:"WORKER_AUTORUN_INTERVAL"`
 	// ShutdownGrace lets in-flight work finish after SIGTERM. Default 30s.
 	ShutdownGrace Interval `env:"SHUTDOWN_GRACE" envDefault:"30s"`
-	// WorkerID names this worker (labels, heartbeats). Default <hostname>-<pid>.
+	// WorkerID names this worker (logs, heartbeats, queue leases). Default
+	// <hostname>-<pid>. Containers are labelled with ContainerOwner().
 	WorkerID string `env:"WORKER_ID"`
+	// workerIDSet is true when WORKER_ID was given explicitly.
+	workerIDSet bool
 	// LogFormat is json (default) | text; LogLevel debug|info (default)|warn|error.
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
@@ -231,11 +234,25 @@ func LoadConfig(environ []string) (Config, error) {
 		sort.Strings(problems)
 		return cfg, &ConfigError{Problems: problems}
 	}
+	cfg.workerIDSet = cfg.WorkerID != ""
 	if cfg.WorkerID == "" {
 		host, _ := os.Hostname()
 		cfg.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	return cfg, nil
+}
+
+// ContainerOwner is the refinery.worker label of this worker's containers. It
+// must survive a restart, so that the next start removes what a killed run
+// left: WORKER_ID when set, else the host name (run several workers on one
+// host with distinct WORKER_IDs, or they remove each other's containers at
+// start).
+func (c Config) ContainerOwner() string {
+	if c.workerIDSet {
+		return c.WorkerID
+	}
+	host, _ := os.Hostname()
+	return host
 }
 
 // ConfigError lists every invalid variable.

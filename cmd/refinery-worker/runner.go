@@ -17,7 +17,7 @@ func podmanOptions(cfg Config) podman.Options {
 		Memory: cfg.ContainerMemory, CPUs: cfg.ContainerCPUs, PidsLimit: cfg.ContainerPidsLimit,
 		Network: cfg.ContainerNetwork, Timeout: time.Duration(cfg.RunnerTimeoutSec) * time.Second,
 		StopGrace: time.Duration(cfg.StopGraceSec) * time.Second, OutputDir: cfg.OutputDir, CacheDir: cfg.CacheDir,
-		IndexURL: cfg.IndexURL, ExtraIndexURL: joinURLs(cfg.ExtraIndexURL), WorkerID: cfg.WorkerID,
+		IndexURL: cfg.IndexURL, ExtraIndexURL: joinURLs(cfg.ExtraIndexURL), WorkerID: cfg.ContainerOwner(),
 	}
 }
 

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/refinery/refinery-worker/adapters/podman"
 	"github.com/refinery/refinery-worker/handlers"
 )
 
-func newPodmanRunner(cfg Config, cmd *podman.Commander, log *slog.Logger) (handlers.Runner, func(context.Context) (int, error), error) {
-	return nil, nil, errors.New("PODMAN_BIN: the podman runner is not wired yet")
+// newPodmanRunner builds the real runner; its Cleanup removes containers a
+// previous run of this worker left behind (by the refinery.worker label).
+func newPodmanRunner(_ Config, cmd *podman.Commander, log *slog.Logger) (handlers.Runner, func(context.Context) (int, error), error) {
+	r, err := podman.NewRunner(cmd, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, r.Cleanup, nil
 }
