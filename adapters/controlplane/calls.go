@@ -113,12 +113,12 @@ type LeasedBuild struct {
 	HintIDs     []string `json:"hint_ids"`
 }
 
-// PopBuilds leases up to max builds (the control-plane caps max at 100). The
-// leased rows are marked building with attempts incremented; each must get a
-// final PostBuildStatus. Not retried on a lost answer would lose leases, so
-// a pop is attempted once.
+// PopBuilds leases up to max builds (clamped to 1..100, the control-plane's
+// cap). The leased rows are marked building with attempts incremented; each
+// must get a final PostBuildStatus. A retry after a lost answer would lose
+// the leases of the first pop, so a pop is attempted once.
 func (c *Client) PopBuilds(ctx context.Context, max int) ([]LeasedBuild, error) {
-	path := "/api/build-queue/pop?max=" + strconv.Itoa(max)
+	path := "/api/build-queue/pop?max=" + strconv.Itoa(clampPop(max))
 	b, err := c.sendOnce(ctx, path)
 	if err != nil {
 		return nil, err
@@ -132,6 +132,9 @@ func (c *Client) PopBuilds(ctx context.Context, max int) ([]LeasedBuild, error) 
 	return out.Builds, nil
 }
 
+// clampPop keeps a pop's max within what the control-plane accepts (1..100).
+func clampPop(n int) int { return min(max(n, 1), 100) }
+
 // sendOnce posts without retry (for calls whose effect must not be repeated
 // blindly, such as pops).
 func (c *Client) sendOnce(ctx context.Context, path string) ([]byte, error) {
@@ -142,7 +145,7 @@ func (c *Client) sendOnce(ctx context.Context, path string) ([]byte, error) {
 // PopPendingInputs takes up to max pending inputs for planning and returns
 // their ids. Attempted once, like PopBuilds.
 func (c *Client) PopPendingInputs(ctx context.Context, max int) ([]string, error) {
-	b, err := c.sendOnce(ctx, "/api/pending-inputs/pop?max="+strconv.Itoa(max))
+	b, err := c.sendOnce(ctx, "/api/pending-inputs/pop?max="+strconv.Itoa(clampPop(max)))
 	if err != nil {
 		return nil, err
 	}
