@@ -12,6 +12,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/pyindex"
 	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline/pep440"
+	"github.com/refinery/refinery-worker/pipeline/pep508"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
 )
 
@@ -231,3 +232,25 @@ func TestHashMismatch(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+func TestRequiresPythonFromMetadata(t *testing.T) {
+	idx := startIndex(t, []pyindextest.Dist{
+		{Name: "late", Version: "1.0", WheelTags: []string{"py3-none-any"}},
+		{Name: "late", Version: "2.0", WheelTags: []string{"py3-none-any"}, RequiresPython: ">=3.12", HideRequiresPython: true},
+	}, pyindextest.Options{})
+	c := newClient(t, pyindex.Config{IndexURL: idx.URL(), PythonVersion: "3.11", Logger: quiet})
+	rs, err := c.Releases(context.Background(), "late")
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("releases = %v, %v (the page hides Requires-Python)", versions(rs), err)
+	}
+	_, err = c.Dependencies(context.Background(), "late", pep440.MustParse("2.0"))
+	if !errors.Is(err, resolve.ErrUnusable) || !strings.Contains(err.Error(), ">=3.12") {
+		t.Errorf("err = %v", err)
+	}
+	r, _ := pep508.ParseRequirement("late")
+	res, err := resolve.New(c, resolve.Options{Env: pep508.TargetEnv("3.11", "manylinux2014_s390x"), Logger: quiet}).
+		Resolve(context.Background(), []pep508.Requirement{r})
+	if err != nil || res.Packages[0].Version.String() != "1.0" {
+		t.Errorf("resolution = %+v, %v", res, err)
+	}
+}

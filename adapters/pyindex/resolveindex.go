@@ -53,6 +53,9 @@ func (c *Client) Dependencies(ctx context.Context, name string, version pep440.V
 		if !m.Known {
 			continue
 		}
+		if err := c.checkRequiresPython(m); err != nil {
+			return resolve.Dependencies{}, fmt.Errorf("%s %s: %w", p.Name, version, err)
+		}
 		return resolve.Dependencies{Requires: m.RequiresDist, Known: true}, nil
 	}
 	if lastErr != nil {
@@ -75,4 +78,22 @@ func fileCost(f File) int {
 		cost += 10
 	}
 	return cost
+}
+
+// checkRequiresPython applies the metadata's Requires-Python, which an
+// index page may not have shown.
+func (c *Client) checkRequiresPython(m *Metadata) error {
+	if c.python == nil || m.RequiresPython == "" {
+		return nil
+	}
+	spec, err := pep440.ParseSpecifiers(m.RequiresPython)
+	if err != nil {
+		// An unreadable Requires-Python excludes nothing, as with pip.
+		c.log.Debug("ignoring bad Requires-Python in metadata", "project", m.Name, "requires_python", m.RequiresPython)
+		return nil
+	}
+	if spec.Contains(*c.python, true) {
+		return nil
+	}
+	return fmt.Errorf("requires-python %s excludes Python %s: %w", m.RequiresPython, c.python, resolve.ErrUnusable)
 }

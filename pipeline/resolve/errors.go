@@ -9,6 +9,11 @@ import (
 // ErrNotFound is wrapped when an index has no project of a name.
 var ErrNotFound = errors.New("project not found")
 
+// ErrUnusable is wrapped by an Index's Dependencies when the release turns
+// out not to suit the target once its metadata is read (a Requires-Python
+// the index page did not show): the resolver then tries other versions.
+var ErrUnusable = errors.New("release unusable for the target")
+
 // ErrTooManyDeps is wrapped when a resolution exceeds MaxDeps packages.
 var ErrTooManyDeps = errors.New("too many dependencies")
 
@@ -37,12 +42,17 @@ type ConflictError struct {
 	Chosen string
 	// Candidates counts the versions the index has for the package.
 	Candidates int
+	// Reason is set when the chosen version itself proved unusable.
+	Reason string
 }
 
 func (e *ConflictError) Error() string {
 	parts := make([]string, len(e.Demands))
 	for i, d := range e.Demands {
 		parts[i] = d.String()
+	}
+	if e.Reason != "" {
+		return fmt.Sprintf("%s %s cannot be used: %s", e.Package, e.Chosen, e.Reason)
 	}
 	if e.Chosen != "" {
 		return fmt.Sprintf("conflict on %s: version %s was chosen but the requirements are %s",

@@ -332,6 +332,9 @@ func (ru *run) dependenciesOf(ctx context.Context, name string, v pep440.Version
 		return d, nil
 	}
 	d, err := ru.index.Dependencies(ctx, name, v)
+	if errors.Is(err, ErrUnusable) {
+		return Dependencies{}, ru.conflict(&ConflictError{Package: name, Chosen: v.String(), Reason: err.Error()})
+	}
 	if err != nil {
 		return Dependencies{}, &abortError{fmt.Errorf("dependencies of %s %s: %w", name, v, err)}
 	}

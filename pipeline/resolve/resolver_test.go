@@ -38,6 +38,9 @@ func (m memIndex) Dependencies(_ context.Context, name string, v pep440.Version)
 				if r == "?" {
 					return Dependencies{}, nil
 				}
+				if r == "!" {
+					return Dependencies{}, fmt.Errorf("%s %s: Requires-Python >=4: %w", name, v, ErrUnusable)
+				}
 				req, err := pep508.ParseRequirement(r)
 				if err != nil {
 					return Dependencies{}, err
@@ -82,6 +85,7 @@ var graph = memIndex{
 	"g":              {"1.0": nil},
 	"h":              {"3.0rc1": nil},
 	"i":              {"1.0": {"?"}},
+	"j":              {"1.0": nil, "2.0": {"!"}},
 	"loopa":          {"1.0": {"loopb"}},
 	"loopb":          {"1.0": {"loopa"}},
 	"deep":           {"1.0": {"c", "Zope.Interface>=1"}},
@@ -108,6 +112,7 @@ func TestResolve(t *testing.T) {
 		{"prerelease asked", []string{"c>=2.1rc1"}, Options{}, []string{"c==2.1rc1"}},
 		{"prerelease allowed", []string{"c"}, Options{AllowPre: true}, []string{"c==2.1rc1"}},
 		{"unknown deps", []string{"i"}, Options{}, []string{"i==1.0"}},
+		{"unusable release skipped", []string{"j"}, Options{}, []string{"j==1.0"}},
 		{"cycle", []string{"loopa"}, Options{}, []string{"loopa==1.0", "loopb==1.0"}},
 		{"root marker false", []string{`a; sys_platform == "win32"`, "c"}, Options{}, []string{"c==2.0"}},
 		{"constraint", []string{"deep"}, Options{Constraints: reqs(t, "c<1.5", "zope_interface<2", "b==1.0")}, []string{"deep==1.0", "c==1.0", "zope-interface==1.0"}},
@@ -171,6 +176,10 @@ func TestResolveErrors(t *testing.T) {
 			var c *ConflictError
 			return errors.As(err, &c)
 		}, []string{"f"}},
+		{"only an unusable release", []string{"j>=2"}, Options{}, func(err error) bool {
+			var c *ConflictError
+			return errors.As(err, &c) && c.Reason != ""
+		}, []string{"j 2.0 cannot be used", "Requires-Python >=4"}},
 		{"max deps", []string{"a", "b"}, Options{MaxDeps: 2}, func(err error) bool { return errors.Is(err, ErrTooManyDeps) }, []string{"MAX_DEPS=2"}},
 		{"not found", []string{"nope"}, Options{}, func(err error) bool { return errors.Is(err, ErrNotFound) }, []string{"nope"}},
 		{"override missing", []string{"c"}, Options{Overrides: map[string]pep440.Version{"c": pep440.MustParse("9")}}, func(err error) bool { return err != nil }, []string{"override c==9"}},

@@ -21,7 +21,10 @@ type Dist struct {
 	// Requires are Requires-Dist lines, e.g. `b>=1; extra == "x"`.
 	Requires       []string
 	RequiresPython string
-	Extras         []string
+	// HideRequiresPython leaves RequiresPython out of the index pages (it
+	// stays in the metadata), as older indexes do.
+	HideRequiresPython bool
+	Extras             []string
 	// Yanked marks every file of the release yanked with this reason
 	// (use "yes" for no particular reason).
 	Yanked string

@@ -205,7 +205,7 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 		}{Meta: map[string]string{"api-version": "1.1"}, Name: name}
 		for _, f := range files {
 			jf := jsonFile{Filename: f.name, URL: "../../files/" + f.name, Hashes: map[string]string{"sha256": f.sha256}, Yanked: false}
-			if rp := f.dist.RequiresPython; rp != "" {
+			if rp := f.dist.RequiresPython; rp != "" && !f.dist.HideRequiresPython {
 				jf.RequiresPython = &rp
 			}
 			if f.dist.Yanked != "" {
@@ -226,7 +226,7 @@ func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name strin
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\"><title>Links for %s</title></head><body>\n", name)
 	for _, f := range files {
 		fmt.Fprintf(&b, `<a href="/files/%s#sha256=%s"`, f.name, f.sha256)
-		if rp := f.dist.RequiresPython; rp != "" {
+		if rp := f.dist.RequiresPython; rp != "" && !f.dist.HideRequiresPython {
 			fmt.Fprintf(&b, ` data-requires-python="%s"`, html.EscapeString(rp))
 		}
 		if f.dist.Yanked != "" {
