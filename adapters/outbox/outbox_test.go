@@ -377,3 +377,30 @@ func TestPartlyDeliveredBatchAfterRestart(t *testing.T) {
 		t.Fatalf("events %v, duplicates %d; want 1,2,3 and 1", got, fake.Duplicates())
 	}
 }
+
+func TestOutcomeWithoutVersionIsDelivered(t *testing.T) {
+	fake := cpfake.New(cpfake.Options{})
+	ts, err := cpfake.Listen(fake, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	box := openBox(t, t.TempDir(), newClient(t, ts.URL))
+	defer box.Close()
+	rep, _ := outbox.NewReporter(outbox.ReporterOptions{Outbox: box})
+	w := &pipeline.Work{Claim: "c", Outcome: &pipeline.Outcome{Detail: "no plan",
+		Entry: pipeline.ManifestEntry{Name: "charset-normalizer", Status: pipeline.StatusFailed}}}
+	if err := rep.Report(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(box)
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := box.WaitEmpty(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if box.DeadLetters() != 0 || len(fake.Events()) != 1 || len(fake.FullLogs()) != 1 || len(fake.Manifest()) != 1 {
+		t.Fatalf("dead %d, events %d, logs %d", box.DeadLetters(), len(fake.Events()), len(fake.FullLogs()))
+	}
+}

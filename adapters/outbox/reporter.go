@@ -31,6 +31,11 @@ const (
 	KindPlan        = "plan"
 )
 
+// UnspecifiedVersion stands for a missing version in the full log and the
+// event of an outcome whose request named none (the control-plane requires
+// one there); the manifest entry keeps the empty version.
+const UnspecifiedVersion = "unspecified"
+
 // maxLogRead bounds how much of a job log file is read for the full log (its
 // tail); the control-plane keeps at most 1,000,000 bytes anyway.
 const maxLogRead = 4 << 20
@@ -94,7 +99,13 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	logBody, _, err := controlplane.EncodeFullLog(controlplane.FullLog{Name: e.Name, Version: e.Version,
+	// The control-plane rejects a log or an event without a version (400);
+	// a request that never got one (no plan, unmatched) is still reported.
+	version := e.Version
+	if version == "" {
+		version = UnspecifiedVersion
+	}
+	logBody, _, err := controlplane.EncodeFullLog(controlplane.FullLog{Name: e.Name, Version: version,
 		Status: string(e.Status), DurationMS: durMS, Content: content}, 0)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -109,7 +120,7 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	if runID != "" {
 		meta[pipeline.MetaRunID] = runID
 	}
-	ev := controlplane.Event{Name: e.Name, Version: e.Version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
+	ev := controlplane.Event{Name: e.Name, Version: version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
 		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: r.now().Unix(), Metadata: meta,
 		MatchedHintIDs: stringSlice(e.Metadata["hint_ids"]), RunID: runID}
 	evBody, err := controlplane.EncodeJSON(ev)
