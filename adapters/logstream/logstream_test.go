@@ -199,3 +199,15 @@ func TestCloseDuringOutageDoesNotWaitForTimeout(t *testing.T) {
 		t.Errorf("meta = %v", meta)
 	}
 }
+
+func TestRotationByTimeAcknowledges(t *testing.T) {
+	fake, c := setup(t, cpfake.Options{}, "")
+	s := newStreamer(t, c, func(o *logstream.Options) { o.RotateInterval = 5 * time.Millisecond })
+	st := s.Sink(context.Background(), job)
+	defer st.Close()
+	st.Line(1, []byte("line 1"), time.Now())
+	waitFor(t, "the request to end by rotation", func() bool { _, done := fake.StreamStats(key); return done >= 1 })
+	st.Line(2, []byte("line 2"), time.Now())
+	waitFor(t, "line 2 on a new request", func() bool { return len(fake.StreamLines(key)) == 2 })
+	checkOnce(t, fake, 2)
+}

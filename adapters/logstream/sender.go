@@ -160,10 +160,9 @@ func (st *Stream) request(unacked *[][]byte) (int, error) {
 		case <-closing:
 			closing = nil // take once more, then end the body
 		case <-rotate.C:
-			if len(*unacked) > 0 {
-				goto end
-			}
-			rotate.Reset(st.s.opts.RotateInterval)
+			// End the body: its lines get acknowledged, and an idle build
+			// holds no request open (a server may time idle requests out).
+			goto end
 		case r := <-results:
 			results <- r
 			return fail(classify(r, errors.New("request ended early")))
