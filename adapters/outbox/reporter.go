@@ -13,6 +13,7 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/redact"
+	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -59,6 +60,8 @@ type Reporter struct {
 	red *redact.Redactor
 	now func() time.Time
 }
+
+var _ handlers.Reporter = (*Reporter)(nil)
 
 // NewReporter returns a Reporter.
 func NewReporter(opts ReporterOptions) (*Reporter, error) {
