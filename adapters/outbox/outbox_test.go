@@ -98,7 +98,7 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 	}
 	addr := ts.Listener.Addr().String()
 	dir, logs := t.TempDir(), t.TempDir()
-	const n = 40
+	const n = 100
 	for i := range 2 * n {
 		if i%4 == 0 {
 			fake.AddBuilds(cpfake.Build{Package: fmt.Sprintf("pkg%03d", i), Version: "1.0"})
@@ -107,7 +107,8 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 	sender := &countingSender{next: newClient(t, ts.URL)}
 	red := redact.New("s3cr3t-value")
 
-	// Phase 1: the control-plane answers 500.
+	// Phase 1: the control-plane resets a few connections, then answers 500.
+	fake.FailNext(cpfake.FailReset, 10)
 	fake.SetFailure(cpfake.Fail500)
 	box := openBox(t, dir, sender)
 	rep, _ := outbox.NewReporter(outbox.ReporterOptions{Outbox: box, Redactor: red})
