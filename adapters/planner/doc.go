@@ -25,6 +25,10 @@
 //		Overrides: overrides, Logger: log,
 //	})
 //	plan, err := p.Plan(ctx, cfg.RequirementsPath) // also writes OUTPUT_DIR/plan.json
+//	err = planner.WriteTable(os.Stdout, plan)        // the CLI's table
+//
+// POST /plan can run the same call through [Jobs] to answer within the
+// control-plane's 30 s budget, or with 202 and a job id to fetch later.
 //
 // [Planner.PlanRequirements] plans already-parsed entries, and
 // [Planner.PlanInput] also takes constraints and input wheels (whose
