@@ -152,7 +152,9 @@ func (p *Poller) planOne(ctx context.Context, in controlplane.PendingInput) erro
 	if len(plan.Nodes) == 0 {
 		return errors.New("plan: no package applies to the target")
 	}
-	if err := p.cp.PostPlan(ctx, controlplane.PlanUpload{Plan: *plan, PendingInputID: &numeric}); err != nil {
+	// Retries of this post carry one key, so a retried post saves one plan.
+	key := controlplane.WithIdempotencyKey("plan-input-" + in.ID + "-" + plan.RunID)
+	if err := p.cp.PostPlan(ctx, controlplane.PlanUpload{Plan: *plan, PendingInputID: &numeric}, key); err != nil {
 		return fmt.Errorf("post plan: %w", err)
 	}
 	p.log.InfoContext(ctx, "pending input planned", "id", in.ID, "run_id", plan.RunID, "packages", len(plan.Nodes))
