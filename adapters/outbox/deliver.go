@@ -83,6 +83,7 @@ func (o *Outbox) deliver(ctx context.Context, name string, g *group) {
 	if err != nil && retryable(err) {
 		o.mu.Lock()
 		g.failures++
+		o.stats.Failures++
 		n := g.failures
 		d := backoff(o.opts.MinBackoff, o.opts.MaxBackoff, n)
 		g.notBefore = time.Now().Add(d)
@@ -128,6 +129,8 @@ func (o *Outbox) deliver(ctx context.Context, name string, g *group) {
 	defer o.mu.Unlock()
 	if dead {
 		o.dead++
+	} else {
+		o.stats.Delivered++
 	}
 	g.recs = g.recs[1:]
 	g.failures = 0

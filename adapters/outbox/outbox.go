@@ -66,6 +66,7 @@ type Outbox struct {
 	files    map[uint64]int
 	backlog  int
 	dead     int
+	stats    Stats
 	wake     chan struct{}
 	changed  chan struct{} // closed and replaced whenever backlog changes
 }
@@ -235,6 +236,34 @@ func (o *Outbox) DeadLetters() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.dead
+}
+
+// Stats are counters of this run, for metrics.
+type Stats struct {
+	// Backlog is the number of records waiting for delivery.
+	Backlog int
+	// DeadLetters counts records rejected for good, earlier runs included.
+	DeadLetters int
+	// Delivered counts records accepted by the control-plane in this run.
+	Delivered int64
+	// Failures counts failed delivery attempts (retried later) in this run.
+	Failures int64
+	// Waiting is the number of groups waiting for a retry after a failure.
+	Waiting int
+}
+
+// Stats returns the current counters.
+func (o *Outbox) Stats() Stats {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	st := o.stats
+	st.Backlog, st.DeadLetters = o.backlog, o.dead
+	for _, g := range o.groups {
+		if g.failures > 0 {
+			st.Waiting++
+		}
+	}
+	return st
 }
 
 // WaitEmpty blocks until the backlog is zero or ctx is done.

@@ -256,8 +256,8 @@ func TestOrderPerGroupAndDeadLetter(t *testing.T) {
 	if got := strings.Join(details, ","); got != "0,1,3,4,5" {
 		t.Errorf("events in order %s, want 0,1,3,4,5", got)
 	}
-	if box.DeadLetters() != 1 {
-		t.Fatalf("dead letters = %d", box.DeadLetters())
+	if st := box.Stats(); st.DeadLetters != 1 || st.Delivered != 5 || st.Failures < 1 || st.Backlog != 0 || st.Waiting != 0 {
+		t.Fatalf("stats = %+v", st)
 	}
 	dls, err := outbox.ReadDeadLetters(dir)
 	if err != nil || len(dls) != 1 || dls[0].Status != 400 || !strings.Contains(dls[0].Answer, "empty") || dls[0].Body != "[]" {
