@@ -38,6 +38,15 @@ type LogOpener interface {
 	OpenJobLog(ctx context.Context, job pipeline.Job) (JobLog, error)
 }
 
+// MetaRequeueRequested marks a cancelled build whose item the operator wants
+// back in the queue.
+const MetaRequeueRequested = "requeue_requested"
+
+// BuildObserver sees every finished build (metrics).
+type BuildObserver interface {
+	ObserveBuild(r pipeline.Result)
+}
+
 // WorkPublisher publishes a Work to a logical topic.
 type WorkPublisher interface {
 	Publish(ctx context.Context, topic string, w *pipeline.Work) error
@@ -57,7 +66,12 @@ type Build struct {
 	slots   chan struct{}
 	wg      sync.WaitGroup
 	log     *slog.Logger
+	// observer, when set, sees each finished build.
+	observer BuildObserver
 }
+
+// Observe sets the build observer (metrics); call before the first build.
+func (b *Build) Observe(o BuildObserver) { b.observer = o }
 
 // NewBuild builds the build stage. base is the worker's build context: cancel
 // it with cause pipeline.ErrShutdown to stop every build.
@@ -100,6 +114,7 @@ func (b *Build) run(w *pipeline.Work) {
 		w.Job.LogPath = jl.Path()
 		b.running.add(w, cancel, jl)
 		res := b.runner.Run(ctx, job, jl)
+		requeue := b.running.requeueRequested(w.CorrelationID)
 		b.running.remove(w.CorrelationID)
 		meta, cerr := jl.Close()
 		if cerr != nil {
@@ -111,15 +126,19 @@ func (b *Build) run(w *pipeline.Work) {
 		if res.Status != pipeline.StatusBuilt && len(res.LogTail) == 0 {
 			res.LogTail = jl.Tail(20)
 		}
-		if len(meta) > 0 {
-			if res.Metadata == nil {
-				res.Metadata = map[string]any{}
-			}
-			for k, v := range meta {
-				res.Metadata[k] = v
-			}
+		if res.Metadata == nil {
+			res.Metadata = map[string]any{}
+		}
+		for k, v := range meta {
+			res.Metadata[k] = v
+		}
+		if requeue && res.Reason == pipeline.ReasonCancelled {
+			res.Metadata[MetaRequeueRequested] = true
 		}
 		w.Result = &res
+		if b.observer != nil {
+			b.observer.ObserveBuild(res)
+		}
 	}
 	if w.Result.Reason == pipeline.ReasonShutdown {
 		// The item goes back to the queue unchanged at shutdown; nothing to report.

@@ -44,8 +44,11 @@ func (p RequeuePolicy) WillRequeue(w *pipeline.Work) bool {
 	if !p.Enabled || w.Result == nil || w.Request == nil || w.Result.Status != pipeline.StatusFailed {
 		return false
 	}
-	if w.Result.Reason == pipeline.ReasonCancelled || w.Result.Reason == pipeline.ReasonShutdown {
+	if w.Result.Reason == pipeline.ReasonShutdown {
 		return false
+	}
+	if w.Result.Reason == pipeline.ReasonCancelled && w.Result.Metadata[MetaRequeueRequested] != true {
+		return false // cancelled: requeued only when the operator asked
 	}
 	return w.Request.Item.Attempts < p.MaxAttempts
 }

@@ -20,6 +20,7 @@ type runningBuild struct {
 	started time.Time
 	cancel  context.CancelCauseFunc
 	log     JobLog
+	requeue bool // the operator asked for a cancelled build to be requeued
 }
 
 // RunningBuild describes one build in flight.
@@ -49,17 +50,27 @@ func (r *Running) remove(id string) {
 	delete(r.builds, id)
 }
 
-// Cancel stops the build with this correlation id or job id; false when none runs.
-func (r *Running) Cancel(id string) bool {
+// Cancel stops the build with this correlation id or job id (reason
+// cancelled); requeue asks for its item to go back to the queue. False when
+// no such build runs.
+func (r *Running) Cancel(id string, requeue bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for cid, b := range r.builds {
 		if cid == id || b.work.Job.ID == id {
+			b.requeue = requeue
 			b.cancel(pipeline.ErrCancelled)
 			return true
 		}
 	}
 	return false
+}
+
+func (r *Running) requeueRequested(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.builds[id]
+	return ok && b.requeue
 }
 
 // List returns the builds in flight, oldest first.

@@ -42,6 +42,9 @@ type DrainOptions struct {
 	// worker enter the pipeline (the manifest folds in that worker's journal
 	// so its recorded outcomes are recognised).
 	BeforeRecovered func() error
+	// Gate, when set, is asked before each claim; an error (paused, disk
+	// low) stops the drain from taking more items. Items it holds finish.
+	Gate func() error
 }
 
 // NewDrainer builds a drainer.
@@ -153,6 +156,12 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 		if room <= 0 {
 			dr.waitChange(ctx)
 			continue
+		}
+		if d.opts.Gate != nil {
+			if err := d.opts.Gate(); err != nil {
+				log.Warn("not taking new items", "reason", err)
+				break
+			}
 		}
 		n := min(d.opts.Chunk, d.opts.Batch-taken, room)
 		items, err := d.intake.Claim(ctx, n)

@@ -123,6 +123,10 @@ type Config struct {
 	WorkerID string `env:"WORKER_ID"`
 	// workerIDSet is true when WORKER_ID was given explicitly.
 	workerIDSet bool
+	// MinFreeDisk: below this much free space under OUTPUT_DIR or CACHE_DIR
+	// the worker stops taking new items and /ready fails (builds in flight go
+	// on). Bytes, or with a unit: 500MB, 1GiB. Default 1GiB; 0 disables.
+	MinFreeDisk ByteSize `env:"MIN_FREE_DISK" envDefault:"1GiB"`
 	// LogFormat is json (default) | text; LogLevel debug|info (default)|warn|error.
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
@@ -174,6 +178,30 @@ func ParseInterval(s string) (Interval, error) {
 	return Interval(d), nil
 }
 
+// ByteSize is a size in bytes, given plain or with a unit (k, M, G, T with
+// an optional B or iB; decimal for kB/MB/GB, binary for KiB/MiB/GiB).
+type ByteSize int64
+
+// ParseByteSize parses "1073741824", "1GiB", "500MB", "2G".
+func ParseByteSize(s string) (ByteSize, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.TrimSpace(s[i:])
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a size (bytes, or 500MB, 1GiB)", s)
+	}
+	mult := map[string]float64{"": 1, "B": 1, "k": 1e3, "kB": 1e3, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MB": 1e6, "MiB": 1 << 20,
+		"G": 1 << 30, "GB": 1e9, "GiB": 1 << 30, "T": 1 << 40, "TB": 1e12, "TiB": 1 << 40}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("%q has an unknown unit %q", s, unit)
+	}
+	return ByteSize(f * mult), nil
+}
+
 // URLList is a list of URLs separated by spaces or commas.
 type URLList []string
 
@@ -223,6 +251,7 @@ func LoadConfig(environ []string) (Config, error) {
 			reflect.TypeOf(Interval(0)): func(v string) (any, error) { return ParseInterval(v) },
 			reflect.TypeOf(Overrides{}): func(v string) (any, error) { return parseOverrides(v) },
 			reflect.TypeOf(URLList{}):   func(v string) (any, error) { return parseURLList(v) },
+			reflect.TypeOf(ByteSize(0)): func(v string) (any, error) { return ParseByteSize(v) },
 		},
 	}
 	var problems []string

@@ -5,6 +5,7 @@
 //	refinery-worker drain     drain the queue once, print outcomes and totals
 //	refinery-worker enqueue   add items (flags, or JSON lines on stdin)
 //	refinery-worker config    print the effective configuration, secrets redacted
+//	refinery-worker status    print the /status of a running worker
 package main
 
 import (
@@ -55,6 +56,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = enqueue(ctx, cfg, log, args, stdin, stdout)
 	case "config":
 		err = printConfig(cfg, stdout)
+	case "status":
+		err = printStatus(ctx, cfg, stdout)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage)
 		return exitUsage
@@ -71,12 +74,13 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	return exitOK
 }
 
-const usage = `usage: refinery-worker [serve|drain|enqueue|config] [flags]
+const usage = `usage: refinery-worker [serve|drain|enqueue|config|status] [flags]
 
   serve    run the HTTP control endpoints and autorun (default)
   drain    drain the queue once; one line per outcome, then totals
   enqueue  add items to the intake: --package NAME [--version V ...], or JSON lines on stdin
   config   print the effective configuration, secrets redacted
+  status   print the /status of the worker serving on WORKER_HTTP_ADDR
 
 Configuration comes from the environment; see README.md.`
 

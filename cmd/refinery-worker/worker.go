@@ -17,6 +17,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/filequeue"
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/manifest"
+	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
@@ -41,6 +42,11 @@ type worker struct {
 	running    *handlers.Running
 	http       *echo.Echo
 	closers    []func() error
+	gate       *gate
+	metrics    *metrics.Metrics
+
+	// outboxBacklog and outboxDead are set when reporting to a control-plane.
+	outboxBacklog, outboxDead func() int
 
 	buildCtx    context.Context
 	stopBuilds  context.CancelCauseFunc
@@ -87,9 +93,18 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
 	transport := pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub}
 	keys := pipeline.NewKeySet()
+	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
+		OutboxBacklog: func() int { return call(w.outboxBacklog) }, OutboxDead: func() int { return call(w.outboxDead) }}
+	if d, ok := w.intake.(metrics.Depther); ok {
+		src.Depth = d
+	}
+	w.metrics = metrics.New(src)
+	w.gate = &gate{dirs: []string{cfg.OutputDir, cfg.CacheDir}, minFree: uint64(cfg.MinFreeDisk),
+		onPause: w.metrics.SetPaused, onDisk: w.metrics.SetDiskLow}
 	w.settler = pipeline.NewSettler(w.intake, func(s pipeline.Summary) {
 		keys.Release(s.Key, s.CorrelationID)
 		w.tracker.Settled(s)
+		w.metrics.Settled(s)
 		w.logOutcome(s)
 	}, log)
 	w.buildCtx, w.stopBuilds = context.WithCancelCause(context.WithoutCancel(ctx))
@@ -99,6 +114,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	lazyPub := publisherFunc(func(ctx context.Context, topic string, wk *pipeline.Work) error { return pub.Publish(ctx, topic, wk) })
 	w.build = handlers.NewBuild(w.buildCtx, runner, joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs")), lazyPub,
 		w.running, cfg.BuildConcurrency, log)
+	w.build.Observe(w.metrics)
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(w.plans).Handle,
@@ -112,11 +128,14 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	if w.router, pub, err = pipeline.NewRouter(transport, stages, log); err != nil {
 		return nil, err
 	}
+	w.metrics.Router(w.router)
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
 		Window: opts.window, OnSettled: opts.onSettled,
-		BeforeRecovered: func() error { _, err := w.manifest.Refresh(); return err }}, log)
+		BeforeRecovered: func() error { _, err := w.manifest.Refresh(); return err }, Gate: w.gate.Check}, log)
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
 		Ready: w.readyChecks(), Logger: log})
+	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
+		Pause: w.gate, Cancel: w.running})
 	return w, nil
 }
 
@@ -149,6 +168,7 @@ func (w *worker) start(ctx context.Context) error {
 			return fmt.Errorf("remove leftover containers: %w", err)
 		}
 		w.log.Info("removed leftover containers", "count", n)
+		w.metrics.ContainersRemoved(n)
 	}
 	w.routerDone = make(chan error, 1)
 	go func() { w.routerDone <- w.router.Run(context.WithoutCancel(ctx)) }()
@@ -235,7 +255,15 @@ func (w *worker) readyChecks() []handlers.ReadyCheck {
 			return nil
 		}},
 		{Name: "manifest", Check: func(context.Context) error { return w.manifest.Err() }},
+		{Name: "disk", Check: w.gate.Disk},
 	}
+}
+
+func call(f func() int) int {
+	if f == nil {
+		return 0
+	}
+	return f()
 }
 
 func writable(dir string) error {
