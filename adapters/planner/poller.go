@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
@@ -52,7 +54,14 @@ type Poller struct {
 	planner *Planner
 	cfg     PollerConfig
 	log     *slog.Logger
+
+	mu sync.Mutex
+	// unreported holds statuses the control-plane did not take; each
+	// round sends them again first, so no input is left "planning".
+	unreported map[string]statusReport
 }
+
+type statusReport struct{ status, err string }
 
 // NewPoller returns a Poller; objects may be nil when no object store is
 // configured (inputs that need one then fail with a reason).
@@ -63,7 +72,7 @@ func NewPoller(cp ControlPlane, objects Objects, planner *Planner, cfg PollerCon
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Poller{cp: cp, objects: objects, planner: planner, cfg: cfg, log: cfg.Logger}
+	return &Poller{cp: cp, objects: objects, planner: planner, cfg: cfg, log: cfg.Logger, unreported: map[string]statusReport{}}
 }
 
 // Run polls every Interval until ctx ends. Round errors are logged, not
@@ -89,6 +98,9 @@ func (p *Poller) Run(ctx context.Context) error {
 // Poll runs one round and returns how many inputs were planned and posted.
 // The error joins what could not be reported to the control-plane.
 func (p *Poller) Poll(ctx context.Context) (int, error) {
+	if err := p.resendStatuses(ctx); err != nil {
+		return 0, err
+	}
 	ids, err := p.cp.PopPendingInputs(ctx, p.cfg.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("pop pending inputs: %w", err)
@@ -115,9 +127,7 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 		}
 		if err := p.planOne(ctx, in); err != nil {
 			p.log.WarnContext(ctx, "pending input failed", "id", id, "file", in.Filename, "err", err)
-			if rerr := p.cp.SetPendingInputStatus(ctx, id, "failed", err.Error()); rerr != nil {
-				errs = append(errs, fmt.Errorf("report failure of pending input %s (%v): %w", id, err, rerr))
-			}
+			errs = append(errs, p.setStatus(ctx, id, "failed", err.Error()))
 			continue
 		}
 		planned++
@@ -128,9 +138,40 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 func (p *Poller) putBack(ctx context.Context, ids []string) error {
 	var errs []error
 	for _, id := range ids {
-		if err := p.cp.SetPendingInputStatus(ctx, id, "pending", ""); err != nil {
-			errs = append(errs, fmt.Errorf("put back pending input %s: %w", id, err))
+		errs = append(errs, p.setStatus(ctx, id, "pending", ""))
+	}
+	return errors.Join(errs...)
+}
+
+// setStatus reports an input's status, keeping it for the next round when
+// the control-plane does not take it.
+func (p *Poller) setStatus(ctx context.Context, id, status, errMsg string) error {
+	if err := p.cp.SetPendingInputStatus(ctx, id, status, errMsg); err != nil {
+		p.mu.Lock()
+		p.unreported[id] = statusReport{status, errMsg}
+		p.mu.Unlock()
+		return fmt.Errorf("set pending input %s to %s (kept for the next round): %w", id, status, err)
+	}
+	return nil
+}
+
+// resendStatuses sends the statuses earlier rounds could not.
+func (p *Poller) resendStatuses(ctx context.Context) error {
+	p.mu.Lock()
+	pending := maps.Clone(p.unreported)
+	p.mu.Unlock()
+	var errs []error
+	for id, r := range pending {
+		err := p.cp.SetPendingInputStatus(ctx, id, r.status, r.err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("set pending input %s to %s: %w", id, r.status, err))
+			continue
 		}
+		p.mu.Lock()
+		if p.unreported[id] == r {
+			delete(p.unreported, id)
+		}
+		p.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }

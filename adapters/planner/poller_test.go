@@ -166,3 +166,38 @@ func TestPollerWithoutObjectStore(t *testing.T) {
 		t.Errorf("empty round = %d, %v", n, err)
 	}
 }
+
+// flakyStatus makes the fake control-plane fail the first status report.
+type flakyStatus struct {
+	*controlplane.Client
+	fake  *cpfake.Server
+	armed *bool
+}
+
+func (f flakyStatus) SetPendingInputStatus(ctx context.Context, id, status, errMsg string, opts ...controlplane.CallOption) error {
+	if *f.armed {
+		*f.armed = false
+		f.fake.FailNext(cpfake.Fail500, 1)
+	}
+	return f.Client.SetPendingInputStatus(ctx, id, status, errMsg, opts...)
+}
+
+func TestPollerResendsUnreportedStatus(t *testing.T) {
+	ctx := context.Background()
+	env := newPollerEnv(t)
+	id := env.fake.AddPendingInput(cpfake.PendingInput{Filename: "r.txt", Metadata: requirementsMeta("requirements", [2]string{"nope", ""})})
+	armed := true
+	p := planner.NewPoller(flakyStatus{env.client, env.fake, &armed}, env.store, env.plan, planner.PollerConfig{Logger: quiet})
+	if _, err := p.Poll(ctx); err == nil || !strings.Contains(err.Error(), "kept for the next round") {
+		t.Fatalf("first round: err = %v", err)
+	}
+	if in := env.fake.PendingInputs()[0]; in.Status != "planning" {
+		t.Fatalf("after a lost report the input is %q", in.Status)
+	}
+	if _, err := p.Poll(ctx); err != nil {
+		t.Fatalf("second round: %v", err)
+	}
+	if in := env.fake.PendingInputs()[0]; in.ID != id || in.Status != "failed" || !strings.Contains(in.Error, "nope") {
+		t.Errorf("input = %+v", in)
+	}
+}
