@@ -1,0 +1,185 @@
+package redisqueue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// Claim takes up to max items from the head of the list, in order. When the
+// list is empty it waits up to Options.Block for one to arrive, then returns
+// what there is, possibly nothing. Items whose numeric not_before is in the
+// future are put into the delayed set instead of being handed out.
+func (q *Queue) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) {
+	if q.closed() {
+		return nil, ErrClosed
+	}
+	if max <= 0 {
+		return nil, nil
+	}
+	got, err := q.claimNow(ctx, max)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) == 0 && q.opts.Block > 0 {
+		raw, err := q.client.BLMove(ctx, q.key, q.proc, "LEFT", "RIGHT", q.opts.Block).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("claim from redis list %s: %w", q.key, err)
+		}
+		c, err := registerScript.Run(ctx, q.client, []string{q.held, q.claims, q.seq}, raw, q.owner).Text()
+		if err != nil {
+			// The item stays in the processing list: recovery hands it out.
+			return nil, fmt.Errorf("register claim in %s: %w", q.held, err)
+		}
+		got = append(got, held{claim: c, raw: raw})
+		if max > 1 {
+			more, err := q.claimNow(ctx, max-1)
+			if err != nil {
+				q.log.Warn("claim more after a blocking move", "err", err)
+			}
+			got = append(got, more...)
+		}
+	}
+	now := q.opts.Now()
+	out := make([]pipeline.Claimed, 0, len(got))
+	var later []pipeline.Settlement
+	for _, h := range got {
+		if nb, ok := notBefore([]byte(h.raw)); ok && nb > float64(now.Unix()) {
+			later = append(later, pipeline.Settlement{Claim: h.claim, Kind: pipeline.Requeue, Item: []byte(h.raw)})
+			continue
+		}
+		out = append(out, pipeline.Claimed{Claim: h.claim, Raw: handout(h.raw), ClaimedAt: now})
+	}
+	if len(later) > 0 {
+		if err := q.Settle(ctx, later); err != nil {
+			// They stay held by this instance; a later Recover by a peer
+			// after this one dies, or a retry, moves them on.
+			q.log.Warn("delay items not yet due", "items", len(later), "err", err)
+		}
+	}
+	return out, nil
+}
+
+type held struct{ claim, raw string }
+
+func (q *Queue) claimNow(ctx context.Context, max int) ([]held, error) {
+	res, err := claimScript.Run(ctx, q.client,
+		[]string{q.key, q.proc, q.held, q.claims, q.seq, q.delayed},
+		max, q.opts.Now().Unix(), q.owner).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("claim from redis list %s: %w", q.key, err)
+	}
+	return pairs(res), nil
+}
+
+func pairs(res []string) []held {
+	out := make([]held, 0, len(res)/2)
+	for i := 0; i+1 < len(res); i += 2 {
+		out = append(out, held{claim: res[i], raw: res[i+1]})
+	}
+	return out
+}
+
+// Settle applies settlements atomically, wherever their claims are held
+// (a claim taken over by a peer is settled there). A claim that is no longer
+// known (settled already, e.g. a retried batch) is skipped. Returns within a
+// batch go back to the head in their batch order.
+func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	now := q.opts.Now().Unix()
+	args := make([]any, 0, 2+4*len(ss))
+	args = append(args, q.key, now)
+	var returns []pipeline.Settlement
+	for _, s := range ss {
+		switch s.Kind {
+		case pipeline.Release:
+			args = append(args, "rel", s.Claim, "", 0)
+		case pipeline.Requeue:
+			nb := int64(0)
+			if f, ok := notBefore(s.Item); ok && f > 0 {
+				nb = int64(min(f, 1e15)) // far future: kept, effectively never due
+			}
+			args = append(args, "req", s.Claim, s.Item, nb)
+		case pipeline.Return:
+			returns = append(returns, s)
+		default:
+			return fmt.Errorf("settle %s: unknown kind %d", s.Claim, s.Kind)
+		}
+	}
+	for i := len(returns) - 1; i >= 0; i-- { // LPUSH reverses: push the last first
+		args = append(args, "ret", returns[i].Claim, "", 0)
+	}
+	res, err := settleScript.Run(ctx, q.client, []string{q.key, q.claims, q.delayed}, args...).Int64Slice()
+	if err != nil {
+		return fmt.Errorf("settle %d items on %s: %w", len(ss), q.key, err)
+	}
+	unknown := 0
+	for _, r := range res {
+		if r == 0 {
+			unknown++
+		}
+	}
+	if unknown > 0 {
+		q.log.Debug("settled claims that were no longer held", "claims", unknown)
+	}
+	return nil
+}
+
+// Recover takes over, in one atomic step, the items held by every owner
+// whose liveness key expired (or who closed), keeping their claims, and
+// returns them; they are now held by this instance.
+func (q *Queue) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
+	if q.closed() {
+		return nil, ErrClosed
+	}
+	res, err := recoverScript.Run(ctx, q.client, []string{q.owners, q.claims, q.seq}, q.key, q.owner).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("recover items of dead workers on %s: %w", q.key, err)
+	}
+	now := q.opts.Now()
+	got := pairs(res)
+	out := make([]pipeline.Claimed, 0, len(got))
+	for _, h := range got {
+		out = append(out, pipeline.Claimed{Claim: h.claim, Raw: handout(h.raw), ClaimedAt: now})
+	}
+	if len(out) > 0 {
+		q.log.Info("recovered items of dead workers", "items", len(out))
+	}
+	return out, nil
+}
+
+// handout is the bytes handed to the pipeline: the item itself when it is
+// JSON, else a JSON string of it (a Work must be JSON).
+func handout(raw string) []byte {
+	if json.Valid([]byte(raw)) {
+		return []byte(raw)
+	}
+	b, _ := json.Marshal(raw)
+	return b
+}
+
+// notBefore reads a numeric not_before (Unix seconds) of a JSON object item.
+func notBefore(item []byte) (float64, bool) {
+	var v struct {
+		NotBefore json.RawMessage `json:"not_before"`
+	}
+	if json.Unmarshal(item, &v) != nil || len(v.NotBefore) == 0 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(v.NotBefore), 64)
+	if err != nil {
+		return 0, false
+	}
+	return f, true
+}
