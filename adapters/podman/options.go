@@ -76,7 +76,8 @@ type Options struct {
 	// Image is the builder image (CONTAINER_IMAGE). When empty, Preset decides.
 	Image string
 	// Preset (CONTAINER_PRESET: rocky, fedora, ubuntu) picks the image when
-	// Image is empty. Both empty is an error. See PresetImage.
+	// Image is empty. Both empty is an error, and so is an unknown preset
+	// even when Image is set. See PresetImage.
 	Preset string
 	// RunCmd (WORKER_RUN_CMD) replaces the container's command; it is split
 	// with POSIX shell quoting rules (SplitCommand), never run by a host shell.
@@ -162,14 +163,16 @@ func (o Options) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if o.Image != "" {
-		if !imageRE.MatchString(o.Image) {
-			bad("image", "%q is not an image reference", o.Image)
-		}
-	} else if o.Preset == "" {
+	if o.Image != "" && !imageRE.MatchString(o.Image) {
+		bad("image", "%q is not an image reference", o.Image)
+	}
+	if o.Image == "" && o.Preset == "" {
 		bad("image", "neither an image nor a preset is set")
-	} else if _, err := PresetImage(o.Preset); err != nil {
-		bad("preset", "%v", err)
+	}
+	if o.Preset != "" {
+		if _, err := PresetImage(o.Preset); err != nil {
+			bad("preset", "%v", err)
+		}
 	}
 	if _, err := SplitCommand(o.RunCmd); err != nil {
 		bad("run command", "%v", err)
