@@ -235,7 +235,7 @@ func TestLeftoverSameNameIsReplaced(t *testing.T) {
 	s := newRealRunner(t, func(o *Options) { o.RunCmd = "true" })
 	job := newJob("leftover", "1.0")
 	cmd, _ := NewCommander(s.opts)
-	if out, err := exec.Command(s.opts.Bin, "create", "--pull=never", "--name", cmd.ContainerName(job),
+	if out, err := exec.Command(s.opts.Bin, "create", "--pull=never", "--network=none", "--name", cmd.ContainerName(job),
 		"--label", LabelWorker+"="+s.opts.WorkerID, LocalImage, "true").CombinedOutput(); err != nil {
 		t.Fatalf("podman create: %v: %s", err, out)
 	}
