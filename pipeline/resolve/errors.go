@@ -44,6 +44,10 @@ type ConflictError struct {
 	Candidates int
 	// Reason is set when the chosen version itself proved unusable.
 	Reason string
+
+	// culprits are the packages whose choices the conflict depends on
+	// (for backjumping).
+	culprits map[string]bool
 }
 
 func (e *ConflictError) Error() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/refinery/refinery-worker/pipeline/pep440"
@@ -96,7 +97,7 @@ func (r *Resolver) Resolve(ctx context.Context, roots []pep508.Requirement) (*Re
 			r.log.DebugContext(ctx, "requirement skipped by its marker", "requirement", req.String())
 			continue
 		}
-		if err := ru.require(ctx, st, req, "requirements", -1); err != nil {
+		if err := ru.require(ctx, st, req, "", "requirements", -1); err != nil {
 			return nil, unwrapAbort(err)
 		}
 	}
@@ -150,7 +151,11 @@ func (ru *run) solve(ctx context.Context, st *state) (*state, error) {
 		if err != nil {
 			return nil, err
 		}
-		var last error
+		// Conflict-directed backjumping: a failure whose culprits do not
+		// include this package cannot be cured by another version of it,
+		// so it goes straight up; otherwise the culprits are gathered.
+		var last *ConflictError
+		culprits := map[string]bool{}
 		for _, v := range candidates {
 			next := st.clone()
 			err := ru.choose(ctx, next, name, v)
@@ -164,13 +169,24 @@ func (ru *run) solve(ctx context.Context, st *state) (*state, error) {
 			if !errors.As(err, &conflict) {
 				return nil, err
 			}
-			last = err
+			if !conflict.culprits[name] {
+				return nil, conflict
+			}
+			last = conflict
+			maps.Copy(culprits, conflict.culprits)
 			ru.attempts++
 			if ru.attempts > ru.opts.MaxAttempts {
 				return nil, &abortError{&TooComplexError{Attempts: ru.attempts, Last: ru.worst}}
 			}
 		}
-		return nil, last
+		// Every version failed: blame whatever limited them and brought
+		// this package in, not the package itself.
+		delete(culprits, name)
+		maps.Copy(culprits, st.culprits(name))
+		delete(culprits, name)
+		exhausted := *last
+		exhausted.culprits = culprits
+		return nil, &exhausted
 	}
 	return st, nil
 }
@@ -213,7 +229,8 @@ func (ru *run) candidates(ctx context.Context, st *state, name string) ([]pep440
 		}
 	}
 	if len(out) == 0 {
-		return nil, ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Candidates: len(releases)})
+		return nil, ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Candidates: len(releases),
+			culprits: st.culprits(name)})
 	}
 	return out, nil
 }
@@ -246,7 +263,7 @@ func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Vers
 		if !ok {
 			continue
 		}
-		if err := ru.require(ctx, st, dep, by, st.depth[name]); err != nil {
+		if err := ru.require(ctx, st, dep, name, by, st.depth[name]); err != nil {
 			return err
 		}
 	}
@@ -255,7 +272,7 @@ func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Vers
 
 // require adds one requirement's demand (and extras) on its package,
 // queueing the package when it is new and checking a chosen version.
-func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, by string, parentDepth int) error {
+func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, from, by string, parentDepth int) error {
 	if req.IsURL() {
 		return &abortError{fmt.Errorf("dependency %s of %s: direct URLs are not supported", req, by)}
 	}
@@ -275,20 +292,21 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, b
 			if ok, err := applies(c, ru.opts.Env, nil); err != nil || !ok {
 				continue
 			}
-			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{c.Specifiers.String(), "constraints"}, c.Specifiers})
+			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{c.Specifiers.String(), "constraints"}, c.Specifiers, ""})
 		}
 	}
 	if !slices.Contains(st.parents[name], by) {
 		st.parents[name] = append(slices.Clip(st.parents[name]), by)
 	}
-	st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{req.Specifiers.String(), by}, req.Specifiers})
+	st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{req.Specifiers.String(), by}, req.Specifiers, from})
 	added := st.newExtras(name, req.Extras)
 	chosen, isChosen := st.chosen[name]
 	if !isChosen {
 		return nil
 	}
 	if _, overridden := ru.opts.Overrides[name]; !overridden && !st.specifiers(name).Contains(chosen, true) {
-		return ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Chosen: chosen.String()})
+		return ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Chosen: chosen.String(),
+			culprits: st.culprits(name)})
 	}
 	if len(added) == 0 {
 		return nil
@@ -304,7 +322,7 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, b
 			return &abortError{fmt.Errorf("dependency %s of %s: marker: %w", dep, name, err)}
 		}
 		if ok {
-			if err := ru.require(ctx, st, dep, name+" "+chosen.String(), st.depth[name]); err != nil {
+			if err := ru.require(ctx, st, dep, name, name+" "+chosen.String(), st.depth[name]); err != nil {
 				return err
 			}
 		}
@@ -333,7 +351,9 @@ func (ru *run) dependenciesOf(ctx context.Context, name string, v pep440.Version
 	}
 	d, err := ru.index.Dependencies(ctx, name, v)
 	if errors.Is(err, ErrUnusable) {
-		return Dependencies{}, ru.conflict(&ConflictError{Package: name, Chosen: v.String(), Reason: err.Error()})
+		// Only this candidate is at fault: culprits is the package alone.
+		return Dependencies{}, ru.conflict(&ConflictError{Package: name, Chosen: v.String(), Reason: err.Error(),
+			culprits: map[string]bool{name: true}})
 	}
 	if err != nil {
 		return Dependencies{}, &abortError{fmt.Errorf("dependencies of %s %s: %w", name, v, err)}

@@ -235,3 +235,33 @@ func TestParseStrategy(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// TestBackjumping needs x to go back from 2.0 to 1.0 past four unrelated
+// packages of ten versions each: chronological backtracking would try
+// 10^4 combinations first, backjumping skips them.
+func TestBackjumping(t *testing.T) {
+	ix := memIndex{
+		"x": {"1.0": {"w<2"}, "2.0": {"w>=2"}},
+		"z": {"1.0": {"w<2"}},
+		"w": {"1.0": nil, "2.0": nil},
+	}
+	roots := []string{"x"}
+	for i := range 4 {
+		name := fmt.Sprintf("y%d", i)
+		ix[name] = map[string][]string{}
+		for v := range 10 {
+			ix[name][fmt.Sprintf("%d.0", v+1)] = nil
+		}
+		roots = append(roots, name)
+	}
+	roots = append(roots, "z")
+	opts := Options{Env: pep508.TargetEnv("3.11", "manylinux2014_s390x"), Logger: quiet, MaxAttempts: 10}
+	res, err := New(ix, opts).Resolve(context.Background(), reqs(t, roots...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"x==1.0", "y0==10.0", "y1==10.0", "y2==10.0", "y3==10.0", "z==1.0", "w==1.0"}
+	if got := pins(res); !slices.Equal(got, want) {
+		t.Errorf("resolution = %v, want %v", got, want)
+	}
+}

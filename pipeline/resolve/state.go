@@ -8,10 +8,12 @@ import (
 	"github.com/refinery/refinery-worker/pipeline/pep508"
 )
 
-// demand is a Demand with its parsed specifiers.
+// demand is a Demand with its parsed specifiers and the package (by
+// normalised name) it came from, "" for requirements and constraints.
 type demand struct {
 	Demand
 	spec pep440.Specifiers
+	from string
 }
 
 // state is one partial resolution. clone copies what a decision changes;
@@ -105,4 +107,25 @@ func appliesOnlyVia(r pep508.Requirement, env pep508.Env, extras []string) (bool
 		return false, err
 	}
 	return applies(r, env, extras)
+}
+
+// culprits returns name and, transitively, every package whose choice put
+// a demand on it: the decisions that a conflict on name depends on.
+func (s *state) culprits(name string) map[string]bool {
+	out := map[string]bool{}
+	stack := []string{name}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if out[n] {
+			continue
+		}
+		out[n] = true
+		for _, d := range s.demands[n] {
+			if d.from != "" && !out[d.from] {
+				stack = append(stack, d.from)
+			}
+		}
+	}
+	return out
 }
