@@ -54,6 +54,7 @@ func (d *Dequeue) Handle(_ context.Context, w *pipeline.Work) (string, error) {
 		return pipeline.TopicPoison, nil
 	}
 	w.Request = req
+	w.Raw = nil // Request.Item carries the item from here on (unknown fields included)
 	if leader, dup := d.keys.Acquire(req.Key(), w.CorrelationID); dup {
 		w.Result = &pipeline.Result{Status: pipeline.StatusSkipped, Reason: pipeline.ReasonDuplicate,
 			Error:    fmt.Sprintf("duplicate of request %s already in flight", leader),

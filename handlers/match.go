@@ -48,6 +48,7 @@ func (m *Match) Handle(_ context.Context, w *pipeline.Work) (string, error) {
 		return pipeline.TopicResults, nil
 	}
 	w.Job = job
+	w.Plan.Nodes = nil // matched: later stages need only the plan's identity
 	if node.Action == pipeline.ActionReuse {
 		w.Result = &pipeline.Result{Status: pipeline.StatusReused, Metadata: map[string]any{"plan_action": "reuse"}}
 		return pipeline.TopicResults, nil

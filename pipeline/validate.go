@@ -18,9 +18,9 @@ var (
 	pyVerRE   = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
 	// recipe values: package names, versions and simple specifiers. No
 	// whitespace, quotes or shell metacharacters.
-	recipeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@=<>!~,-]{0,127}$`)
+	recipeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@=<>!~-]{0,127}$`)
 	envKeyRE      = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
-	envValueRE    = regexp.MustCompile(`^[A-Za-z0-9._+:@=/,%-]{0,256}$`)
+	envValueRE    = regexp.MustCompile(`^[A-Za-z0-9._+:@=/%-]{0,256}$`)
 )
 
 // NormalizeName is PEP 503 normalisation: lowercase, runs of -, _ and .
@@ -69,12 +69,12 @@ func ValidateRecipe(r string) error {
 		case forbiddenEnv[key] || strings.HasPrefix(key, "LD_") || strings.HasPrefix(key, "DYLD_"):
 			return fmt.Errorf("%q: setting %s is not allowed", r, key)
 		case !envValueRE.MatchString(value):
-			return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=/,%%-]", r)
+			return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=/%%-] (no commas: RECIPES is comma-separated)", r)
 		}
 		return nil
 	}
 	if !recipeValueRE.MatchString(val) {
-		return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=<>!~,-] or is too long", r)
+		return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=<>!~-] (no commas: RECIPES is comma-separated) or is too long", r)
 	}
 	return nil
 }
