@@ -166,7 +166,7 @@ func (ru *run) solve(ctx context.Context, st *state) (*state, error) {
 				}
 			}
 			var conflict *ConflictError
-			if !errors.As(err, &conflict) {
+			if errors.As(err, new(*abortError)) || !errors.As(err, &conflict) {
 				return nil, err
 			}
 			if !conflict.culprits[name] {
