@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,6 +23,9 @@ type Transport struct {
 	Topics     Topics
 	// Durable is true when every topic can be re-read (Redis, Kafka).
 	Durable bool
+	// InProcess is true for gochannel with PreserveContext: Work travels
+	// by reference, not encoded.
+	InProcess bool
 }
 
 // NewRouter wires the stages onto the transport. Each stage reads one topic
@@ -29,8 +33,11 @@ type Transport struct {
 // capped backoff inside the handler (short, local causes such as a full disk);
 // build retries go through the requeue stage instead.
 func NewRouter(t Transport, st Stages, log *slog.Logger) (*message.Router, *Publisher, error) {
-	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second},
-		watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
+	var wlog watermill.LoggerAdapter = watermill.NopLogger{}
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		wlog = watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	}
+	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, wlog)
 	if err != nil {
 		return nil, nil, fmt.Errorf("new router: %w", err)
 	}
@@ -39,9 +46,9 @@ func NewRouter(t Transport, st Stages, log *slog.Logger) (*message.Router, *Publ
 		InitialInterval: 50 * time.Millisecond,
 		MaxInterval:     5 * time.Second,
 		Multiplier:      2,
-		Logger:          watermill.NewSlogLogger(log),
+		Logger:          wlog,
 	}.Middleware, middleware.Recoverer)
-	pub := NewPublisher(t.Publisher, t.Topics)
+	pub := NewPublisher(t.Publisher, t.Topics, t.InProcess)
 	for _, h := range []struct {
 		name, topic string
 		stage       Stage

@@ -23,20 +23,32 @@ const MetaCorrelation = "correlation_id"
 // it. Topic names are the logical ones (TopicJobs, ...); Topics maps them to
 // the transport's names.
 type Publisher struct {
-	pub    message.Publisher
-	topics Topics
+	pub       message.Publisher
+	topics    Topics
+	inProcess bool
 }
 
-// NewPublisher wraps a Watermill publisher.
-func NewPublisher(pub message.Publisher, topics Topics) *Publisher {
-	return &Publisher{pub: pub, topics: topics}
+// NewPublisher wraps a Watermill publisher. With inProcess (gochannel with
+// PreserveContext) the Work travels by reference in the message context and
+// is not encoded: a stage hands it over and does not touch it again.
+func NewPublisher(pub message.Publisher, topics Topics, inProcess bool) *Publisher {
+	return &Publisher{pub: pub, topics: topics, inProcess: inProcess}
 }
 
-// Publish encodes w and publishes it to topic.
+type workCtxKey struct{}
+
+// Publish encodes w (or, in process, attaches it) and publishes it to topic.
 func (p *Publisher) Publish(_ context.Context, topic string, w *Work) error {
-	msg, err := EncodeWork(w)
-	if err != nil {
-		return err
+	var msg *message.Message
+	if p.inProcess {
+		msg = message.NewMessage(watermill.NewUUID(), nil)
+		msg.Metadata.Set(MetaCorrelation, w.CorrelationID)
+		msg.SetContext(context.WithValue(context.Background(), workCtxKey{}, w))
+	} else {
+		var err error
+		if msg, err = EncodeWork(w); err != nil {
+			return err
+		}
 	}
 	if err := p.pub.Publish(p.topics.Name(topic), msg); err != nil {
 		return fmt.Errorf("publish %s to %s: %w", w.CorrelationID, topic, err)
@@ -77,7 +89,11 @@ func DecodeWork(msg *message.Message) (*Work, error) {
 func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		start := time.Now()
-		w, err := DecodeWork(msg)
+		w, ok := msg.Context().Value(workCtxKey{}).(*Work)
+		var err error
+		if !ok {
+			w, err = DecodeWork(msg)
+		}
 		if err != nil {
 			log.Error("undecodable message", "stage", name, "message", msg.UUID, "err", err)
 			bad := &Work{CorrelationID: msg.Metadata.Get(MetaCorrelation), Raw: json.RawMessage(mustJSONString(msg.Payload)),

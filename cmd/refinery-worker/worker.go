@@ -90,8 +90,8 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		return nil, err
 	}
 	w.runnerClean = clean
-	w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
-	transport := pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub}
+	w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
+	transport := pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub, InProcess: true}
 	keys := pipeline.NewKeySet()
 	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
 		OutboxBacklog: func() int { return call(w.outboxBacklog) }, OutboxDead: func() int { return call(w.outboxDead) }}

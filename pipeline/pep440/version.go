@@ -79,6 +79,9 @@ type Version struct {
 // Parse parses a version in any spelling PEP 440 accepts. Leading and
 // trailing whitespace is ignored.
 func Parse(s string) (Version, error) {
+	if v, ok := parsePlain(s); ok {
+		return v, nil
+	}
 	m := versionRE.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return Version{}, fmt.Errorf("%w: %q", ErrInvalidVersion, s)
@@ -124,6 +127,34 @@ func Parse(s string) (Version, error) {
 		return Version{}, err
 	}
 	return v, nil
+}
+
+// parsePlain is the fast path for the common "N(.N)*" spelling; ok is
+// false for anything else, which the full pattern then handles.
+func parsePlain(s string) (Version, bool) {
+	if s == "" {
+		return Version{}, false
+	}
+	release := make([]uint64, 0, 4)
+	var n uint64
+	digits := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || digits > 19 { // 19 digits always fit in 64 bits
+				return Version{}, false
+			}
+			release = append(release, n)
+			n, digits = 0, 0
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' {
+			return Version{}, false
+		}
+		n = n*10 + uint64(c-'0')
+		digits++
+	}
+	return Version{release: release}, true
 }
 
 // MustParse is Parse for constants in tests and examples; it panics on error.
