@@ -12,6 +12,12 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if plain, ok := parsePlain(s); ok {
+			full, err := parseFull(s)
+			if err != nil || full.String() != plain.String() {
+				t.Fatalf("fast path gives %q for %q, the pattern %q (%v)", plain, s, full, err)
+			}
+		}
 		v, err := Parse(s)
 		if err != nil {
 			return

@@ -82,6 +82,11 @@ func Parse(s string) (Version, error) {
 	if v, ok := parsePlain(s); ok {
 		return v, nil
 	}
+	return parseFull(s)
+}
+
+// parseFull parses with the PEP's pattern.
+func parseFull(s string) (Version, error) {
 	m := versionRE.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return Version{}, fmt.Errorf("%w: %q", ErrInvalidVersion, s)
