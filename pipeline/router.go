@@ -29,9 +29,10 @@ type Transport struct {
 }
 
 // NewRouter wires the stages onto the transport. Each stage reads one topic
-// and publishes to the topic it returns. Failed handlers are retried with a
-// capped backoff inside the handler (short, local causes such as a full disk);
-// build retries go through the requeue stage instead.
+// and publishes to the topic it returns. A failed stage is retried with a
+// capped backoff inside the handler (short, local causes such as a full disk:
+// the slot is held on purpose, which is back-pressure), then nacked; build
+// retries go through the requeue stage instead.
 func NewRouter(t Transport, st Stages, log *slog.Logger) (*message.Router, *Publisher, error) {
 	var wlog watermill.LoggerAdapter = watermill.NopLogger{}
 	if log.Enabled(context.Background(), slog.LevelDebug) {
@@ -41,13 +42,7 @@ func NewRouter(t Transport, st Stages, log *slog.Logger) (*message.Router, *Publ
 	if err != nil {
 		return nil, nil, fmt.Errorf("new router: %w", err)
 	}
-	r.AddMiddleware(middleware.Retry{
-		MaxRetries:      10,
-		InitialInterval: 50 * time.Millisecond,
-		MaxInterval:     5 * time.Second,
-		Multiplier:      2,
-		Logger:          wlog,
-	}.Middleware, middleware.Recoverer)
+	r.AddMiddleware(middleware.Recoverer)
 	pub := NewPublisher(t.Publisher, t.Topics, t.InProcess)
 	for _, h := range []struct {
 		name, topic string

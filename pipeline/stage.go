@@ -16,6 +16,10 @@ import (
 // later) or the work ends here. An error makes the transport redeliver.
 type Stage func(ctx context.Context, w *Work) (next string, err error)
 
+// stageRetries is how often a failing stage is retried in place (with a
+// backoff from 50ms doubling to 5s) before its message is nacked.
+const stageRetries = 10
+
 // MetaCorrelation is the message metadata key carrying Work.CorrelationID.
 const MetaCorrelation = "correlation_id"
 
@@ -101,8 +105,18 @@ func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.No
 			return pub.Publish(msg.Context(), TopicPoison, bad)
 		}
 		next, err := st(msg.Context(), w)
+		for attempt, wait := 1, 50*time.Millisecond; err != nil && attempt <= stageRetries; attempt++ {
+			log.Warn("stage failed, retrying", "stage", name, "correlation_id", w.CorrelationID, "attempt", attempt, "err", err)
+			select {
+			case <-time.After(wait):
+			case <-msg.Context().Done():
+				return err
+			}
+			wait = min(2*wait, 5*time.Second)
+			next, err = st(msg.Context(), w)
+		}
 		if err != nil {
-			log.Warn("stage failed, will retry", "stage", name, "correlation_id", w.CorrelationID, "err", err)
+			log.Error("stage failed, message nacked for redelivery", "stage", name, "correlation_id", w.CorrelationID, "err", err)
 			return err
 		}
 		log.Debug("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
