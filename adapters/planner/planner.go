@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -198,7 +197,13 @@ func (p *Planner) reusable(files []pyindex.File) (match, bool) {
 			}
 			return -1
 		}
-		return cmp.Compare(b.m.score, a.m.score)
+		switch {
+		case a.m.better(b.m):
+			return -1
+		case b.m.better(a.m):
+			return 1
+		}
+		return 0
 	})
 	return best.m, true
 }

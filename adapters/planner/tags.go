@@ -120,10 +120,28 @@ func (t Target) interpreterScore(py, abi string) int {
 	return 0
 }
 
-// match is the best expanded tag of a wheel for the target.
+// match is the best expanded tag of a wheel for the target. score ranks
+// the interpreter/ABI (then platform-specific over "any"); platRank breaks
+// ties between platform spellings: the target's own tag first, then the
+// newest libc.
 type match struct {
 	python, platform string
-	score            int
+	score, platRank  int
+}
+
+func (m match) better(o match) bool {
+	if m.score != o.score {
+		return m.score > o.score
+	}
+	return m.platRank > o.platRank
+}
+
+func (t Target) platformRank(plat string) int {
+	if plat == t.PlatformTag {
+		return 1 << 30
+	}
+	_, libc, _ := parsePlatform(plat)
+	return libc[0]*1000 + libc[1]
 }
 
 // bestTag expands a wheel's compressed tag sets and returns its best
@@ -144,8 +162,8 @@ func (t Target) bestTag(tags pyindex.WheelTags) (match, bool) {
 				if plat != "any" {
 					score++
 				}
-				if score > best.score {
-					best = match{python: py, platform: plat, score: score}
+				if m := (match{python: py, platform: plat, score: score, platRank: t.platformRank(plat)}); m.better(best) {
+					best = m
 				}
 			}
 		}
