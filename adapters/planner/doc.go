@@ -13,7 +13,7 @@
 // Planner from the configuration and call it:
 //
 //	idx, err := pyindex.New(pyindex.Config{
-//		IndexURL: cfg.IndexURL, ExtraIndexURLs: cfg.ExtraIndexURLs,
+//		IndexURL: cfg.IndexURL, ExtraIndexURLs: pyindex.SplitIndexURLs(cfg.ExtraIndexURL),
 //		Username: cfg.IndexUsername, Password: cfg.IndexPassword,
 //		CacheDir: cfg.CacheDir, PythonVersion: cfg.PythonVersion, Logger: log,
 //	})

@@ -207,3 +207,10 @@ func (c *Client) get(ctx context.Context, u *url.URL, accept string, cacheable b
 	}
 	return body, entry.ContentType, nil
 }
+
+// SplitIndexURLs reads EXTRA_INDEX_URL, which may hold several URLs
+// separated by whitespace or commas (pip's PIP_EXTRA_INDEX_URL uses
+// whitespace).
+func SplitIndexURLs(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+}

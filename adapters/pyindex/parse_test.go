@@ -74,3 +74,13 @@ func TestParseCoreMetadata(t *testing.T) {
 		t.Error("malformed metadata accepted")
 	}
 }
+
+func TestSplitIndexURLs(t *testing.T) {
+	got := SplitIndexURLs(" https://a.example/simple, https://b.example/simple\nhttps://c.example/simple ,, ")
+	if len(got) != 3 || got[0] != "https://a.example/simple" || got[2] != "https://c.example/simple" {
+		t.Errorf("SplitIndexURLs = %q", got)
+	}
+	if got := SplitIndexURLs(""); len(got) != 0 {
+		t.Errorf("SplitIndexURLs(\"\") = %q", got)
+	}
+}
