@@ -1,0 +1,274 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// RedisOptions configure the Redis Streams transport. URL is required.
+type RedisOptions struct {
+	// URL is REDIS_URL. Every publisher and subscriber opens its own client
+	// (watermill-redisstream closes the client it is given).
+	URL string
+	// Prefix is TOPIC_PREFIX: stream names are Prefix + logical topic.
+	Prefix string
+	// Group is the consumer group each stage's stream is read with (a group
+	// is per stream in Redis, so each stage has its own). Default
+	// "refinery-worker".
+	Group string
+	// Consumer names this worker's consumer in every group; it must differ
+	// between live workers. Default <host>-<pid>-<random>.
+	Consumer string
+	// ClaimIdle is CLAIM_IDLE: a pending entry idle this long belongs to a
+	// dead worker and is claimed by another. This worker keeps its own
+	// entries alive every ClaimIdle/3 (XCLAIM ... JUSTID), so a live worker's
+	// messages are never claimed, however long their stage runs. Default 60s;
+	// at least 300ms.
+	ClaimIdle time.Duration
+	// Holds are topics whose messages stay pending until their result is
+	// published (the build stage: {TopicJobs, TopicResults, BUILD_CONCURRENCY}).
+	Holds []Hold
+	// MaxLen trims each stream to about this many entries on publish
+	// (approximate, see DESIGN.md). Default 0: no trimming, so every topic
+	// can be replayed from its start.
+	MaxLen int64
+	// NackResendSleep is the wait before a nacked message is delivered again.
+	// Default 1s (redisstream's default resends at once: a hot loop).
+	NackResendSleep time.Duration
+	// Logger receives the transport's warnings. Default: discard.
+	Logger *slog.Logger
+
+	noKeepAlive bool // tests: show what happens without it
+}
+
+func (o *RedisOptions) defaults() error {
+	if o.URL == "" {
+		return errors.New("redis transport: empty URL")
+	}
+	if o.Group == "" {
+		o.Group = "refinery-worker"
+	}
+	if o.Consumer == "" {
+		host, _ := os.Hostname()
+		o.Consumer = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), watermill.NewShortUUID()[:8])
+	}
+	if o.ClaimIdle == 0 {
+		o.ClaimIdle = 60 * time.Second
+	}
+	if o.ClaimIdle < 300*time.Millisecond {
+		return fmt.Errorf("redis transport: claim idle %s is below 300ms", o.ClaimIdle)
+	}
+	if o.NackResendSleep == 0 {
+		o.NackResendSleep = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, h := range o.Holds {
+		if h.Topic == "" || h.Until == "" || h.Slots < 1 {
+			return fmt.Errorf("redis transport: hold %+v needs a topic, an until topic and at least one slot", h)
+		}
+	}
+	return nil
+}
+
+// Redis builds the Redis Streams transport. The returned function closes
+// everything (subscribers, publisher, keep-alive); call it after the router
+// has stopped.
+func Redis(ctx context.Context, opts RedisOptions) (pipeline.Transport, func() error, error) {
+	if err := opts.defaults(); err != nil {
+		return pipeline.Transport{}, nil, err
+	}
+	ropts, err := redis.ParseURL(opts.URL)
+	if err != nil {
+		return pipeline.Transport{}, nil, fmt.Errorf("redis transport: parse URL: %w", err)
+	}
+	newClient := func() *redis.Client { return redis.NewClient(ropts) }
+	probe := newClient()
+	if err := probe.Ping(ctx).Err(); err != nil {
+		_ = probe.Close()
+		return pipeline.Transport{}, nil, fmt.Errorf("redis transport: %w", err)
+	}
+	wlog := watermill.NewSlogLogger(opts.Logger)
+	pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: newClient(), DefaultMaxlen: opts.MaxLen}, wlog)
+	if err != nil {
+		_ = probe.Close()
+		return pipeline.Transport{}, nil, fmt.Errorf("redis transport: publisher: %w", err)
+	}
+	topics := pipeline.Topics{Prefix: opts.Prefix}
+	hs := newHolds()
+	sub := &redisSubscriber{opts: opts, newClient: newClient, keep: probe, holds: hs, topics: topics,
+		log: opts.Logger, wlog: wlog, closing: make(chan struct{}), kept: map[string]bool{}}
+	until := map[string]bool{}
+	for _, h := range opts.Holds {
+		until[topics.Name(h.Until)] = true
+	}
+	if !opts.noKeepAlive {
+		sub.wg.Add(1)
+		go sub.keepAlive()
+	}
+	t := pipeline.Transport{
+		Publisher:  &holdingPublisher{Publisher: pub, until: until, holds: hs},
+		Subscriber: sub,
+		Topics:     topics,
+		Durable:    true,
+	}
+	closeAll := func() error {
+		errs := []error{sub.Close()}
+		if err := pub.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close redis publisher: %w", err))
+		}
+		return errors.Join(errs...)
+	}
+	return t, closeAll, nil
+}
+
+// redisSubscriber opens one redisstream subscriber (and client) per topic,
+// several subscriptions for held topics, and keeps this consumer's pending
+// entries alive.
+type redisSubscriber struct {
+	opts      RedisOptions
+	newClient func() *redis.Client
+	keep      *redis.Client // keep-alive
+	holds     *holds
+	topics    pipeline.Topics
+	log       *slog.Logger
+	wlog      watermill.LoggerAdapter
+
+	mu      sync.Mutex
+	subs    []*redisstream.Subscriber
+	kept    map[string]bool // streams whose entries are kept alive
+	closed  bool
+	closing chan struct{}
+	wg      sync.WaitGroup
+}
+
+func (s *redisSubscriber) hold(topic string) (Hold, bool) {
+	for _, h := range s.opts.Holds {
+		if s.topics.Name(h.Topic) == topic {
+			return h, true
+		}
+	}
+	return Hold{}, false
+}
+
+// Subscribe reads topic in the consumer group, from the stream's start for a
+// new group.
+func (s *redisSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("redis transport: subscriber closed")
+	}
+	claimInterval := min(5*time.Second, s.opts.ClaimIdle/2)
+	rs, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
+		Client: s.newClient(), Consumer: s.opts.Consumer, ConsumerGroup: s.opts.Group,
+		NackResendSleep: s.opts.NackResendSleep, ClaimInterval: claimInterval, MaxIdleTime: s.opts.ClaimIdle,
+		OldestId: "0", DisableIndefiniteInitialBlock: true,
+	}, s.wlog)
+	if err != nil {
+		return nil, fmt.Errorf("redis transport: subscriber for %s: %w", topic, err)
+	}
+	s.subs = append(s.subs, rs)
+	s.kept[topic] = true
+	h, held := s.hold(topic)
+	if !held {
+		ch, err := rs.Subscribe(ctx, topic)
+		if err != nil {
+			return nil, fmt.Errorf("redis transport: subscribe %s: %w", topic, err)
+		}
+		return ch, nil
+	}
+	out := make(chan *message.Message)
+	var loops sync.WaitGroup
+	for range h.Slots {
+		in, err := rs.Subscribe(ctx, topic)
+		if err != nil {
+			return nil, fmt.Errorf("redis transport: subscribe %s: %w", topic, err)
+		}
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			holdLoop(ctx, in, out, s.topics.Name(h.Until), s.holds, s.closing, s.log)
+		}()
+	}
+	go func() { loops.Wait(); close(out) }()
+	return out, nil
+}
+
+// Close stops the keep-alive and closes every subscriber. Held entries stay
+// pending: another worker claims them after ClaimIdle.
+func (s *redisSubscriber) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.closing)
+	subs := s.subs
+	s.mu.Unlock()
+	s.wg.Wait()
+	var errs []error
+	for _, rs := range subs {
+		if err := rs.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close redis subscriber: %w", err))
+		}
+	}
+	if err := s.keep.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close redis keep-alive client: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// keepAliveScript resets the idle time of every entry pending for one
+// consumer, atomically, so that only entries still owned are touched.
+// KEYS: stream. ARGV: group, consumer, count. Returns how many.
+var keepAliveScript = redis.NewScript(`
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[3]), ARGV[2])
+if #p == 0 then return 0 end
+local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0}
+for _, e in ipairs(p) do args[#args + 1] = e[1] end
+args[#args + 1] = 'JUSTID'
+redis.call(unpack(args))
+return #p
+`)
+
+func (s *redisSubscriber) keepAlive() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.ClaimIdle / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		streams := make([]string, 0, len(s.kept))
+		for st := range s.kept {
+			streams = append(streams, st)
+		}
+		s.mu.Unlock()
+		for _, st := range streams {
+			ctx, cancel := context.WithTimeout(context.Background(), s.opts.ClaimIdle/3)
+			err := keepAliveScript.Run(ctx, s.keep, []string{st}, s.opts.Group, s.opts.Consumer, 1000).Err()
+			cancel()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				s.log.Warn("keep pending entries alive", "stream", st, "err", err)
+			}
+		}
+	}
+}

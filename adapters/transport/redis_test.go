@@ -1,0 +1,213 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+const claimIdle = 400 * time.Millisecond
+
+func redisTransport(t testing.TB, srv *testsvc.Redis, consumer string, slots int) (pipeline.Transport, func() error) {
+	t.Helper()
+	return redisTransportOpts(t, srv, RedisOptions{Consumer: consumer,
+		Holds: []Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: slots}}})
+}
+
+func redisTransportOpts(t testing.TB, srv *testsvc.Redis, opts RedisOptions) (pipeline.Transport, func() error) {
+	t.Helper()
+	opts.URL, opts.Prefix, opts.ClaimIdle, opts.NackResendSleep, opts.Logger = srv.URL, "t.", claimIdle,
+		50*time.Millisecond, testLogger(t)
+	tr, closeFn, err := Redis(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	closeOnce := func() error { var err error; once.Do(func() { err = closeFn() }); return err }
+	t.Cleanup(func() { _ = closeOnce() })
+	return tr, closeOnce
+}
+
+// builds records which worker started which job, and how many results came.
+type builds struct {
+	mu      sync.Mutex
+	started map[string][]string // corr → workers
+	stopped bool
+	wg      sync.WaitGroup
+	results chan string
+}
+
+// newBuilds records builds; register its stop with t.Cleanup after the
+// routers, so that it runs before they and the transports close.
+func newBuilds() *builds {
+	return &builds{started: map[string][]string{}, results: make(chan string, 100)}
+}
+
+// stop lets running builds end and starts no more.
+func (b *builds) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+// buildStage is a build stage like handlers.Build: it acks at once and
+// publishes the result when the (simulated) build ends.
+func (b *builds) buildStage(t testing.TB, worker string, tr pipeline.Transport, buildTime time.Duration) *message.Router {
+	r := newRouter(t)
+	r.AddConsumerHandler("build", tr.Topics.Name(pipeline.TopicJobs), tr.Subscriber, func(m *message.Message) error {
+		corr := m.Metadata.Get(pipeline.MetaCorrelation)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.stopped {
+			return fmt.Errorf("stopped")
+		}
+		b.started[corr] = append(b.started[corr], worker)
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			<-time.After(buildTime) // the build's own duration, not a synchronisation
+			if err := tr.Publisher.Publish(tr.Topics.Name(pipeline.TopicResults), newMsg(corr)); err != nil {
+				b.results <- "error: " + err.Error()
+				return
+			}
+			b.results <- corr
+		}()
+		return nil
+	})
+	return r
+}
+
+func (b *builds) waitResults(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for range n {
+		select {
+		case r := <-b.results:
+			if strings.HasPrefix(r, "error: ") {
+				t.Fatal(r)
+			}
+		case <-deadline:
+			t.Fatalf("not all %d results came", n)
+		}
+	}
+}
+
+func pending(t testing.TB, srv *testsvc.Redis, stream string) int64 {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	p, err := c.XPending(context.Background(), stream, "refinery-worker").Result()
+	if err != nil {
+		t.Fatalf("xpending: %v", err)
+	}
+	return p.Count
+}
+
+// TestLongBuildIsNotClaimedTwice: builds lasting three times ClaimIdle, on
+// two workers, each run once. Without the keep-alive (the control case) the
+// same test sees builds start twice, so it does detect the fault.
+func TestLongBuildIsNotClaimedTwice(t *testing.T) {
+	for _, keepAlive := range []bool{true, false} {
+		t.Run(fmt.Sprintf("keep-alive=%v", keepAlive), func(t *testing.T) {
+			srv := testsvc.StartRedis(t)
+			b := newBuilds()
+			const jobs = 4
+			var trs []pipeline.Transport
+			for _, w := range []string{"a", "b"} {
+				tr, _ := redisTransportOpts(t, srv, RedisOptions{Consumer: w, noKeepAlive: !keepAlive,
+					Holds: []Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: 2}}})
+				startRouter(t, b.buildStage(t, w, tr, 3*claimIdle))
+				trs = append(trs, tr)
+			}
+			t.Cleanup(b.stop)
+			for i := range jobs {
+				if err := trs[0].Publisher.Publish(trs[0].Topics.Name(pipeline.TopicJobs), newMsg(fmt.Sprint("job", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b.waitResults(t, jobs)
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			twice := 0
+			for _, ws := range b.started {
+				if len(ws) != 1 {
+					twice++
+				}
+			}
+			t.Logf("builds: %v", b.started)
+			if len(b.started) != jobs {
+				t.Fatalf("started %d jobs, want %d", len(b.started), jobs)
+			}
+			if keepAlive && twice > 0 {
+				t.Errorf("%d jobs built more than once", twice)
+			}
+			if !keepAlive && twice == 0 {
+				t.Errorf("control: without keep-alive no job was claimed twice; the test cannot see the fault")
+			}
+			if keepAlive {
+				if n := pending(t, srv, trs[0].Topics.Name(pipeline.TopicJobs)); n != 0 {
+					t.Errorf("%d job entries still pending after their results", n)
+				}
+			}
+		})
+	}
+}
+
+func TestJobOfADeadWorkerIsClaimedAfterClaimIdle(t *testing.T) {
+	srv := testsvc.StartRedis(t)
+	trA, closeA := redisTransport(t, srv, "a", 1)
+	jobs := trA.Topics.Name(pipeline.TopicJobs)
+	ch, err := trA.Subscriber.Subscribe(context.Background(), jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trA.Publisher.Publish(jobs, newMsg("orphan")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-ch:
+		m.Ack() // the stage took it and started the build ...
+	case <-time.After(30 * time.Second):
+		t.Fatal("a got no job")
+	}
+	if err := closeA(); err != nil { // ... and the worker died
+		t.Fatal(err)
+	}
+	if n := pending(t, srv, jobs); n != 1 {
+		t.Fatalf("pending after a died = %d, want 1", n)
+	}
+	b := newBuilds()
+	trB, _ := redisTransport(t, srv, "b", 1)
+	startRouter(t, b.buildStage(t, "b", trB, 0))
+	t.Cleanup(b.stop)
+	b.waitResults(t, 1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ws := b.started["orphan"]; len(ws) != 1 {
+		t.Fatalf("orphan started by %v, want b once", ws)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for pending(t, srv, jobs) != 0 { // the ack follows the result's publication
+		if time.Now().After(deadline) {
+			t.Fatal("orphan still pending after its result")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRedisBareChain(t *testing.T) {
+	srv := testsvc.StartRedis(t)
+	tr, _ := redisTransport(t, srv, "a", 1)
+	d := runChain(t, tr, 200)
+	t.Logf("redis: 200 items through six handlers in %s", d)
+}
