@@ -20,8 +20,8 @@ import (
 
 // serve runs the HTTP endpoints and the autorun loop until ctx ends, then
 // shuts down within SHUTDOWN_GRACE.
-func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
-	w, err := newWorker(ctx, cfg, log, workerOptions{})
+func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) error {
+	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func autorun(ctx context.Context, w *worker, every time.Duration, log *slog.Logg
 
 // drainOnce drains the queue once, printing a line per outcome and totals.
 // It fails only when the worker itself failed, not when builds did.
-func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
+func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer, environ []string) error {
 	lines := make(chan string, 1024)
 	printed := make(chan struct{})
 	go func() {
@@ -86,7 +86,8 @@ func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer)
 		bw.Flush()
 		close(printed)
 	}()
-	w, err := newWorker(ctx, cfg, log, workerOptions{onSettled: func(_ string, s pipeline.Summary) { lines <- s.String() }})
+	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ,
+		onSettled: func(_ string, s pipeline.Summary) { lines <- s.String() }})
 	if err != nil {
 		close(lines)
 		return err

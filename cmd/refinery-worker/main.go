@@ -49,9 +49,9 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	defer stop()
 	switch cmd {
 	case "serve":
-		err = serve(ctx, cfg, log)
+		err = serve(ctx, cfg, log, environ)
 	case "drain":
-		err = drainOnce(ctx, cfg, log, stdout)
+		err = drainOnce(ctx, cfg, log, stdout, environ)
 	case "enqueue":
 		err = enqueue(ctx, cfg, log, args, stdin, stdout)
 	case "config":

@@ -19,6 +19,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/manifest"
 	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
+	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -47,6 +48,7 @@ type worker struct {
 
 	// outboxBacklog and outboxDead are set when reporting to a control-plane.
 	outboxBacklog, outboxDead func() int
+	reporting                 *reporting
 
 	buildCtx    context.Context
 	stopBuilds  context.CancelCauseFunc
@@ -58,6 +60,7 @@ type worker struct {
 type workerOptions struct {
 	onSettled func(drainID string, s pipeline.Summary)
 	window    int
+	environ   []string // for the secrets to mask
 }
 
 func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (w *worker, err error) {
@@ -85,6 +88,13 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	w.closers = append(w.closers, w.rejections.Close)
 	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
 
+	red := secrets(cfg, opts.environ)
+	if w.reporting, err = newReporting(ctx, cfg, w, red); err != nil {
+		return nil, err
+	}
+	if w.reporting != nil {
+		w.outboxBacklog, w.outboxDead = w.reporting.outbox.Backlog, w.reporting.outbox.DeadLetters
+	}
 	runner, clean, err := newRunner(cfg, log)
 	if err != nil {
 		return nil, err
@@ -112,8 +122,15 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
 	var pub *pipeline.Publisher
 	lazyPub := publisherFunc(func(ctx context.Context, topic string, wk *pipeline.Work) error { return pub.Publish(ctx, topic, wk) })
-	w.build = handlers.NewBuild(w.buildCtx, runner, joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs")), lazyPub,
-		w.running, cfg.BuildConcurrency, log)
+	var logOpts []joblog.Option
+	if w.reporting != nil {
+		logOpts = append(logOpts, w.reporting.sink())
+	}
+	var logs handlers.LogOpener = joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs"), logOpts...)
+	if red.Len() > 0 {
+		logs = redact.LogOpener{Inner: logs, Redactor: red}
+	}
+	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
@@ -121,7 +138,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build:   w.build.Handle,
-		Report:  handlers.NewReport(w.manifest, nil, w.tracker, policy, cfg.OutputDir).Handle,
+		Report:  handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir).Handle,
 		Requeue: handlers.NewRequeue(w.settler, policy).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
@@ -222,6 +239,11 @@ func (w *worker) shutdown(grace time.Duration) error {
 	w.settler.Close()
 	if err := w.router.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close router: %w", err))
+	}
+	if w.reporting != nil {
+		if err := w.reporting.close(5 * time.Second); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	errs = append(errs, w.closeAll())
 	return errors.Join(errs...)

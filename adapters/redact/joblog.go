@@ -1,0 +1,53 @@
+package redact
+
+import (
+	"context"
+	"sync"
+
+	"github.com/refinery/refinery-worker/handlers"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// LogOpener masks secrets in every job log before it reaches the inner
+// opener's file and live sinks, including a secret split across two writes.
+type LogOpener struct {
+	Inner    handlers.LogOpener
+	Redactor *Redactor
+}
+
+// OpenJobLog opens the inner log behind a redacting writer.
+func (o LogOpener) OpenJobLog(ctx context.Context, job pipeline.Job) (handlers.JobLog, error) {
+	inner, err := o.Inner.OpenJobLog(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	return &redactedLog{JobLog: inner, w: NewWriter(inner, o.Redactor)}, nil
+}
+
+// redactedLog serialises writes (stdout and stderr arrive concurrently; the
+// Writer holds back a partial secret between writes).
+type redactedLog struct {
+	handlers.JobLog
+	mu sync.Mutex
+	w  *Writer
+}
+
+func (l *redactedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.w.Write(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (l *redactedLog) Close() (map[string]any, error) {
+	l.mu.Lock()
+	err := l.w.Flush()
+	l.mu.Unlock()
+	meta, cerr := l.JobLog.Close()
+	if err == nil {
+		err = cerr
+	}
+	return meta, err
+}

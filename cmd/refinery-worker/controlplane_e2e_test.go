@@ -1,0 +1,84 @@
+package main
+
+import (
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
+)
+
+func startFake(t *testing.T, token string) (*cpfake.Server, *httptest.Server) {
+	t.Helper()
+	fake := cpfake.New(cpfake.Options{Token: token})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return fake, srv
+}
+
+// A drain of the fixtures reports each outcome to the control-plane: one
+// manifest entry (stored fields include the tags, as the reference's
+// PascalCase binding sees them), one event, one full log; secrets never leave.
+func TestDrainReportsToControlPlane(t *testing.T) {
+	fake, srv := startFake(t, "cp-token-xyz")
+	e := newEnv(t)
+	e.copyTestdata(t, "retry_queue.json", e.queue)
+	e.copyTestdata(t, "plan.json", filepath.Join(e.out, "plan.json"))
+	e.vars["CONTROL_PLANE_URL"] = srv.URL
+	e.vars["CONTROL_PLANE_TOKEN"] = "cp-token-xyz"
+	e.vars["INDEX_URL"] = "https://user:idx-pass-123@index.invalid/simple"
+	stdout, stderr, code := e.run(t, "", "drain")
+	if code != 0 {
+		t.Fatalf("drain exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Reports still in the outbox when drain exits go out at the next start.
+	if len(fake.Manifest()) < 7 {
+		p := e.serve(t)
+		eventually(t, 30*time.Second, "every report delivered", func() bool { return len(fake.Manifest()) >= 7 })
+		p.stop(t, syscall.SIGTERM)
+	}
+	man := fake.Manifest()
+	if len(man) != 7 {
+		t.Fatalf("fake stored %d manifest entries, want 7: %+v", len(man), man)
+	}
+	for _, m := range man {
+		if m.Status == "unmatched" {
+			continue
+		}
+		if m.PythonTag == "" || m.PlatformTag == "" {
+			t.Errorf("%s: stored without tags (PascalCase keys missing): %+v", m.Name, m)
+		}
+	}
+	if ev := fake.Events(); len(ev) != 7 {
+		t.Errorf("%d events, want 7", len(ev))
+	} else {
+		for _, x := range ev {
+			if x.Status == "" || x.Metadata["duration_ms"] == nil {
+				t.Errorf("event without status or duration_ms: %+v", x)
+			}
+		}
+	}
+	if logs := fake.FullLogs(); len(logs) < 5 {
+		t.Errorf("%d full logs, want one per job that ran (5)", len(logs))
+	} else {
+		for _, l := range logs {
+			if strings.Contains(l.Content, "idx-pass-123") {
+				t.Errorf("full log of %s contains the index password", l.Name)
+			}
+		}
+	}
+	if d := fake.Duplicates(); d != 0 {
+		t.Errorf("%d duplicate deliveries", d)
+	}
+	for _, f := range []string{"logs"} {
+		matches, _ := filepath.Glob(filepath.Join(e.out, f, "*"))
+		for _, m := range matches {
+			if strings.Contains(readFile(t, m), "idx-pass-123") {
+				t.Errorf("local log %s contains the index password", m)
+			}
+		}
+	}
+}
