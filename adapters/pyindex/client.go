@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -153,6 +152,28 @@ func (c *Client) newRequest(ctx context.Context, u *url.URL) (*http.Request, err
 	return req, nil
 }
 
+// open starts a GET of u and returns the 200 response for streaming.
+func (c *Client) open(ctx context.Context, u *url.URL) (*http.Response, error) {
+	req, err := c.newRequest(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", u.Redacted(), err)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp, nil
+	case http.StatusNotFound:
+		resp.Body.Close()
+		return nil, fmt.Errorf("get %s: %w", u.Redacted(), errNotFound)
+	default:
+		resp.Body.Close()
+		return nil, &StatusError{URL: u.Redacted(), Status: resp.StatusCode}
+	}
+}
+
 // get fetches u, through the validator cache when cacheable, and returns
 // the body and its content type. A 404 is errNotFound.
 func (c *Client) get(ctx context.Context, u *url.URL, accept string, cacheable bool) ([]byte, string, error) {
@@ -190,7 +211,7 @@ func (c *Client) get(ctx context.Context, u *url.URL, accept string, cacheable b
 	case resp.StatusCode != http.StatusOK:
 		return nil, "", &StatusError{URL: u.Redacted(), Status: resp.StatusCode}
 	}
-	body, err := io.ReadAll(resp.Body)
+	body, err := readLimited(resp.Body, maxPage)
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", u.Redacted(), err)
 	}

@@ -3,7 +3,6 @@ package pyindex
 import (
 	"archive/tar"
 	"archive/zip"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -99,15 +98,11 @@ func (c *Client) immutable(ctx context.Context, kind string, u *url.URL, fetch f
 // wheelMetadata reads *.dist-info/METADATA out of a wheel, with range
 // requests when the server supports them.
 func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, error) {
-	ra, err := c.openRange(ctx, f.URL)
+	ra, err := c.openRange(ctx, f.URL, f.Hashes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("wheel %s: %w", f.Filename, err)
 	}
-	if !ra.RangesSupported() {
-		if err := verifyHashes(f.Hashes, ra.whole); err != nil {
-			return nil, fmt.Errorf("wheel %s: %w", f.Filename, err)
-		}
-	}
+	defer ra.Close()
 	zr, err := zip.NewReader(ra, ra.Size())
 	if err != nil {
 		return nil, fmt.Errorf("open wheel %s: %w", f.Filename, err)
@@ -120,7 +115,7 @@ func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, error) {
 				return nil, fmt.Errorf("open %s in %s: %w", zf.Name, f.Filename, err)
 			}
 			defer rc.Close()
-			body, err := io.ReadAll(io.LimitReader(rc, maxMetadata))
+			body, err := readLimited(rc, maxMetadata)
 			if err != nil {
 				return nil, fmt.Errorf("read %s in %s: %w", zf.Name, f.Filename, err)
 			}
@@ -132,37 +127,39 @@ func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, error) {
 }
 
 // sdistPkgInfo downloads an sdist and returns its top-level PKG-INFO, or
-// nil when it has none or is of a format this client does not read.
+// nil when it has none or is of a format this client does not read. A
+// tar.gz is read as it streams (then drained to check its hash); a zip
+// needs random access and is spooled to a temporary file.
 func (c *Client) sdistPkgInfo(ctx context.Context, f File) ([]byte, error) {
 	name := strings.ToLower(f.Filename)
-	if !strings.HasSuffix(name, ".tar.gz") && !strings.HasSuffix(name, ".tgz") && !strings.HasSuffix(name, ".zip") {
+	isZip := strings.HasSuffix(name, ".zip")
+	if !isZip && !strings.HasSuffix(name, ".tar.gz") && !strings.HasSuffix(name, ".tgz") {
 		return nil, nil
 	}
-	body, _, err := c.get(ctx, f.URL, "", false)
+	resp, err := c.open(ctx, f.URL)
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyHashes(f.Hashes, body); err != nil {
+	defer resp.Body.Close()
+	if isZip {
+		return zipPkgInfo(resp.Body, f)
+	}
+	hr := newHashingReader(resp.Body, f.Hashes)
+	info, err := tarPkgInfo(hr, f)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, hr); err != nil {
+		return nil, fmt.Errorf("read sdist %s: %w", f.Filename, err)
+	}
+	if err := hr.verify(); err != nil {
 		return nil, fmt.Errorf("sdist %s: %w", f.Filename, err)
 	}
-	if strings.HasSuffix(name, ".zip") {
-		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, fmt.Errorf("open sdist %s: %w", f.Filename, err)
-		}
-		for _, zf := range zr.File {
-			if isTopLevelPkgInfo(zf.Name) {
-				rc, err := zf.Open()
-				if err != nil {
-					return nil, fmt.Errorf("open PKG-INFO in %s: %w", f.Filename, err)
-				}
-				defer rc.Close()
-				return io.ReadAll(io.LimitReader(rc, maxMetadata))
-			}
-		}
-		return nil, nil
-	}
-	gz, err := gzip.NewReader(bytes.NewReader(body))
+	return info, nil
+}
+
+func tarPkgInfo(r io.Reader, f File) ([]byte, error) {
+	gz, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("open sdist %s: %w", f.Filename, err)
 	}
@@ -176,9 +173,32 @@ func (c *Client) sdistPkgInfo(ctx context.Context, f File) ([]byte, error) {
 			return nil, fmt.Errorf("read sdist %s: %w", f.Filename, err)
 		}
 		if isTopLevelPkgInfo(h.Name) {
-			return io.ReadAll(io.LimitReader(tr, maxMetadata))
+			return readLimited(tr, maxMetadata)
 		}
 	}
+}
+
+func zipPkgInfo(body io.Reader, f File) ([]byte, error) {
+	file, size, err := spool(body, f.Hashes)
+	if err != nil {
+		return nil, fmt.Errorf("sdist %s: %w", f.Filename, err)
+	}
+	defer removeSpool(file)
+	zr, err := zip.NewReader(file, size)
+	if err != nil {
+		return nil, fmt.Errorf("open sdist %s: %w", f.Filename, err)
+	}
+	for _, zf := range zr.File {
+		if isTopLevelPkgInfo(zf.Name) {
+			rc, err := zf.Open()
+			if err != nil {
+				return nil, fmt.Errorf("open PKG-INFO in %s: %w", f.Filename, err)
+			}
+			defer rc.Close()
+			return readLimited(rc, maxMetadata)
+		}
+	}
+	return nil, nil
 }
 
 func isTopLevelPkgInfo(name string) bool {

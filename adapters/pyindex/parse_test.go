@@ -1,7 +1,9 @@
 package pyindex
 
 import (
+	"errors"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +84,14 @@ func TestSplitIndexURLs(t *testing.T) {
 	}
 	if got := SplitIndexURLs(""); len(got) != 0 {
 		t.Errorf("SplitIndexURLs(\"\") = %q", got)
+	}
+}
+
+func TestReadLimited(t *testing.T) {
+	if b, err := readLimited(strings.NewReader("12345"), 5); err != nil || string(b) != "12345" {
+		t.Errorf("at the limit: %q, %v", b, err)
+	}
+	if _, err := readLimited(strings.NewReader("123456"), 5); !errors.Is(err, errTooLarge) {
+		t.Errorf("over the limit: %v", err)
 	}
 }

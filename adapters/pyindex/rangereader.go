@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -16,34 +17,39 @@ const rangeBlock = 64 * 1024
 
 // httpReaderAt reads a remote file with HTTP range requests, fetching and
 // keeping what it fetched. When the server ignores ranges, the first
-// response carries the whole file, which is then served from memory.
+// response carries the whole file, which is spooled to a temporary file
+// (its announced hashes checked) and served from there. Close removes it.
 type httpReaderAt struct {
 	ctx   context.Context
 	c     *Client
 	u     *url.URL
 	size  int64
 	spans []span
-	whole []byte
+	whole *os.File
 	// Requests counts HTTP requests made (for tests and logs).
 	Requests int
 }
 
-// openRange probes u with a suffix range request for the last block.
-func (c *Client) openRange(ctx context.Context, u *url.URL) (*httpReaderAt, error) {
+// openRange probes u with a suffix range request for the last block;
+// hashes are checked when the whole file comes back.
+func (c *Client) openRange(ctx context.Context, u *url.URL, hashes map[string]string) (*httpReaderAt, error) {
 	r := &httpReaderAt{ctx: ctx, c: c, u: u}
 	resp, err := r.do(fmt.Sprintf("bytes=-%d", rangeBlock))
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK {
+		if r.whole, r.size, err = spool(resp.Body, hashes); err != nil {
+			return nil, fmt.Errorf("download %s: %w", u.Redacted(), err)
+		}
+		return r, nil
+	}
+	body, err := readLimited(resp.Body, rangeBlock)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", u.Redacted(), err)
 	}
 	switch resp.StatusCode {
-	case http.StatusOK:
-		r.whole, r.size = body, int64(len(body))
-		return r, nil
 	case http.StatusPartialContent:
 		start, total, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
@@ -61,6 +67,13 @@ func (c *Client) openRange(ctx context.Context, u *url.URL) (*httpReaderAt, erro
 
 // Size is the remote file's length.
 func (r *httpReaderAt) Size() int64 { return r.size }
+
+// Close removes the spooled file, if any.
+func (r *httpReaderAt) Close() {
+	if r.whole != nil {
+		removeSpool(r.whole)
+	}
+}
 
 // RangesSupported reports whether the server answered with a partial body.
 func (r *httpReaderAt) RangesSupported() bool { return r.whole == nil }
@@ -103,7 +116,7 @@ func (r *httpReaderAt) fetch(pos int64) (span, error) {
 	if resp.StatusCode != http.StatusPartialContent {
 		return span{}, &StatusError{URL: r.u.Redacted(), Status: resp.StatusCode}
 	}
-	body, err := io.ReadAll(resp.Body)
+	body, err := readLimited(resp.Body, rangeBlock)
 	if err != nil {
 		return span{}, fmt.Errorf("read %s: %w", r.u.Redacted(), err)
 	}
@@ -118,14 +131,7 @@ func (r *httpReaderAt) fetch(pos int64) (span, error) {
 // ReadAt implements io.ReaderAt.
 func (r *httpReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if r.whole != nil {
-		if off >= int64(len(r.whole)) {
-			return 0, io.EOF
-		}
-		n := copy(p, r.whole[off:])
-		if n < len(p) {
-			return n, io.EOF
-		}
-		return n, nil
+		return r.whole.ReadAt(p, off)
 	}
 	n := 0
 	for n < len(p) {
