@@ -314,3 +314,30 @@ func TestReadyFailsWhenTheClusterIsGone(t *testing.T) {
 		t.Fatal("ready with the cluster gone")
 	}
 }
+
+func TestEnqueueProducesPlainRecords(t *testing.T) {
+	k := testsvc.StartKafka(t, testsvc.KafkaOptions{Topics: []string{topic}})
+	q := open(t, k.Brokers, Options{Group: "g"})
+	if err := q.Enqueue(ctx(t), [][]byte{[]byte(`{"package":"a"}`), []byte(`{"package":"b"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var got []*kgo.Record
+	for len(got) < 2 {
+		fs := cl.PollFetches(ctx(t))
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fs.Records()...)
+	}
+	for i, want := range []string{`{"package":"a"}`, `{"package":"b"}`} {
+		if string(got[i].Value) != want || got[i].Key != nil || len(got[i].Headers) != 0 {
+			t.Fatalf("record %d = key %q value %q headers %v", i, got[i].Key, got[i].Value, got[i].Headers)
+		}
+	}
+}

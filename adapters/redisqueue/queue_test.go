@@ -327,3 +327,21 @@ func TestOutageReturnsErrorsAndRecovers(t *testing.T) {
 		t.Fatalf("claim after restart = %q, %v", raws(got), err)
 	}
 }
+
+func TestEnqueue(t *testing.T) {
+	e := newEnv(t)
+	clock := time.Unix(1_800_000_000, 0)
+	q := e.open(t, Options{Now: func() time.Time { return clock }})
+	e.push(t, `{"package":"first"}`)
+	later := fmt.Sprintf(`{"package":"later","not_before":%d}`, clock.Unix()+10)
+	if err := q.Enqueue(ctx(t), [][]byte{[]byte(`{"package":"a"}`), []byte(later), []byte(`{"package":"b","not_before":5}`)}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"package":"first"}`, `{"package":"a"}`, `{"package":"b","not_before":5}`}
+	if l := e.list(t, e.key); !slices.Equal(l, want) {
+		t.Fatalf("queue = %q, want %q", l, want)
+	}
+	if ready, delayed, err := q.Depth(ctx(t)); err != nil || ready != 3 || delayed != 1 {
+		t.Fatalf("depth = %d, %d, %v", ready, delayed, err)
+	}
+}

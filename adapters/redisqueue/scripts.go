@@ -111,3 +111,19 @@ for _, o in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return out
 `)
+
+// enqueueScript adds new items: at the tail, or to the delayed set when their
+// not_before is in the future. KEYS: queue, delayed, seq. ARGV: now, then per
+// item not_before (0 = none), item.
+var enqueueScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local nb = tonumber(ARGV[i])
+  if nb > now then
+    redis.call('ZADD', KEYS[2], nb, 'e' .. redis.call('INCR', KEYS[3]) .. '|' .. ARGV[i + 1])
+  else
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+  end
+end
+return (#ARGV - 1) / 2
+`)
