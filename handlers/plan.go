@@ -18,23 +18,39 @@ type PlanSource interface {
 	Current(ctx context.Context) (plan *pipeline.Plan, source string, err error)
 }
 
+// PlanByID fetches a plan by its control-plane id (GET /api/plan/{id}).
+type PlanByID interface {
+	ByID(ctx context.Context, id int64) (*pipeline.Plan, error)
+}
+
 // Plan attaches the plan snapshot to each request: which plan, and the nodes
 // whose name matches the request's (PEP 503). No plan is a recorded failure
 // (reason no_plan), not a crash.
 type Plan struct {
 	source PlanSource
+	byID   PlanByID // optional: requests naming a plan_id use that plan
 
 	mu    sync.Mutex
 	last  *pipeline.Plan
 	index map[string][]pipeline.PlanNode
 }
 
-// NewPlan builds the plan stage.
-func NewPlan(source PlanSource) *Plan { return &Plan{source: source} }
+// NewPlan builds the plan stage. byID may be nil; when set, a request with a
+// plan_id is matched against that plan (the control-plane build queue's
+// leases name theirs).
+func NewPlan(source PlanSource, byID PlanByID) *Plan { return &Plan{source: source, byID: byID} }
 
 // Handle is the stage.
 func (p *Plan) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
-	plan, src, err := p.source.Current(ctx)
+	var plan *pipeline.Plan
+	var src string
+	var err error
+	if id := w.Request.Item.PlanID; id != 0 && p.byID != nil {
+		plan, err = p.byID.ByID(ctx, id)
+		src = fmt.Sprintf("control-plane plan %d", id)
+	} else {
+		plan, src, err = p.source.Current(ctx)
+	}
 	if err != nil {
 		reason := pipeline.ReasonNoPlan
 		if !errors.Is(err, ErrNoPlan) {

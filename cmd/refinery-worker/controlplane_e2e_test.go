@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -79,6 +81,57 @@ func TestDrainReportsToControlPlane(t *testing.T) {
 			if strings.Contains(readFile(t, m), "idx-pass-123") {
 				t.Errorf("local log %s contains the index password", m)
 			}
+		}
+	}
+}
+
+// QUEUE_BACKEND=controlplane: 20 leased builds each end with a final status
+// at the control-plane, matched against the plan their lease names.
+func TestControlPlaneBuildQueueIntake(t *testing.T) {
+	fake, srv := startFake(t, "tok")
+	names := pkgNames("leased", 20)
+	var nodes []string
+	for _, n := range names {
+		nodes = append(nodes, fmt.Sprintf(`{"name":%q,"version":"1.0","python_tag":"cp311","platform_tag":"manylinux2014_s390x","action":"build"}`, n))
+	}
+	resp, err := http.Post(srv.URL+"/api/plan", "application/json",
+		strings.NewReader(`{"run_id":"cp-run","plan":[`+strings.Join(nodes, ",")+`],"dag":null}`))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("seed plan: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	planID := fake.Plans()[0].ID
+	for _, n := range names {
+		fake.AddBuilds(cpfake.Build{Package: n, Version: "1.0", PythonTag: "cp311", PlatformTag: "manylinux2014_s390x",
+			RunID: "cp-run", PlanID: planID})
+	}
+	e := newEnv(t)
+	e.vars["QUEUE_BACKEND"] = "controlplane"
+	e.vars["CONTROL_PLANE_URL"] = srv.URL
+	e.vars["CONTROL_PLANE_TOKEN"] = "tok"
+	e.vars["BATCH_SIZE"] = "100"
+	e.vars["STUB_FAIL_RATIO"] = "0.5"
+	stdout, stderr, code := e.run(t, "", "drain")
+	if code != 0 {
+		t.Fatalf("drain exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "total=20") {
+		t.Errorf("drain did not take the 20 leased builds:\n%s", stdout)
+	}
+	eventually(t, 30*time.Second, "a final status for every leased build", func() bool {
+		for _, b := range fake.Builds() {
+			if b.Status == "building" || b.Status == "pending" || b.Status == "" {
+				return false
+			}
+		}
+		return true
+	})
+	if u := fake.UnknownBuildStatuses(); len(u) != 0 {
+		t.Errorf("statuses for builds the control-plane never leased: %+v", u)
+	}
+	for _, en := range e.manifest(t) {
+		if en.Status == "unmatched" {
+			t.Errorf("%s unmatched: the lease's plan was not used", en.Name)
 		}
 	}
 }

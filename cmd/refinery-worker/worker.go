@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/labstack/echo/v4"
 
+	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/filequeue"
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/manifest"
@@ -75,6 +76,14 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}
 	}
+	red := secrets(cfg, opts.environ)
+	if w.reporting, err = newReporting(ctx, cfg, w, red); err != nil {
+		return nil, err
+	}
+	if w.reporting != nil {
+		w.closers = append(w.closers, func() error { return w.reporting.close(5 * time.Second) })
+		w.outboxBacklog, w.outboxDead = w.reporting.outbox.Backlog, w.reporting.outbox.DeadLetters
+	}
 	if err := w.openIntake(); err != nil {
 		return nil, err
 	}
@@ -88,13 +97,6 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	w.closers = append(w.closers, w.rejections.Close)
 	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
 
-	red := secrets(cfg, opts.environ)
-	if w.reporting, err = newReporting(ctx, cfg, w, red); err != nil {
-		return nil, err
-	}
-	if w.reporting != nil {
-		w.outboxBacklog, w.outboxDead = w.reporting.outbox.Backlog, w.reporting.outbox.DeadLetters
-	}
 	runner, clean, err := newRunner(cfg, log)
 	if err != nil {
 		return nil, err
@@ -134,7 +136,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	w.build.Observe(w.metrics)
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
-		Plan:    handlers.NewPlan(w.plans).Handle,
+		Plan:    handlers.NewPlan(w.plans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build:   w.build.Handle,
@@ -171,6 +173,15 @@ func (w *worker) openIntake() error {
 		}
 		w.intake = q
 		w.closers = append(w.closers, q.Close)
+		return nil
+	case "controlplane":
+		in, err := controlplane.NewIntake(controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
+			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log})
+		if err != nil {
+			return err
+		}
+		w.intake = in
+		w.closers = append(w.closers, in.Close)
 		return nil
 	default:
 		return fmt.Errorf("QUEUE_BACKEND=%s is not available in this build", w.cfg.QueueBackend)
@@ -240,11 +251,7 @@ func (w *worker) shutdown(grace time.Duration) error {
 	if err := w.router.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close router: %w", err))
 	}
-	if w.reporting != nil {
-		if err := w.reporting.close(5 * time.Second); err != nil {
-			errs = append(errs, err)
-		}
-	}
+
 	errs = append(errs, w.closeAll())
 	return errors.Join(errs...)
 }
@@ -279,6 +286,14 @@ func (w *worker) readyChecks() []handlers.ReadyCheck {
 		{Name: "manifest", Check: func(context.Context) error { return w.manifest.Err() }},
 		{Name: "disk", Check: w.gate.Disk},
 	}
+}
+
+// planByID serves plans by control-plane id when a control-plane is set.
+func (w *worker) planByID() handlers.PlanByID {
+	if w.reporting == nil {
+		return nil
+	}
+	return controlplane.NewPlanSource(w.reporting.client, time.Minute)
 }
 
 func call(f func() int) int {
