@@ -41,11 +41,20 @@
 // topic), starting at the oldest offset for a new group, with watermill's
 // sarama defaults (protocol 1.0.0: with sarama below v1.46.3 and a protocol
 // of 2.4 or newer, group consumption gets nothing from kfake). Offsets are
-// committed as messages are acked, in order per partition; the build stage
-// acks at once, so a partition is never held for a build. The consequence:
-// a job whose worker dies mid-build is not redelivered by the jobs topic.
-// Holds are not offered on Kafka (they would hold the partition); the item
-// is still not lost while the intake item is settled only at the end of the
-// pipeline (the intake redelivers it), but it is once intake items are
-// released as soon as they reach the intake topic. See the report of issue 5.
+// committed as messages are acked, in order per partition.
+//
+// A [Hold] on Kafka never holds the partition: before the job message is
+// committed, a "take" record (the whole message) is written to the lease
+// topic (Prefix + LeaseTopic, created compacted when possible), keyed by the
+// correlation id; publishing the result writes a tombstone for it. Every
+// worker beats in the lease topic every ClaimIdle/3 and reads it whole. When
+// a lease's owner has been silent for ClaimIdle, readers write an "adopt"
+// record; the records of one lease share a key and so a partition, so every
+// reader sees the same first adopt, and only its writer re-publishes the job
+// to its topic and ends the lease. A killed worker's builds are thus built
+// again elsewhere, ClaimIdle after its last beat; a live worker's never are.
+// Known windows (duplicates, never losses): death between publishing a
+// result and writing the tombstone; a reader that judges before it has read
+// recent beats (it waits until a poll brings nothing new); clocks of
+// different hosts that disagree by more than ClaimIdle/3.
 package transport

@@ -10,12 +10,13 @@ import (
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
-// Hold keeps the messages of one topic unacknowledged on the transport
-// until the stage's result is published, while the stage itself acks at
-// once and works on in the background (the build stage). On Redis the held
-// entries stay pending under this worker's consumer and are kept alive, so no
-// other worker claims them while this one lives; if it dies, they are claimed
-// after ClaimIdle and processed again.
+// Hold keeps the messages of one topic owned by this worker past the
+// stage's ack, until the stage's result is published: the build stage acks
+// at once and builds in the background. While the worker lives nobody else
+// takes the message; when it dies, another worker processes it again after
+// ClaimIdle. On Redis the message stays pending and is kept alive; on Kafka
+// it is committed at once and a lease record stands for it (see the package
+// doc).
 type Hold struct {
 	// Topic is the logical topic whose messages are held (pipeline.TopicJobs).
 	Topic string
@@ -23,52 +24,63 @@ type Hold struct {
 	// correlation id (pipeline.MetaCorrelation) ends the hold
 	// (pipeline.TopicResults).
 	Until string
-	// Slots is how many messages may be held at once by this worker
-	// (BUILD_CONCURRENCY); it is also how many are read concurrently. ≥1.
+	// Slots is how many messages of Topic this worker reads at once on Redis
+	// (BUILD_CONCURRENCY). ≥1. Kafka reads one at a time per partition and
+	// does not need it.
 	Slots int
 }
 
-// holds maps (until topic, correlation id) to the transport messages waiting
-// for that publication.
+// holder is how a transport keeps a message.
+type holder interface {
+	// hold is called before the message is handed to the stage; release ends
+	// the hold once the result is published. An error nacks the message.
+	hold(corr string, msg *message.Message) (release func(), err error)
+	// acked is called when the stage acked its copy.
+	acked(msg *message.Message)
+}
+
+// holds maps (until topic, correlation id) to the holds waiting for that
+// publication.
 type holds struct {
 	mu sync.Mutex
-	m  map[holdKey][]*message.Message
+	m  map[holdKey][]*heldEntry
 }
 
 type holdKey struct{ until, corr string }
 
-func newHolds() *holds { return &holds{m: map[holdKey][]*message.Message{}} }
+type heldEntry struct{ release func() }
 
-func (h *holds) add(k holdKey, msg *message.Message) {
+func newHolds() *holds { return &holds{m: map[holdKey][]*heldEntry{}} }
+
+func (h *holds) add(k holdKey, e *heldEntry) {
 	h.mu.Lock()
-	h.m[k] = append(h.m[k], msg)
+	h.m[k] = append(h.m[k], e)
 	h.mu.Unlock()
 }
 
-// take removes the oldest message held under k (nil when none).
-func (h *holds) take(k holdKey) *message.Message {
+// take removes the oldest hold under k (nil when none).
+func (h *holds) take(k holdKey) *heldEntry {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	l := h.m[k]
 	if len(l) == 0 {
 		return nil
 	}
-	msg := l[0]
 	if len(l) == 1 {
 		delete(h.m, k)
 	} else {
 		h.m[k] = l[1:]
 	}
-	return msg
+	return l[0]
 }
 
-// remove drops msg from k (it was nacked).
-func (h *holds) remove(k holdKey, msg *message.Message) {
+// remove drops e from k (its message was nacked).
+func (h *holds) remove(k holdKey, e *heldEntry) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	l := h.m[k]
-	for i, m := range l {
-		if m == msg {
+	for i, x := range l {
+		if x == e {
 			l = append(l[:i:i], l[i+1:]...)
 			break
 		}
@@ -80,7 +92,7 @@ func (h *holds) remove(k holdKey, msg *message.Message) {
 	}
 }
 
-// Len is the number of messages held.
+// Len is the number of holds.
 func (h *holds) Len() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -91,7 +103,7 @@ func (h *holds) Len() int {
 	return n
 }
 
-// holdingPublisher acks held messages once their result is published.
+// holdingPublisher releases holds once their result is published.
 type holdingPublisher struct {
 	message.Publisher
 	until map[string]bool // full topic names that end holds
@@ -104,30 +116,40 @@ func (p *holdingPublisher) Publish(topic string, msgs ...*message.Message) error
 	}
 	if p.until[topic] {
 		for _, m := range msgs {
-			if held := p.holds.take(holdKey{topic, m.Metadata.Get(pipeline.MetaCorrelation)}); held != nil {
-				held.Ack()
+			if e := p.holds.take(holdKey{topic, m.Metadata.Get(pipeline.MetaCorrelation)}); e != nil {
+				e.release()
 			}
 		}
 	}
 	return nil
 }
 
-// holdLoop passes messages of one inner subscription on as copies: an ack of
-// the copy leaves the original held (until its result is published), a nack
-// nacks the original (the transport redelivers it).
+// holdLoop passes messages of one inner subscription on as copies, holding
+// each through hd: an ack of the copy leaves the message held (until its
+// result is published), a nack ends the hold and nacks the message (the
+// transport redelivers it). A message without a correlation id cannot be
+// matched to its result: it is not held.
 func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *message.Message, until string,
-	hs *holds, closing <-chan struct{}, log *slog.Logger) {
+	hd holder, hs *holds, closing <-chan struct{}, log *slog.Logger) {
 	for msg := range in {
-		cp := message.NewMessage(msg.UUID, msg.Payload)
-		for k, v := range msg.Metadata {
-			cp.Metadata.Set(k, v)
-		}
-		cp.SetContext(msg.Context())
 		corr := msg.Metadata.Get(pipeline.MetaCorrelation)
 		k := holdKey{until, corr}
+		var e *heldEntry
 		if corr != "" {
-			hs.add(k, msg)
+			release, err := hd.hold(corr, msg)
+			if err != nil {
+				log.Warn("hold message", "message", msg.UUID, "correlation_id", corr, "err", err)
+				msg.Nack()
+				continue
+			}
+			e = &heldEntry{release: release}
+			hs.add(k, e)
 		}
+		cp := message.NewMessage(msg.UUID, msg.Payload)
+		for mk, mv := range msg.Metadata {
+			cp.Metadata.Set(mk, mv)
+		}
+		cp.SetContext(msg.Context())
 		select {
 		case out <- cp:
 		case <-closing:
@@ -137,13 +159,15 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 		}
 		select {
 		case <-cp.Acked():
-			if corr == "" {
-				log.Warn("held message without correlation id acked at once", "message", msg.UUID)
+			if e == nil {
+				log.Warn("message without correlation id is not held", "message", msg.UUID)
 				msg.Ack()
+				continue
 			}
+			hd.acked(msg)
 		case <-cp.Nacked():
-			if corr != "" {
-				hs.remove(k, msg)
+			if e != nil {
+				hs.remove(k, e)
 			}
 			msg.Nack()
 		case <-closing:
@@ -153,3 +177,13 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 		}
 	}
 }
+
+// pendingHolder is the Redis holder: the entry stays pending (kept alive)
+// until the result is published, then it is acked.
+type pendingHolder struct{}
+
+func (pendingHolder) hold(_ string, msg *message.Message) (func(), error) {
+	return func() { msg.Ack() }, nil
+}
+
+func (pendingHolder) acked(*message.Message) {}

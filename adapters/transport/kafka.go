@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -29,6 +30,20 @@ type KafkaOptions struct {
 	// NackResendSleep is the wait before a nacked message is delivered again
 	// (the partition waits meanwhile). Default 1s.
 	NackResendSleep time.Duration
+	// Holds are topics whose messages stay this worker's until their result
+	// is published (the build stage), through lease records (see the package
+	// doc). Slots is not used on Kafka.
+	Holds []Hold
+	// Consumer names this worker in the lease records; it must differ between
+	// live workers. Default <host>-<pid>-<random>.
+	Consumer string
+	// ClaimIdle is CLAIM_IDLE: the lease of a worker silent this long is
+	// adopted and its job re-published. Workers beat every ClaimIdle/3.
+	// Default 60s; at least 300ms.
+	ClaimIdle time.Duration
+	// LeaseTopic is the logical name of the lease topic (under Prefix).
+	// Default "worker.leases".
+	LeaseTopic string
 	// Logger receives the transport's warnings. Default: discard.
 	Logger *slog.Logger
 }
@@ -53,6 +68,24 @@ func Kafka(ctx context.Context, opts KafkaOptions) (pipeline.Transport, func() e
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Consumer == "" {
+		host, _ := os.Hostname()
+		opts.Consumer = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), watermill.NewShortUUID()[:8])
+	}
+	if opts.ClaimIdle == 0 {
+		opts.ClaimIdle = 60 * time.Second
+	}
+	if opts.ClaimIdle < 300*time.Millisecond {
+		return pipeline.Transport{}, nil, fmt.Errorf("kafka transport: claim idle %s is below 300ms", opts.ClaimIdle)
+	}
+	if opts.LeaseTopic == "" {
+		opts.LeaseTopic = "worker.leases"
+	}
+	for _, h := range opts.Holds {
+		if h.Topic == "" || h.Until == "" {
+			return pipeline.Transport{}, nil, fmt.Errorf("kafka transport: hold %+v needs a topic and an until topic", h)
+		}
+	}
 	wlog := watermill.NewSlogLogger(opts.Logger)
 	pcfg := kafka.DefaultSaramaSyncPublisherConfig()
 	pcfg.Producer.RequiredAcks = sarama.WaitForAll
@@ -61,7 +94,23 @@ func Kafka(ctx context.Context, opts KafkaOptions) (pipeline.Transport, func() e
 	if err != nil {
 		return pipeline.Transport{}, nil, fmt.Errorf("kafka transport: publisher: %w", err)
 	}
-	sub := &kafkaSubscriber{opts: opts, wlog: wlog}
+	topics := pipeline.Topics{Prefix: opts.Prefix}
+	sub := &kafkaSubscriber{opts: opts, wlog: wlog, topics: topics, holds: newHolds(), log: opts.Logger,
+		closing: make(chan struct{})}
+	var publisher message.Publisher = pub
+	if len(opts.Holds) > 0 {
+		sub.leases, err = newLeases(ctx, opts.Brokers, topics.Name(opts.LeaseTopic), opts.Consumer, opts.ClaimIdle,
+			pub.Publish, opts.Logger)
+		if err != nil {
+			_ = pub.Close()
+			return pipeline.Transport{}, nil, fmt.Errorf("kafka transport: %w", err)
+		}
+		until := map[string]bool{}
+		for _, h := range opts.Holds {
+			until[topics.Name(h.Until)] = true
+		}
+		publisher = &holdingPublisher{Publisher: pub, until: until, holds: sub.holds}
+	}
 	closeAll := func() error {
 		errs := []error{sub.Close()}
 		if err := pub.Close(); err != nil {
@@ -69,8 +118,7 @@ func Kafka(ctx context.Context, opts KafkaOptions) (pipeline.Transport, func() e
 		}
 		return errors.Join(errs...)
 	}
-	return pipeline.Transport{Publisher: pub, Subscriber: sub, Topics: pipeline.Topics{Prefix: opts.Prefix}, Durable: true},
-		closeAll, nil
+	return pipeline.Transport{Publisher: publisher, Subscriber: sub, Topics: topics, Durable: true}, closeAll, nil
 }
 
 // SaramaSubscriberConfig is the sarama configuration the transport's
@@ -85,8 +133,13 @@ func SaramaSubscriberConfig() *sarama.Config {
 // kafkaSubscriber opens one watermill-kafka subscriber per topic, each in its
 // own consumer group.
 type kafkaSubscriber struct {
-	opts KafkaOptions
-	wlog watermill.LoggerAdapter
+	opts    KafkaOptions
+	wlog    watermill.LoggerAdapter
+	topics  pipeline.Topics
+	holds   *holds
+	leases  *leases // nil without holds
+	log     *slog.Logger
+	closing chan struct{}
 
 	mu     sync.Mutex
 	subs   []*kafka.Subscriber
@@ -111,6 +164,16 @@ func (s *kafkaSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 	if err != nil {
 		return nil, fmt.Errorf("kafka transport: subscribe %s: %w", topic, err)
 	}
+	for _, h := range s.opts.Holds {
+		if s.topics.Name(h.Topic) == topic {
+			out := make(chan *message.Message)
+			go func() {
+				defer close(out)
+				holdLoop(ctx, ch, out, s.topics.Name(h.Until), kafkaHolder{s.leases, topic}, s.holds, s.closing, s.log)
+			}()
+			return out, nil
+		}
+	}
 	return ch, nil
 }
 
@@ -121,8 +184,12 @@ func (s *kafkaSubscriber) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	subs := s.subs
 	s.mu.Unlock()
+	if s.leases != nil {
+		s.leases.Close()
+	}
 	var errs []error
 	for _, ks := range subs {
 		if err := ks.Close(); err != nil {

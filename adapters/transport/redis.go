@@ -201,7 +201,7 @@ func (s *redisSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 		loops.Add(1)
 		go func() {
 			defer loops.Done()
-			holdLoop(ctx, in, out, s.topics.Name(h.Until), s.holds, s.closing, s.log)
+			holdLoop(ctx, in, out, s.topics.Name(h.Until), pendingHolder{}, s.holds, s.closing, s.log)
 		}()
 	}
 	go func() { loops.Wait(); close(out) }()
