@@ -35,9 +35,18 @@ func NewDequeue(recorder Recorder, keys InflightKeys, now func() time.Time) *Deq
 
 // Handle is the stage.
 func (d *Dequeue) Handle(_ context.Context, w *pipeline.Work) (string, error) {
-	if status, done := d.recorder.Recorded(w.Claim); done {
-		w.Outcome = &pipeline.Outcome{Entry: pipeline.ManifestEntry{Status: status}, Redelivered: true}
-		return pipeline.TopicReported, nil
+	if entry, done := d.recorder.Entry(w.Claim); done {
+		// Recorded before a crash, not yet settled: not built again. The
+		// report stage re-sends the recorded outcome (idempotently), then it
+		// is settled as recorded.
+		w.Outcome = &pipeline.Outcome{Entry: entry, Redelivered: true}
+		if p, ok := entry.Metadata["log_path"].(string); ok {
+			w.Outcome.LogPath = p
+		}
+		if e, ok := entry.Metadata[pipeline.MetaError].(string); ok {
+			w.Outcome.Detail = e
+		}
+		return pipeline.TopicResults, nil
 	}
 	it, err := pipeline.DecodeItem(w.Raw)
 	var req *pipeline.Request

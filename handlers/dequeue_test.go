@@ -17,6 +17,10 @@ func (m memRecorder) Record(_ context.Context, o pipeline.Outcome) error {
 	return nil
 }
 func (m memRecorder) Recorded(c string) (pipeline.Status, bool) { s, ok := m[c]; return s, ok }
+func (m memRecorder) Entry(c string) (pipeline.ManifestEntry, bool) {
+	s, ok := m[c]
+	return pipeline.ManifestEntry{Status: s}, ok
+}
 
 // Every line of the hostile fixture, as raw bytes, goes to the poison topic
 // with a reason; none becomes a request.
@@ -65,7 +69,7 @@ func TestDequeueNormalisesAndDeduplicates(t *testing.T) {
 		{"normalises name and version", `{"package":"Zope_Interface","version":"v6.4.0"}`, "a", pipeline.TopicRequests, "zope-interface", "6.4.0"},
 		{"same key again is a duplicate", `{"package":"zope.interface","version":"6.4.0"}`, "b", pipeline.TopicResults, "zope-interface", "6.4.0"},
 		{"other tags are another key", `{"package":"zope.interface","version":"6.4.0","python_tag":"cp312"}`, "c", pipeline.TopicRequests, "zope-interface", "6.4.0"},
-		{"recorded claim skips to requeue", `{"package":"six"}`, "done", pipeline.TopicReported, "", ""},
+		{"recorded claim skips the build", `{"package":"six"}`, "done", pipeline.TopicResults, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,10 +81,10 @@ func TestDequeueNormalisesAndDeduplicates(t *testing.T) {
 			if tc.wantName != "" && (w.Request.Name != tc.wantName || w.Request.Version != tc.wantVersion) {
 				t.Errorf("request = %s %s, want %s %s", w.Request.Name, w.Request.Version, tc.wantName, tc.wantVersion)
 			}
-			if next == pipeline.TopicResults && (w.Result.Status != pipeline.StatusSkipped || w.Result.Reason != pipeline.ReasonDuplicate) {
+			if tc.claim == "b" && (w.Result.Status != pipeline.StatusSkipped || w.Result.Reason != pipeline.ReasonDuplicate) {
 				t.Errorf("duplicate result = %+v", w.Result)
 			}
-			if next == pipeline.TopicReported && !w.Outcome.Redelivered {
+			if tc.claim == "done" && (w.Outcome == nil || !w.Outcome.Redelivered || w.Request != nil) {
 				t.Errorf("recorded claim not marked redelivered: %+v", w.Outcome)
 			}
 		})

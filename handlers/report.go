@@ -18,6 +18,8 @@ type Recorder interface {
 	// Recorded reports whether an outcome for this intake claim is already
 	// recorded, and its status.
 	Recorded(claim string) (pipeline.Status, bool)
+	// Entry returns the recorded entry of a claim (whole for recent ones).
+	Entry(claim string) (pipeline.ManifestEntry, bool)
 }
 
 // Reporter hands an outcome to the control-plane delivery path. It must make
@@ -84,6 +86,16 @@ func NewReport(recorder Recorder, reporter Reporter, claims Claims, policy Reque
 func (r *Report) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
 	if !r.claims.BeginReport(w.Claim) {
 		return "", nil // returned to the queue at shutdown: not an outcome
+	}
+	if w.Outcome != nil && w.Outcome.Redelivered {
+		// Recorded before a crash; the control-plane may not have it yet. The
+		// reporter's idempotency keys make a second report harmless.
+		if r.reporter != nil && w.Outcome.Entry.Metadata != nil {
+			if err := r.reporter.Report(ctx, w); err != nil {
+				return "", fmt.Errorf("report recorded outcome %s: %w", w.CorrelationID, err)
+			}
+		}
+		return pipeline.TopicReported, nil
 	}
 	w.Outcome = r.outcome(w)
 	if err := r.recorder.Record(ctx, *w.Outcome); err != nil {

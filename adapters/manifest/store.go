@@ -56,12 +56,16 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	mu       sync.Mutex
-	journal  *os.File
-	jseq     int
-	jid      string   // this process's journal name part
-	pending  [][]byte // encoded entries journaled, not yet in manifest.json
-	claims   map[string]pipeline.Status
+	mu      sync.Mutex
+	journal *os.File
+	jseq    int
+	jid     string   // this process's journal name part
+	pending [][]byte // encoded entries journaled, not yet in manifest.json
+	claims  map[string]pipeline.Status
+	// recent keeps whole entries of the claims most likely to be redelivered
+	// after a crash (folded-in journals, the tail of manifest.json), so their
+	// outcome can be reported again without a rebuild.
+	recent   map[string]json.RawMessage
 	count    int // entries in manifest.json
 	flushErr error
 
@@ -89,7 +93,7 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o755); err != nil {
 		return nil, fmt.Errorf("open manifest %s: %w", opts.Path, err)
 	}
-	s := &Store{opts: opts, log: opts.Logger, claims: map[string]pipeline.Status{},
+	s := &Store{opts: opts, log: opts.Logger, claims: map[string]pipeline.Status{}, recent: map[string]json.RawMessage{},
 		jid:  fmt.Sprintf("%d-%s", os.Getpid(), randHex(4)),
 		kick: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.rotate(); err != nil {
@@ -131,9 +135,12 @@ func (s *Store) Refresh() (int, error) {
 	}()
 	var replay [][]byte
 	s.mu.Lock()
-	for _, e := range existing {
+	for i, e := range existing {
 		if claim, st := entryClaim(e); claim != "" {
 			s.claims[claim] = st
+			if i >= len(existing)-recentTail {
+				s.recent[claim] = e
+			}
 		}
 	}
 	for _, j := range dead {
@@ -149,6 +156,7 @@ func (s *Store) Refresh() (int, error) {
 					continue
 				}
 				s.claims[claim] = status
+				s.recent[claim] = e
 			}
 			replay = append(replay, e)
 		}
@@ -203,6 +211,27 @@ func (s *Store) Record(_ context.Context, o pipeline.Outcome) error {
 	default:
 	}
 	return nil
+}
+
+// recentTail is how many of manifest.json's last entries Refresh keeps whole.
+const recentTail = 4096
+
+// Entry returns the recorded entry of a claim. For a claim recorded long ago
+// (not among the recent ones) only the status is known; Metadata is nil then.
+func (s *Store) Entry(claim string) (pipeline.ManifestEntry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.claims[claim]
+	if !ok {
+		return pipeline.ManifestEntry{}, false
+	}
+	if raw, ok := s.recent[claim]; ok {
+		var e pipeline.ManifestEntry
+		if json.Unmarshal(raw, &e) == nil {
+			return e, true
+		}
+	}
+	return pipeline.ManifestEntry{Status: st}, true
 }
 
 // Recorded reports whether an outcome for this claim is recorded.
