@@ -31,11 +31,17 @@ type ReadyCheck struct {
 	Check func(ctx context.Context) error
 }
 
-// Planner regenerates the plan (POST /plan). Nil means plan generation is
-// not available in this build.
+// Planner regenerates the plan (POST /plan). Regenerate starts planning and
+// returns the plan when it is ready within wait, else only the job id to
+// fetch it by later (GET /plan/jobs/{id}). Nil means no planning.
 type Planner interface {
-	Regenerate(ctx context.Context) (*pipeline.Plan, error)
+	Regenerate(ctx context.Context, wait time.Duration) (plan *pipeline.Plan, jobID string, err error)
+	Job(id string) (plan *pipeline.Plan, done bool, err error, found bool)
 }
+
+// PlanBudget is how long POST /plan waits for a plan before it answers 202:
+// the control-plane gives up after 30 s.
+const PlanBudget = 25 * time.Second
 
 // HTTPOptions configure the control endpoints.
 type HTTPOptions struct {
@@ -64,6 +70,7 @@ func NewHTTP(o HTTPOptions) *echo.Echo {
 	e.POST("/trigger", h.trigger, h.auth)
 	e.GET("/plan", h.getPlan)
 	e.POST("/plan", h.postPlan, h.auth)
+	e.GET("/plan/jobs/:id", h.planJob, h.auth)
 	return e
 }
 
@@ -166,11 +173,42 @@ func (h *httpHandlers) postPlan(c echo.Context) error {
 	if h.o.Planner == nil {
 		return echo.NewHTTPError(http.StatusNotImplemented, "plan generation is not available in this worker yet")
 	}
-	plan, err := h.o.Planner.Regenerate(c.Request().Context())
+	plan, jobID, err := h.o.Planner.Regenerate(c.Request().Context(), PlanBudget)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	}
-	return c.JSON(http.StatusOK, plan)
+	if plan == nil {
+		return c.JSON(http.StatusAccepted, map[string]string{"job": jobID, "status": "running", "poll": "/plan/jobs/" + jobID})
+	}
+	return c.JSON(http.StatusOK, withDAG(plan))
+}
+
+func (h *httpHandlers) planJob(c echo.Context) error {
+	if h.o.Planner == nil {
+		return echo.NewHTTPError(http.StatusNotImplemented, "plan generation is not available in this worker")
+	}
+	plan, done, err, found := h.o.Planner.Job(c.Param("id"))
+	switch {
+	case !found:
+		return echo.NewHTTPError(http.StatusNotFound, "no plan job "+c.Param("id"))
+	case !done:
+		return c.JSON(http.StatusAccepted, map[string]string{"job": c.Param("id"), "status": "running"})
+	case err != nil:
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	}
+	return c.JSON(http.StatusOK, withDAG(plan))
+}
+
+// withDAG makes the answer carry "dag" (null when absent), as the
+// control-plane expects {"run_id","plan","dag"}.
+func withDAG(p *pipeline.Plan) any {
+	b, _ := json.Marshal(p)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	if _, ok := m["dag"]; !ok {
+		m["dag"] = json.RawMessage("null")
+	}
+	return m
 }
 
 // decodeOptionalJSON decodes a JSON object body; an empty body is fine. The

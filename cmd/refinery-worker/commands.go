@@ -9,11 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -34,6 +36,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) 
 	httpErr := make(chan error, 1)
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	go func() { httpErr <- handlers.Serve(httpCtx, w.http, cfg.WorkerHTTPAddr, 5*time.Second) }()
+	if err := startPoller(ctx, cfg, w.reporting, log); err != nil {
+		log.Error("pending-input poller not started", "err", err)
+	}
 	if iv := cfg.WorkerAutorunInterval.D(); iv > 0 {
 		go autorun(ctx, w, iv, log)
 	}
@@ -227,5 +232,32 @@ func printStatus(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	fmt.Fprintln(out, string(b))
+	return nil
+}
+
+// planCommand plans a requirements file (REQUIREMENTS_PATH or --requirements),
+// writes OUTPUT_DIR/plan.json and prints a table.
+func planCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	path := fs.String("requirements", cfg.RequirementsPath, "requirements file (default REQUIREMENTS_PATH)")
+	if err := fs.Parse(args); err != nil {
+		return &usageError{fmt.Sprintf("plan: %v", err)}
+	}
+	if *path == "" {
+		return &usageError{"plan: give --requirements FILE or set REQUIREMENTS_PATH"}
+	}
+	p, err := newPlanner(cfg, log)
+	if err != nil {
+		return err
+	}
+	plan, err := p.Plan(ctx, *path)
+	if err != nil {
+		return fmt.Errorf("plan %s: %w", *path, err)
+	}
+	if err := planner.WriteTable(out, plan); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "run_id %s: %d packages, written to %s\n", plan.RunID, len(plan.Nodes), filepath.Join(cfg.OutputDir, planner.PlanFile))
 	return nil
 }

@@ -6,6 +6,7 @@
 //	refinery-worker enqueue   add items (flags, or JSON lines on stdin)
 //	refinery-worker config    print the effective configuration, secrets redacted
 //	refinery-worker status    print the /status of a running worker
+//	refinery-worker plan      plan a requirements file and write plan.json
 package main
 
 import (
@@ -58,6 +59,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = printConfig(cfg, stdout)
 	case "status":
 		err = printStatus(ctx, cfg, stdout)
+	case "plan":
+		err = planCommand(ctx, cfg, log, args, stdout)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage)
 		return exitUsage
@@ -74,13 +77,14 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	return exitOK
 }
 
-const usage = `usage: refinery-worker [serve|drain|enqueue|config|status] [flags]
+const usage = `usage: refinery-worker [serve|drain|enqueue|config|status|plan] [flags]
 
   serve    run the HTTP control endpoints and autorun (default)
   drain    drain the queue once; one line per outcome, then totals
   enqueue  add items to the intake: --package NAME [--version V ...], or JSON lines on stdin
   config   print the effective configuration, secrets redacted
   status   print the /status of the worker serving on WORKER_HTTP_ADDR
+  plan     plan a requirements file (--requirements or REQUIREMENTS_PATH), write plan.json, print a table
 
 Configuration comes from the environment; see README.md.`
 

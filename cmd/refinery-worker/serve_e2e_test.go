@@ -128,8 +128,8 @@ func TestServeEndpoints(t *testing.T) {
 			t.Errorf("%s: POST /trigger = %d %v, want %d with a JSON error", tc.name, code, body, tc.code)
 		}
 	}
-	if code, body := post(t, p.url("/plan"), "tok-123", ""); code != http.StatusNotImplemented || body["error"] == nil {
-		t.Errorf("POST /plan = %d %v, want 501 with a JSON error", code, body)
+	if code, body := post(t, p.url("/plan"), "tok-123", ""); code != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(body["error"]), "REQUIREMENTS_PATH") {
+		t.Errorf("POST /plan without REQUIREMENTS_PATH = %d %v, want 422 naming it", code, body)
 	}
 	lines := ""
 	for _, it := range items(names...) {

@@ -20,6 +20,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/manifest"
 	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
+	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
@@ -50,6 +51,7 @@ type worker struct {
 	// outboxBacklog and outboxDead are set when reporting to a control-plane.
 	outboxBacklog, outboxDead func() int
 	reporting                 *reporting
+	planSvc                   *planService
 
 	buildCtx    context.Context
 	stopBuilds  context.CancelCauseFunc
@@ -151,8 +153,10 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
 		Window: opts.window, OnSettled: opts.onSettled,
 		BeforeRecovered: func() error { _, err := w.manifest.Refresh(); return err }, Gate: w.gate.Check}, log)
+	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
+		reporting: w.reporting, written: w.plans.Invalidate}
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
-		Ready: w.readyChecks(), Logger: log})
+		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
 		Pause: w.gate, Cancel: w.running})
 	return w, nil
