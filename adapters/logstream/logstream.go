@@ -54,6 +54,9 @@ type Options struct {
 	RotateLines    int
 	RotateBytes    int
 	RotateInterval time.Duration
+	// AnswerTimeout bounds the wait for the answer once a request body has
+	// ended; past it the request counts as broken. Default 30s.
+	AnswerTimeout time.Duration
 	// MinBackoff and MaxBackoff space reconnects. Defaults 200ms and 5s.
 	MinBackoff, MaxBackoff time.Duration
 	// CloseTimeout bounds how long Close waits for the remaining lines to be
@@ -99,6 +102,7 @@ func New(opts Options) (*Streamer, error) {
 	defD(&opts.MinBackoff, 200*time.Millisecond)
 	defD(&opts.MaxBackoff, 5*time.Second)
 	defD(&opts.CloseTimeout, 15*time.Second)
+	defD(&opts.AnswerTimeout, 30*time.Second)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

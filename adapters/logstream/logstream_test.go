@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,4 +211,49 @@ func TestRotationByTimeAcknowledges(t *testing.T) {
 	st.Line(2, []byte("line 2"), time.Now())
 	waitFor(t, "line 2 on a new request", func() bool { return len(fake.StreamLines(key)) == 2 })
 	checkOnce(t, fake, 2)
+}
+
+// silentEnd answers nothing once the body has ended, the first time.
+type silentEnd struct {
+	next  logstream.StreamOpener
+	calls atomic.Int64
+}
+
+func (s *silentEnd) OpenLogStream(ctx context.Context, name, version, runID string, attempt int, body io.Reader) (*http.Response, error) {
+	if s.calls.Add(1) == 1 {
+		_, _ = io.Copy(io.Discard, body)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return s.next.OpenLogStream(ctx, name, version, runID, attempt, body)
+}
+
+func TestNoAnswerAfterBodyEndIsABreak(t *testing.T) {
+	fake, c := setup(t, cpfake.Options{}, "")
+	s := newStreamer(t, &silentEnd{next: c}, func(o *logstream.Options) {
+		o.AnswerTimeout = time.Second // the silent request costs this; a real answer must come sooner
+		o.RotateInterval = time.Millisecond
+	})
+	st := s.Sink(context.Background(), job)
+	st.Line(1, []byte("line 1"), time.Now())
+	meta := st.Close()
+	checkOnce(t, fake, 1)
+	if meta[logstream.MetaLinesUnsent] != int64(0) || meta[logstream.MetaReconnects].(int64) < 1 {
+		t.Errorf("meta = %v", meta)
+	}
+}
+
+func TestStreamErrorIsReported(t *testing.T) {
+	_, c := setup(t, cpfake.Options{}, "")
+	s := newStreamer(t, &silentEnd{next: c}, func(o *logstream.Options) {
+		o.AnswerTimeout = time.Second // the silent request costs this; a real answer must come sooner
+		o.RotateInterval = time.Millisecond
+		o.MinBackoff, o.MaxBackoff = time.Hour, time.Hour
+	})
+	st := s.Sink(context.Background(), job)
+	st.Line(1, []byte("line 1"), time.Now())
+	// The first request broke; Close retries once (it succeeds) and ends.
+	if meta := st.Close(); meta[logstream.MetaLinesUnsent] != int64(0) {
+		t.Errorf("meta = %v", meta)
+	}
 }

@@ -2,6 +2,7 @@ package logstream
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -105,8 +106,10 @@ func (st *Stream) waitWork() bool {
 func (st *Stream) request(unacked *[][]byte) (int, error) {
 	pr, pw := io.Pipe()
 	results := make(chan result, 1)
+	reqCtx, cancelReq := context.WithCancel(st.ctx)
+	defer cancelReq()
 	go func() {
-		resp, err := st.s.opts.Client.OpenLogStream(st.ctx, st.name, st.version, st.runID, st.attempt, pr)
+		resp, err := st.s.opts.Client.OpenLogStream(reqCtx, st.name, st.version, st.runID, st.attempt, pr)
 		if err != nil {
 			_ = pr.CloseWithError(err)
 			results <- result{err: err}
@@ -119,7 +122,11 @@ func (st *Stream) request(unacked *[][]byte) (int, error) {
 	}()
 	fail := func(err error) (int, error) {
 		_ = pw.CloseWithError(err)
+		cancelReq()
 		r := <-results
+		if r.err != nil && err != nil {
+			return 0, err // the request's own error is only our cancellation
+		}
 		return 0, classify(r, err)
 	}
 	bw := bufio.NewWriterSize(pw, 64<<10)
@@ -175,8 +182,12 @@ end:
 		return fail(err)
 	}
 	var r result
+	answer := time.NewTimer(st.s.opts.AnswerTimeout)
+	defer answer.Stop()
 	select {
 	case r = <-results:
+	case <-answer.C:
+		return fail(errors.New("no answer after the body ended"))
 	case <-st.ctx.Done():
 		return fail(st.ctx.Err())
 	}
