@@ -3,6 +3,9 @@ package handlers
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -96,3 +99,7 @@ func TestDequeueNormalisesAndDeduplicates(t *testing.T) {
 		t.Errorf("after release: next = %s, want requests", next)
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -230,6 +230,8 @@ func decodeOptionalJSON(r io.Reader, v any) error {
 			return fmt.Errorf("%s: must be %s", te.Field, te.Type)
 		case errors.As(err, &se):
 			return fmt.Errorf("body: malformed JSON at byte %d: %v", se.Offset, se)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return errors.New("body: malformed JSON: unexpected end of input")
 		}
 		return fmt.Errorf("body: %v", err)
 	}
