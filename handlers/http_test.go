@@ -33,7 +33,7 @@ func (b *blockingIntake) Claim(ctx context.Context, _ int) ([]pipeline.Claimed, 
 	}
 	return nil, nil
 }
-func (b *blockingIntake) Recover(context.Context) ([]pipeline.Claimed, error)  { return nil, nil }
+func (b *blockingIntake) Recover(context.Context) ([]pipeline.Claimed, error) { return nil, nil }
 func (b *blockingIntake) Settle(context.Context, []pipeline.Settlement) error { return nil }
 func (b *blockingIntake) Ready(context.Context) error                         { return nil }
 func (b *blockingIntake) Close() error                                        { return nil }
