@@ -64,6 +64,8 @@ type Build struct {
 	running *Running
 	base    context.Context
 	slots   chan struct{}
+	mu      sync.Mutex // guards closed against wg.Add racing Wait
+	closed  bool
 	wg      sync.WaitGroup
 	log     *slog.Logger
 	// observer, when set, sees each finished build.
@@ -85,11 +87,20 @@ func (b *Build) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
 	select {
 	case b.slots <- struct{}{}:
 	case <-b.base.Done():
-		return "", fmt.Errorf("build %s: %w", w.CorrelationID, context.Cause(b.base))
+		// Shutting down: the item goes back to the queue unbuilt.
+		b.log.Info("not starting a build during shutdown", "correlation_id", w.CorrelationID)
+		return "", nil
 	case <-ctx.Done():
 		return "", fmt.Errorf("build %s: %w", w.CorrelationID, ctx.Err())
 	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		<-b.slots
+		return "", nil
+	}
 	b.wg.Add(1)
+	b.mu.Unlock()
 	go func() {
 		defer b.wg.Done()
 		defer func() { <-b.slots }()
@@ -98,8 +109,14 @@ func (b *Build) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
 	return "", nil
 }
 
-// Wait blocks until every started build has finished.
-func (b *Build) Wait() { b.wg.Wait() }
+// Wait stops new builds from starting and blocks until every started build
+// has finished.
+func (b *Build) Wait() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.wg.Wait()
+}
 
 func (b *Build) run(w *pipeline.Work) {
 	job := *w.Job
