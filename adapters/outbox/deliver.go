@@ -131,6 +131,18 @@ func (o *Outbox) deliver(ctx context.Context, name string, g *group) {
 		o.dead++
 	} else {
 		o.stats.Delivered++
+		if g.failures > 0 {
+			// The control-plane is back: the other groups waiting after a
+			// failure try again now rather than at the end of their own
+			// backoff (their failure counts stay, so a record that keeps
+			// failing still backs off further).
+			for _, og := range o.groups {
+				if og != g && og.failures > 0 {
+					og.notBefore = time.Time{}
+				}
+			}
+			o.poke()
+		}
 	}
 	g.recs = g.recs[1:]
 	g.failures = 0
