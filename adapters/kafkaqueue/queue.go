@@ -120,6 +120,7 @@ func Open(opts Options) (*Queue, error) {
 		kgo.SessionTimeout(opts.SessionTimeout),
 		kgo.HeartbeatInterval(opts.SessionTimeout / 5),
 		kgo.DefaultProduceTopic(opts.Topic),
+		kgo.AllowAutoTopicCreation(), // where the broker allows it, as for the control-plane's producer
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.OnPartitionsAssigned(q.onAssigned),
 		kgo.OnPartitionsRevoked(q.onRevoked),

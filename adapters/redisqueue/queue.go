@@ -32,7 +32,8 @@ type Options struct {
 	// Default 15s; at least 300ms.
 	TTL time.Duration
 	// Block is how long Claim waits (BLMOVE) when the list is empty. Default
-	// 1s; negative means Claim never blocks. Rounded down to milliseconds.
+	// 1s; negative means Claim never blocks. go-redis sends whole seconds:
+	// shorter waits are raised to 1s.
 	Block time.Duration
 	// Logger receives warnings (refresh failures, recoveries). Default: discard.
 	Logger *slog.Logger
@@ -79,8 +80,8 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 	if opts.TTL < 300*time.Millisecond {
 		return nil, fmt.Errorf("open redis queue: TTL %s is below 300ms", opts.TTL)
 	}
-	if opts.Block == 0 {
-		opts.Block = time.Second
+	if opts.Block >= 0 {
+		opts.Block = max(opts.Block.Round(time.Second), time.Second)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
