@@ -25,6 +25,8 @@ func (o *Outbox) Run(ctx context.Context) error {
 	done := make(chan struct{}, o.opts.Concurrency)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	adoptTick := time.NewTicker(o.opts.AdoptInterval)
+	defer adoptTick.Stop()
 	for {
 		o.mu.Lock()
 		now := time.Now()
@@ -63,6 +65,12 @@ func (o *Outbox) Run(ctx context.Context) error {
 			active--
 		case <-o.wake:
 		case <-timer.C:
+		case <-adoptTick.C:
+			if n, err := o.adopt(); err != nil {
+				o.log.Warn("outbox: adopting the reports of a stopped worker failed", "err", err)
+			} else if n > 0 {
+				o.log.Info("outbox: adopted the reports of a stopped worker", "records", n)
+			}
 		}
 	}
 }

@@ -55,15 +55,15 @@ func openInstance(root string) (dir string, lock *os.File, err error) {
 }
 
 // adoptOrphans moves the batch files of unlocked instances under root into
-// this instance's pending directory, numbering them from next on, in their
-// order. It returns the next free batch number and how many were adopted.
-func adoptOrphans(root, ownDir string, next uint64) (uint64, int, error) {
+// this instance's pending directory, each under a number from reserve, in
+// their order, and returns those numbers.
+func adoptOrphans(root, ownDir string, reserve func() uint64) ([]uint64, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
-		return next, 0, fmt.Errorf("read instances: %w", err)
+		return nil, fmt.Errorf("read instances: %w", err)
 	}
 	ownPending := filepath.Join(ownDir, pendingDir)
-	adopted := 0
+	var adopted []uint64
 	for _, e := range ents {
 		name := e.Name()
 		dir := filepath.Join(root, name)
@@ -84,24 +84,24 @@ func adoptOrphans(root, ownDir string, next uint64) (uint64, int, error) {
 		files, err := batchFiles(filepath.Join(dir, pendingDir))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			_ = lock.Close()
-			return next, adopted, err
+			return adopted, err
 		}
 		for _, n := range files {
-			if err := os.Rename(filepath.Join(dir, pendingDir, recName(n)), filepath.Join(ownPending, recName(next))); err != nil {
+			to := reserve()
+			if err := os.Rename(filepath.Join(dir, pendingDir, recName(n)), filepath.Join(ownPending, recName(to))); err != nil {
 				_ = lock.Close()
-				return next, adopted, fmt.Errorf("adopt records: %w", err)
+				return adopted, fmt.Errorf("adopt records: %w", err)
 			}
-			next++
-			adopted++
+			adopted = append(adopted, to)
 		}
 		if err := syncDir(ownPending); err != nil {
 			_ = lock.Close()
-			return next, adopted, err
+			return adopted, err
 		}
 		_ = os.RemoveAll(dir)
 		_ = lock.Close()
 	}
-	return next, adopted, nil
+	return adopted, nil
 }
 
 func lockIfFree(dir string) (*os.File, bool) {

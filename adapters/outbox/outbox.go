@@ -45,6 +45,9 @@ type Options struct {
 	MinBackoff time.Duration
 	// MaxBackoff caps the wait. Default 30s.
 	MaxBackoff time.Duration
+	// AdoptInterval is how often Run takes over the records of workers that
+	// are gone (Open always does). Default 1m.
+	AdoptInterval time.Duration
 	// Logger receives delivery failures and dead letters. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -53,6 +56,8 @@ type Options struct {
 // for concurrent use.
 type Outbox struct {
 	opts    Options
+	root    string // Dir/instances
+	own     string // this instance's directory
 	pending string
 	lock    *os.File
 	log     *slog.Logger
@@ -92,6 +97,9 @@ func Open(opts Options) (*Outbox, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 30 * time.Second
 	}
+	if opts.AdoptInterval <= 0 {
+		opts.AdoptInterval = time.Minute
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -103,34 +111,76 @@ func Open(opts Options) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	o := &Outbox{opts: opts, pending: filepath.Join(own, pendingDir), lock: lock, log: opts.Logger,
+	o := &Outbox{opts: opts, root: root, own: own, pending: filepath.Join(own, pendingDir), lock: lock, log: opts.Logger,
 		groups: map[string]*group{}, keys: map[string]bool{}, nextSeq: 1, nextFile: 1, files: map[uint64]int{},
 		wake: make(chan struct{}, 1), changed: make(chan struct{})}
-	if _, _, err := adoptOrphans(root, own, 1); err != nil {
-		_ = lock.Close()
-		return nil, fmt.Errorf("outbox: %w", err)
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	recs, err := loadRecords(o.pending)
+	dead, err := countLines(filepath.Join(opts.Dir, deadLetterFile))
 	if err != nil {
 		_ = lock.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	for _, r := range recs {
-		r.Seq = o.nextSeq
-		o.nextSeq++
-		o.files[r.file]++
-		o.nextFile = max(o.nextFile, r.file+1)
-		o.insertLocked(r)
-	}
-	if o.dead, err = countLines(filepath.Join(opts.Dir, deadLetterFile)); err != nil {
+	o.dead = dead
+	n, err := o.adopt()
+	if err != nil {
+		_ = lock.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	if len(recs) > 0 {
-		o.log.Info("outbox: pending reports from an earlier run", "records", len(recs), "dir", opts.Dir)
+	if n > 0 {
+		o.log.Info("outbox: pending reports from an earlier run", "records", n, "dir", opts.Dir)
 	}
 	return o, nil
+}
+
+// adopt takes over the batches of instances that are gone (a worker that
+// died or closed) and queues their records. Open calls it, and Run every
+// AdoptInterval, so the reports of a worker that stopped are delivered by one
+// that runs.
+func (o *Outbox) adopt() (int, error) {
+	nums, err := adoptOrphans(o.root, o.own, func() uint64 {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		n := o.nextFile
+		o.nextFile++
+		return n
+	})
+	added := 0
+	for _, n := range nums {
+		added += o.loadFile(n)
+	}
+	return added, err
+}
+
+// loadFile queues the records of batch file n of this instance, except those
+// whose key is already pending. A file that cannot be read is moved to
+// Dir/corrupt and logged, so it neither blocks the worker nor disappears.
+func (o *Outbox) loadFile(n uint64) int {
+	recs, err := loadBatch(o.pending, n)
+	if err != nil {
+		o.log.Error("outbox: unreadable batch moved to the corrupt directory", "batch", n, "err", err)
+		if qerr := quarantine(o.pending, n, filepath.Join(o.opts.Dir, "corrupt")); qerr != nil {
+			o.log.Error("outbox: cannot move an unreadable batch", "batch", n, "err", qerr)
+		}
+		return 0
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	added := 0
+	for _, r := range recs {
+		if o.keys[r.Key] {
+			continue
+		}
+		r.Seq = o.nextSeq
+		o.nextSeq++
+		o.insertLocked(r)
+		added++
+	}
+	if added == 0 {
+		_ = os.Remove(filepath.Join(o.pending, recName(n)))
+		return 0
+	}
+	o.files[n] = added
+	o.poke()
+	return added
 }
 
 // Close releases this outbox's claim on its records (they stay on disk and

@@ -405,3 +405,52 @@ func TestOutcomeWithoutVersionIsDelivered(t *testing.T) {
 		t.Fatalf("dead %d, events %d, logs %d", box.DeadLetters(), len(fake.Events()), len(fake.FullLogs()))
 	}
 }
+
+func TestRunAdoptsRecordsOfAStoppedWorker(t *testing.T) {
+	fake := cpfake.New(cpfake.Options{})
+	ts, err := cpfake.Listen(fake, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	dir := t.TempDir()
+	live, err := outbox.Open(outbox.Options{Dir: dir, Sender: newClient(t, ts.URL), AdoptInterval: 5 * time.Millisecond, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	stop := run(live)
+	defer stop()
+	// Another worker (a finished drain) leaves a report behind.
+	other := openBox(t, dir, nil)
+	if err := other.Add(context.Background(), outbox.Record{Key: "x", Group: "g", Path: "/api/history",
+		Body: []byte(`{"name":"a","version":"1","status":"built"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_ = other.Close()
+	waitFor(t, "the live worker to deliver the stopped one's report", 10*time.Second, func() bool { return len(fake.Events()) == 1 })
+}
+
+func TestCorruptBatchIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	box := openBox(t, dir, nil)
+	if err := box.Add(context.Background(), outbox.Record{Key: "x", Group: "g", Path: "/api/history", Body: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_ = box.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "instances", "*", "pending", "*.rec"))
+	if len(files) != 1 {
+		t.Fatalf("batch files: %v", files)
+	}
+	if err := os.WriteFile(files[0], []byte("{not a header\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	box = openBox(t, dir, nil) // must start
+	defer box.Close()
+	if box.Backlog() != 0 {
+		t.Fatalf("backlog %d", box.Backlog())
+	}
+	if moved, _ := filepath.Glob(filepath.Join(dir, "corrupt", "*.rec")); len(moved) != 1 {
+		t.Fatalf("corrupt batch not kept aside: %v", moved)
+	}
+}

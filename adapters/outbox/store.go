@@ -131,32 +131,42 @@ func batchFiles(dir string) ([]uint64, error) {
 	return out, nil
 }
 
-// loadRecords reads every pending record, batch by batch, in order.
-func loadRecords(dir string) ([]*Record, error) {
-	files, err := batchFiles(dir)
+// errCorrupt marks a batch file that cannot be parsed.
+var errCorrupt = errors.New("corrupt batch file")
+
+// loadBatch reads the records of batch file n, in order.
+func loadBatch(dir string, n uint64) ([]*Record, error) {
+	b, err := os.ReadFile(filepath.Join(dir, recName(n)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read batch %d: %w", n, err)
 	}
 	var out []*Record
-	for _, n := range files {
-		b, err := os.ReadFile(filepath.Join(dir, recName(n)))
-		if err != nil {
-			return nil, fmt.Errorf("read batch %d: %w", n, err)
+	for len(b) > 0 {
+		hdrLine, rest, ok := bytes.Cut(b, []byte("\n"))
+		var r Record
+		h := diskHeader{Record: &r}
+		if !ok || json.Unmarshal(hdrLine, &h) != nil || h.Len < 0 || h.Len+1 > len(rest) || r.Key == "" {
+			return nil, fmt.Errorf("batch %d: %w", n, errCorrupt)
 		}
-		for len(b) > 0 {
-			hdrLine, rest, ok := bytes.Cut(b, []byte("\n"))
-			var r Record
-			h := diskHeader{Record: &r}
-			if !ok || json.Unmarshal(hdrLine, &h) != nil || h.Len < 0 || h.Len+1 > len(rest) {
-				return nil, fmt.Errorf("batch %d is corrupt", n)
-			}
-			r.Body = bytes.Clone(rest[:h.Len])
-			r.file = n
-			out = append(out, &r)
-			b = rest[h.Len+1:]
-		}
+		r.Body = bytes.Clone(rest[:h.Len])
+		r.file = n
+		out = append(out, &r)
+		b = rest[h.Len+1:]
 	}
 	return out, nil
+}
+
+// quarantine moves a corrupt batch file out of the way (into corruptDir) so
+// that it neither blocks the start nor gets lost.
+func quarantine(dir string, n uint64, corruptDir string) error {
+	if err := os.MkdirAll(corruptDir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", corruptDir, err)
+	}
+	dst := filepath.Join(corruptDir, fmt.Sprintf("%d-%s", time.Now().UnixNano(), recName(n)))
+	if err := os.Rename(filepath.Join(dir, recName(n)), dst); err != nil {
+		return fmt.Errorf("quarantine batch %d: %w", n, err)
+	}
+	return nil
 }
 
 // DeadLetter is one line of dead-letter.jsonl.
