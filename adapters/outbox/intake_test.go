@@ -116,3 +116,20 @@ func TestControlPlaneIntakeEndsEveryLease(t *testing.T) {
 		t.Errorf("unknown statuses: %+v", u)
 	}
 }
+
+// A recorded outcome re-reported after a crash carries only the raw item: its
+// build status is still sent, with the same key as the first report.
+func TestRedeliveredLeasedOutcomeGetsItsStatus(t *testing.T) {
+	box := openBox(t, t.TempDir(), nil)
+	defer box.Close()
+	rep, _ := outbox.NewReporter(outbox.ReporterOptions{Outbox: box})
+	raw := []byte(`{"package":"numpy","version":"1.26.4","attempts":1,"x_refinery_lease":{"attempts":2}}`)
+	w := &pipeline.Work{Claim: "cp-1", Raw: raw, Outcome: &pipeline.Outcome{Redelivered: true,
+		Entry: pipeline.ManifestEntry{Name: "numpy", Version: "1.26.4", Status: pipeline.StatusBuilt, Metadata: map[string]any{"attempt": float64(2)}}}}
+	if err := rep.Report(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	if box.Backlog() != 4 {
+		t.Fatalf("backlog = %d, want manifest, log, event and build status", box.Backlog())
+	}
+}

@@ -268,10 +268,22 @@ func (r *Reporter) readLog(o *pipeline.Outcome, w *pipeline.Work) (string, error
 // outcome gets none here: the intake reports "retry" when the requeue stage
 // settles the lease, with the backoff it chose.
 func buildStatus(w *pipeline.Work, e pipeline.ManifestEntry, attempt int) (controlplane.BuildStatus, bool) {
-	if w.Request == nil || e.Status == pipeline.StatusRetry {
+	if e.Status == pipeline.StatusRetry {
 		return controlplane.BuildStatus{}, false
 	}
-	it := w.Request.Item
+	var it pipeline.Item
+	switch {
+	case w.Request != nil:
+		it = w.Request.Item
+	case len(w.Raw) > 0:
+		// A recorded outcome re-reported after a crash has no Request.
+		var err error
+		if it, err = pipeline.DecodeItem(w.Raw); err != nil {
+			return controlplane.BuildStatus{}, false
+		}
+	default:
+		return controlplane.BuildStatus{}, false
+	}
 	lease, ok := controlplane.LeaseOf(it)
 	if !ok {
 		return controlplane.BuildStatus{}, false
