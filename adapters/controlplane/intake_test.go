@@ -1,0 +1,82 @@
+package controlplane_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/refinery/refinery-worker/adapters/controlplane"
+	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+type statusLog struct {
+	mu   sync.Mutex
+	seen []controlplane.BuildStatus
+}
+
+func (s *statusLog) ReportBuildStatus(_ context.Context, _, _ string, st controlplane.BuildStatus) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, st)
+	return nil
+}
+
+func TestIntakeSettlements(t *testing.T) {
+	tests := []struct {
+		name string
+		kind pipeline.SettleKind
+		want []string // statuses the intake sends
+	}{
+		{"release leaves the final status to the reporter", pipeline.Release, []string{"building"}},
+		{"requeue sends retry", pipeline.Requeue, []string{"building", "retry"}},
+		{"return at shutdown sends pending", pipeline.Return, []string{"building", "pending"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, c := newPair(t, cpfake.Options{}, controlplane.Options{})
+			fake.AddBuilds(cpfake.Build{Package: "numpy", Version: "1.26.4", PlanID: 3, Recipes: []string{"dnf:openblas-devel"}})
+			log := &statusLog{}
+			in, err := controlplane.NewIntake(controlplane.IntakeOptions{Client: c, Statuses: log, Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			ctx := context.Background()
+			got, err := in.Claim(ctx, 10)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("claim = %v, %v", got, err)
+			}
+			it, err := pipeline.DecodeItem(got[0].Raw)
+			lease, ok := controlplane.LeaseOf(it)
+			if err != nil || !ok || it.Package != "numpy" || it.PlanID != 3 || it.Attempts != 0 || lease.Attempts != 1 {
+				t.Fatalf("item %+v lease %+v, %v", it, lease, err)
+			}
+			s := pipeline.Settlement{Claim: got[0].Claim, Kind: tc.kind}
+			if tc.kind == pipeline.Requeue {
+				it.Attempts, it.NotBefore = 1, 1795721600
+				s.Item, _ = it.MarshalJSON()
+			}
+			if err := in.Settle(ctx, []pipeline.Settlement{s, s}); err != nil { // twice: idempotent
+				t.Fatal(err)
+			}
+			if len(log.seen) != len(tc.want) {
+				t.Fatalf("statuses %+v, want %v", log.seen, tc.want)
+			}
+			for i, w := range tc.want {
+				if log.seen[i].Status != w || log.seen[i].Package != "numpy" || log.seen[i].Attempts != 1 {
+					t.Errorf("status %d = %+v, want %s", i, log.seen[i], w)
+				}
+			}
+			if tc.kind == pipeline.Requeue && log.seen[1].BackoffUntil != 1795721600 {
+				t.Errorf("retry without backoff_until: %+v", log.seen[1])
+			}
+			if rec, _ := in.Recover(ctx); len(rec) != 0 {
+				t.Errorf("settled lease recovered: %v", rec)
+			}
+			if err := in.Ready(ctx); err != nil {
+				t.Errorf("ready: %v", err)
+			}
+		})
+	}
+}
