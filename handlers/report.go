@@ -74,12 +74,14 @@ type Report struct {
 	claims    Claims
 	policy    RequeuePolicy
 	outputDir string
+	workerID  string
 	now       func() time.Time
 }
 
 // NewReport builds the report stage. reporter may be nil.
-func NewReport(recorder Recorder, reporter Reporter, claims Claims, policy RequeuePolicy, outputDir string) *Report {
-	return &Report{recorder: recorder, reporter: reporter, claims: claims, policy: policy, outputDir: outputDir, now: time.Now}
+func NewReport(recorder Recorder, reporter Reporter, claims Claims, policy RequeuePolicy, outputDir, workerID string) *Report {
+	return &Report{recorder: recorder, reporter: reporter, claims: claims, policy: policy, outputDir: outputDir,
+		workerID: workerID, now: time.Now}
 }
 
 // Handle is the stage.
@@ -146,6 +148,9 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	meta[pipeline.MetaClaim] = w.Claim
 	meta[pipeline.MetaCorrelationID] = w.CorrelationID
 	meta[pipeline.MetaRecordedAt] = r.now().UTC().Format(time.RFC3339Nano)
+	if r.workerID != "" {
+		meta["worker_id"] = r.workerID
+	}
 	if w.Plan != nil && w.Plan.RunID != "" {
 		meta[pipeline.MetaRunID] = w.Plan.RunID
 	}

@@ -42,6 +42,9 @@ type DrainOptions struct {
 	// worker enter the pipeline (the manifest folds in that worker's journal
 	// so its recorded outcomes are recognised).
 	BeforeRecovered func() error
+	// Continuous keeps the drain claiming until the drainer stops (a
+	// streaming intake: Redis list, Kafka topic); Batch is ignored then.
+	Continuous bool
 	// Gate, when set, is asked before each claim; an error (paused, disk
 	// low) stops the drain from taking more items. Items it holds finish.
 	Gate func() error
@@ -135,23 +138,29 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 		d.mu.Unlock()
 	}()
 	log := d.log.With("drain", dr.ID)
-	recovered, err := d.intake.Recover(ctx)
-	if err != nil {
-		dr.fail(fmt.Errorf("recover held items: %w", err))
-	}
-	if len(recovered) > 0 {
-		log.Info("recovered items held by a stopped worker", "items", len(recovered))
-		if d.opts.BeforeRecovered != nil {
-			if err := d.opts.BeforeRecovered(); err != nil {
-				dr.fail(fmt.Errorf("prepare recovered items: %w", err))
-			}
-		}
-	}
-	if err := d.publish(ctx, dr, recovered); err != nil {
-		dr.fail(err)
-	}
+	d.recover(ctx, dr, log)
+	lastRecover := time.Now()
 	taken := 0
-	for taken < d.opts.Batch && dr.error() == nil && !d.isStopped() {
+	for (d.opts.Continuous || taken < d.opts.Batch) && !d.isStopped() {
+		if err := dr.error(); err != nil {
+			if !d.opts.Continuous {
+				break
+			}
+			// A streaming intake's outage: keep trying with a pause, so the
+			// worker reconnects by itself (no tight loop).
+			log.Warn("intake failed, retrying", "err", err)
+			dr.clearError()
+			select {
+			case <-time.After(2 * time.Second):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		if d.opts.Continuous && time.Since(lastRecover) > recoverEvery {
+			// Other workers may have died meanwhile: take over what they held.
+			d.recover(ctx, dr, log)
+			lastRecover = time.Now()
+		}
 		room := d.opts.Window - dr.inFlight()
 		if room <= 0 {
 			dr.waitChange(ctx)
@@ -159,17 +168,33 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 		}
 		if d.opts.Gate != nil {
 			if err := d.opts.Gate(); err != nil {
-				log.Warn("not taking new items", "reason", err)
-				break
+				if !d.opts.Continuous {
+					log.Warn("not taking new items", "reason", err)
+					break
+				}
+				select {
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+				}
+				continue
 			}
 		}
-		n := min(d.opts.Chunk, d.opts.Batch-taken, room)
+		n := min(d.opts.Chunk, room)
+		if !d.opts.Continuous {
+			n = min(n, d.opts.Batch-taken)
+		}
 		items, err := d.intake.Claim(ctx, n)
 		if err != nil {
 			dr.fail(fmt.Errorf("claim items: %w", err))
+			if d.opts.Continuous {
+				continue
+			}
 			break
 		}
 		if len(items) == 0 {
+			if d.opts.Continuous {
+				continue // the claim waited for items; ask again
+			}
 			break
 		}
 		taken += len(items)
@@ -188,6 +213,35 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 	st := dr.Status()
 	log.Info("drain finished", "claimed", st.Claimed, "settled", st.Settled, "counts", st.Counts, "error", st.Error,
 		"duration", time.Since(dr.Started))
+}
+
+// recoverEvery is how often a continuous drain looks for items of dead
+// workers.
+const recoverEvery = 5 * time.Second
+
+// recover takes over the items held by dead workers and publishes them.
+func (d *Drainer) recover(ctx context.Context, dr *Drain, log *slog.Logger) {
+	recovered, err := d.intake.Recover(ctx)
+	if err != nil {
+		log.Warn("recover held items", "err", err)
+		if !d.opts.Continuous {
+			dr.fail(fmt.Errorf("recover held items: %w", err))
+		}
+		return
+	}
+	if d.opts.BeforeRecovered != nil && (len(recovered) > 0 || d.opts.Continuous) {
+		if err := d.opts.BeforeRecovered(); err != nil {
+			dr.fail(fmt.Errorf("prepare recovered items: %w", err))
+			return
+		}
+	}
+	if len(recovered) == 0 {
+		return
+	}
+	log.Info("recovered items held by a stopped worker", "items", len(recovered))
+	if err := d.publish(ctx, dr, recovered); err != nil {
+		dr.fail(err)
+	}
 }
 
 func (d *Drainer) publish(ctx context.Context, dr *Drain, items []Claimed) error {
@@ -249,6 +303,12 @@ func (dr *Drain) fail(err error) {
 	if dr.err == nil {
 		dr.err = err
 	}
+}
+
+func (dr *Drain) clearError() {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	dr.err = nil
 }
 
 func (dr *Drain) error() error {

@@ -60,6 +60,7 @@ type Store struct {
 	journal *os.File
 	jseq    int
 	jid     string   // this process's journal name part
+	opened  bool     // Refresh has read manifest.json once
 	pending [][]byte // encoded entries journaled, not yet in manifest.json
 	claims  map[string]pipeline.Status
 	// recent keeps whole entries of the claims most likely to be redelivered
@@ -120,12 +121,19 @@ func (s *Store) Refresh() (int, error) {
 		return 0, err
 	}
 	defer unlock()
-	existing, err := s.readManifest()
+	dead, err := s.deadJournals()
 	if err != nil {
 		return 0, err
 	}
-	dead, err := s.deadJournals()
+	if len(dead) == 0 && s.opened {
+		return 0, nil // nothing new to fold in; claims are current
+	}
+	s.opened = true
+	existing, err := s.readManifest()
 	if err != nil {
+		for _, j := range dead {
+			j.Close()
+		}
 		return 0, err
 	}
 	defer func() {

@@ -23,7 +23,7 @@ import (
 // serve runs the HTTP endpoints and the autorun loop until ctx ends, then
 // shuts down within SHUTDOWN_GRACE.
 func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) error {
-	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ})
+	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ, continuous: true})
 	if err != nil {
 		return err
 	}

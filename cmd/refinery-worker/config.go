@@ -40,6 +40,9 @@ type Config struct {
 	KafkaGroup string `env:"KAFKA_GROUP" envDefault:"refinery-worker"`
 	// PipelineTransport carries messages between stages: memory (default) | redis | kafka.
 	PipelineTransport string `env:"PIPELINE_TRANSPORT" envDefault:"memory"`
+	// ClaimIdle: a message a dead worker held this long is taken over by
+	// another (durable transports). Default 60s; at least 1s.
+	ClaimIdle Interval `env:"CLAIM_IDLE" envDefault:"60s"`
 	// TopicPrefix is prepended to every stage topic on durable transports. Default "refinery.".
 	TopicPrefix string `env:"TOPIC_PREFIX" envDefault:"refinery."`
 
@@ -271,6 +274,10 @@ func LoadConfig(environ []string) (Config, error) {
 	return cfg, nil
 }
 
+// continuous reports whether the intake streams (Redis list, Kafka topic):
+// the worker consumes as items arrive instead of draining on trigger.
+func (c Config) continuous() bool { return c.QueueBackend == "redis" || c.QueueBackend == "kafka" }
+
 // ContainerOwner is the refinery.worker label of this worker's containers. It
 // must survive a restart, so that the next start removes what a killed run
 // left: WORKER_ID when set, else the host name (run several workers on one
@@ -423,6 +430,9 @@ func (c *Config) validate() []string {
 	}
 	if c.RequeueBackoffMax < c.RequeueBackoff {
 		bad("REQUEUE_BACKOFF_MAX", "%s is below REQUEUE_BACKOFF %s", c.RequeueBackoffMax, c.RequeueBackoff)
+	}
+	if c.ClaimIdle.D() < time.Second {
+		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)
 	}
 	if c.StubFailRatio < 0 || c.StubFailRatio > 1 {
 		bad("STUB_FAIL_RATIO", "%v is outside 0..1", c.StubFailRatio)

@@ -17,11 +17,13 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/filequeue"
 	"github.com/refinery/refinery-worker/adapters/joblog"
+	"github.com/refinery/refinery-worker/adapters/kafkaqueue"
 	"github.com/refinery/refinery-worker/adapters/manifest"
 	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
 	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/redact"
+	"github.com/refinery/refinery-worker/adapters/redisqueue"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -64,6 +66,8 @@ type workerOptions struct {
 	onSettled func(drainID string, s pipeline.Summary)
 	window    int
 	environ   []string // for the secrets to mask
+	// continuous makes a streaming intake's drain run until shutdown (serve).
+	continuous bool
 }
 
 func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (w *worker, err error) {
@@ -142,7 +146,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build:   w.build.Handle,
-		Report:  handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir).Handle,
+		Report:  handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).Handle,
 		Requeue: handlers.NewRequeue(w.settler, policy).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
@@ -150,8 +154,14 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		return nil, err
 	}
 	w.metrics.Router(w.router)
+	window := opts.window
+	if cfg.continuous() && window == 0 {
+		// A streaming intake hands out what this worker can start soon, so
+		// several workers share the work.
+		window = max(2, 2*cfg.BuildConcurrency)
+	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
-		Window: opts.window, OnSettled: opts.onSettled,
+		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous,
 		BeforeRecovered: func() error { _, err := w.manifest.Refresh(); return err }, Gate: w.gate.Check}, log)
 	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
 		reporting: w.reporting, written: w.plans.Invalidate}
@@ -172,6 +182,24 @@ func (w *worker) openIntake() error {
 	switch w.cfg.QueueBackend {
 	case "file":
 		q, err := filequeue.Open(filequeue.Options{Path: w.cfg.QueueFile, Owner: w.cfg.WorkerID, Logger: w.log})
+		if err != nil {
+			return err
+		}
+		w.intake = q
+		w.closers = append(w.closers, q.Close)
+		return nil
+	case "redis":
+		q, err := redisqueue.Open(context.Background(), redisqueue.Options{URL: w.cfg.RedisURL, Key: w.cfg.RedisKey,
+			Owner: w.cfg.WorkerID, Logger: w.log})
+		if err != nil {
+			return err
+		}
+		w.intake = q
+		w.closers = append(w.closers, q.Close)
+		return nil
+	case "kafka":
+		q, err := kafkaqueue.Open(kafkaqueue.Options{Brokers: w.cfg.KafkaBrokers, Topic: w.cfg.KafkaTopic,
+			Group: w.cfg.KafkaGroup, Logger: w.log})
 		if err != nil {
 			return err
 		}
