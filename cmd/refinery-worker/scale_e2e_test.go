@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -114,5 +115,35 @@ func TestKafkaIntakeConsumesPlainRecords(t *testing.T) {
 		if count[n] != 1 {
 			t.Errorf("%s has %d manifest entries, want 1", n, count[n])
 		}
+	}
+}
+
+// PIPELINE_TRANSPORT=redis|kafka: the fixture drain goes through durable
+// topics between the stages and ends as on the in-process transport.
+func TestDurableTransportsDrainFixtures(t *testing.T) {
+	for _, tr := range []string{"redis", "kafka"} {
+		t.Run(tr, func(t *testing.T) {
+			e := newEnv(t)
+			e.copyTestdata(t, "retry_queue.json", e.queue)
+			e.copyTestdata(t, "plan.json", filepath.Join(e.out, "plan.json"))
+			e.vars["PIPELINE_TRANSPORT"] = tr
+			e.vars["TOPIC_PREFIX"] = "t" + tr + "."
+			if tr == "redis" {
+				e.vars["REDIS_URL"] = testsvc.StartRedis(t).URL
+			} else {
+				e.vars["KAFKA_BROKERS"] = testsvc.StartKafka(t, testsvc.KafkaOptions{}).Brokers[0]
+			}
+			stdout, stderr, code := e.run(t, "", "drain")
+			if code != 0 {
+				t.Fatalf("drain exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			st := map[string]int{}
+			for _, en := range e.manifest(t) {
+				st[string(en.Status)]++
+			}
+			if st["skipped"] != 5 || st["reused"] != 1 || st["unmatched"] != 1 || len(e.manifest(t)) != 7 {
+				t.Errorf("statuses %v, want 5 skipped, 1 reused, 1 unmatched\n%s", st, stdout)
+			}
+		})
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
+	"github.com/refinery/refinery-worker/adapters/transport"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -108,8 +109,10 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		return nil, err
 	}
 	w.runnerClean = clean
-	w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
-	transport := pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub, InProcess: true}
+	transport, err := w.openTransport(ctx)
+	if err != nil {
+		return nil, err
+	}
 	keys := pipeline.NewKeySet()
 	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
 		OutboxBacklog: func() int { return call(w.outboxBacklog) }, OutboxDead: func() int { return call(w.outboxDead) }}
@@ -217,6 +220,36 @@ func (w *worker) openIntake() error {
 		return nil
 	default:
 		return fmt.Errorf("QUEUE_BACKEND=%s is not available in this build", w.cfg.QueueBackend)
+	}
+}
+
+// openTransport connects the stages: in process (gochannel) by default, or
+// over Redis Streams or Kafka, where the build stage's messages stay this
+// worker's until their result is published (a dead worker's builds are
+// taken over after CLAIM_IDLE).
+func (w *worker) openTransport(ctx context.Context) (pipeline.Transport, error) {
+	hold := []transport.Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: w.cfg.BuildConcurrency}}
+	consumer := fmt.Sprintf("%s-%d", w.cfg.WorkerID, os.Getpid())
+	switch w.cfg.PipelineTransport {
+	case "redis":
+		t, closeFn, err := transport.Redis(ctx, transport.RedisOptions{URL: w.cfg.RedisURL, Prefix: w.cfg.TopicPrefix,
+			Consumer: consumer, ClaimIdle: w.cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
+		if err != nil {
+			return t, fmt.Errorf("redis transport: %w", err)
+		}
+		w.closers = append(w.closers, closeFn)
+		return t, nil
+	case "kafka":
+		t, closeFn, err := transport.Kafka(ctx, transport.KafkaOptions{Brokers: w.cfg.KafkaBrokers, Prefix: w.cfg.TopicPrefix,
+			Consumer: consumer, ClaimIdle: w.cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
+		if err != nil {
+			return t, fmt.Errorf("kafka transport: %w", err)
+		}
+		w.closers = append(w.closers, closeFn)
+		return t, nil
+	default:
+		w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
+		return pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub, InProcess: true}, nil
 	}
 }
 
