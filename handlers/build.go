@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,6 +120,10 @@ func (b *Build) Wait() {
 }
 
 func (b *Build) run(w *pipeline.Work) {
+	if w.ReplayOf != "" && !strings.Contains(w.Job.ID, "-r") {
+		// A replayed build is a new run: its own container name and log file.
+		w.Job.ID += "-r" + alnum(w.CorrelationID+w.ReplayOf, 8)
+	}
 	job := *w.Job
 	ctx, cancel := context.WithCancelCause(b.base)
 	defer cancel(nil)
@@ -174,4 +179,15 @@ func (b *Build) run(w *pipeline.Work) {
 			return
 		}
 	}
+}
+
+// alnum keeps the first n ASCII letters and digits of s.
+func alnum(s string, n int) string {
+	var out []byte
+	for i := 0; i < len(s) && len(out) < n; i++ {
+		if c := s[i]; c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }

@@ -35,7 +35,7 @@ func NewDequeue(recorder Recorder, keys InflightKeys, now func() time.Time) *Deq
 
 // Handle is the stage.
 func (d *Dequeue) Handle(_ context.Context, w *pipeline.Work) (string, error) {
-	if entry, done := d.recorder.Entry(w.Claim); done {
+	if entry, done := d.recorder.Entry(w.Claim); done && w.ReplayOf == "" {
 		// Recorded before a crash, not yet settled: not built again. The
 		// report stage re-sends the recorded outcome (idempotently), then it
 		// is settled as recorded.

@@ -86,6 +86,12 @@ func NewReport(recorder Recorder, reporter Reporter, claims Claims, policy Reque
 
 // Handle is the stage.
 func (r *Report) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
+	if w.ReplayOf != "" && !strings.Contains(w.Claim, "~replay-") {
+		// A replayed stage produces a new outcome: its own claim, so it is
+		// recorded and reported as such.
+		w.Claim += "~replay-" + w.ReplayOf
+		w.Outcome = nil
+	}
 	if !r.claims.BeginReport(w.Claim) {
 		return "", nil // returned to the queue at shutdown: not an outcome
 	}

@@ -33,6 +33,9 @@ func NewRequeue(settler Settler, policy RequeuePolicy) *Requeue {
 
 // Handle is the stage.
 func (q *Requeue) Handle(_ context.Context, w *pipeline.Work) (string, error) {
+	if w.ReplayOf != "" {
+		return "", nil // a replay holds nothing at the intake
+	}
 	sum := Summarize(w)
 	s := pipeline.Settlement{Claim: w.Claim, Kind: pipeline.Release}
 	if w.Outcome != nil && w.Outcome.Entry.Status == pipeline.StatusRetry {

@@ -20,6 +20,9 @@ type Stage func(ctx context.Context, w *Work) (next string, err error)
 // backoff from 50ms doubling to 5s) before its message is nacked.
 const stageRetries = 10
 
+// MetaReplayOf marks a message a replay re-published (pipeline/replay).
+const MetaReplayOf = "replay_of"
+
 // MetaCorrelation is the message metadata key carrying Work.CorrelationID.
 const MetaCorrelation = "correlation_id"
 
@@ -103,6 +106,9 @@ func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.No
 			bad := &Work{CorrelationID: msg.Metadata.Get(MetaCorrelation), Raw: json.RawMessage(mustJSONString(msg.Payload)),
 				Rejection: &Rejection{Reason: fmt.Sprintf("stage %s: %v", name, err), At: time.Now().UTC()}}
 			return pub.Publish(msg.Context(), TopicPoison, bad)
+		}
+		if r := msg.Metadata.Get(MetaReplayOf); r != "" && w.ReplayOf == "" {
+			w.ReplayOf = r
 		}
 		next, err := st(msg.Context(), w)
 		for attempt, wait := 1, 50*time.Millisecond; err != nil && attempt <= stageRetries; attempt++ {

@@ -19,6 +19,11 @@ type Work struct {
 	// ClaimedAt is when the intake handed the item out.
 	ClaimedAt time.Time `json:"claimed_at"`
 
+	// ReplayOf is set on a message re-published by a stage-level replay
+	// (the replay's metadata): its outcome is recorded as a new entry and it
+	// settles nothing at the intake.
+	ReplayOf string `json:"replay_of,omitempty"`
+
 	Request   *Request   `json:"request,omitempty"`
 	Rejection *Rejection `json:"rejection,omitempty"`
 	Plan      *PlanRef   `json:"plan,omitempty"`
