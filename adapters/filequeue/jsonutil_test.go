@@ -22,10 +22,14 @@ func seedQueues(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	if data, err := os.ReadFile("../../../shared/fixtures/retry_queue.json"); err == nil {
-		f.Add(data)
+	data, err := os.ReadFile("testdata/retry_queue.json")
+	if err != nil {
+		f.Fatal(err)
 	}
-	if fh, err := os.Open("../../../shared/fixtures/bad-queue-items.jsonl"); err == nil {
+	f.Add(data)
+	if fh, err := os.Open("testdata/bad-queue-items.jsonl"); err != nil {
+		f.Fatal(err)
+	} else {
 		defer fh.Close()
 		sc := bufio.NewScanner(fh)
 		for sc.Scan() {

@@ -239,9 +239,9 @@ func TestLockWaitHonoursContext(t *testing.T) {
 }
 
 func TestEncodeMatchesControlPlane(t *testing.T) {
-	data, err := os.ReadFile("../../../shared/fixtures/retry_queue.json")
+	data, err := os.ReadFile("testdata/retry_queue.json")
 	if err != nil {
-		t.Skipf("fixture: %v", err)
+		t.Fatalf("fixture: %v", err)
 	}
 	items, err := parseArray(data)
 	if err != nil {
