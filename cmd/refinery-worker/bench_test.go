@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
+	"github.com/refinery/refinery-worker/adapters/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -44,13 +46,17 @@ func BenchmarkSixStages(b *testing.B) {
 	}
 }
 
-func runWorkerDrain(b *testing.B, n int) float64 {
+func runWorkerDrain(b *testing.B, n int) float64 { return runWorkerDrainOn(b, n) }
+
+// runWorkerDrainOn drains n queued items through the whole worker; extra
+// are more KEY=VALUE settings (a transport).
+func runWorkerDrainOn(b *testing.B, n int, extra ...string) float64 {
 	b.StopTimer()
 	dir := b.TempDir()
-	cfg, err := LoadConfig([]string{
+	cfg, err := LoadConfig(append([]string{
 		"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + filepath.Join(dir, "out"),
 		"CACHE_DIR=" + filepath.Join(dir, "cache"), fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16",
-	})
+	}, extra...))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,18 +94,23 @@ func runWorkerDrain(b *testing.B, n int) float64 {
 }
 
 func runBareChain(b *testing.B, n int) float64 {
-	b.StopTimer()
 	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
+	return runBareChainOn(b, n, pubsub, pubsub, "")
+}
+
+// runBareChainOn moves n messages through six empty handlers on a transport.
+func runBareChainOn(b *testing.B, n int, pub message.Publisher, sub message.Subscriber, prefix string) float64 {
+	b.StopTimer()
 	r, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
 	must(b, err)
 	done := make(chan struct{}, n)
 	for i := range 6 {
-		in, out := fmt.Sprint("t", i), fmt.Sprint("t", i+1)
+		in, out := fmt.Sprint(prefix, "t", i), fmt.Sprint(prefix, "t", i+1)
 		if i == 5 {
-			r.AddConsumerHandler("h5", in, pubsub, func(*message.Message) error { done <- struct{}{}; return nil })
+			r.AddConsumerHandler("h5", in, sub, func(*message.Message) error { done <- struct{}{}; return nil })
 			continue
 		}
-		r.AddHandler(fmt.Sprint("h", i), in, pubsub, out, pubsub, func(m *message.Message) ([]*message.Message, error) {
+		r.AddHandler(fmt.Sprint("h", i), in, sub, out, pub, func(m *message.Message) ([]*message.Message, error) {
 			return []*message.Message{message.NewMessage(watermill.NewUUID(), m.Payload)}, nil
 		})
 	}
@@ -112,7 +123,7 @@ func runBareChain(b *testing.B, n int) float64 {
 	start := time.Now()
 	go func() {
 		for range n {
-			_ = pubsub.Publish("t0", message.NewMessage(watermill.NewUUID(), payload))
+			_ = pub.Publish(prefix+"t0", message.NewMessage(watermill.NewUUID(), payload))
 		}
 	}()
 	for range n {
@@ -136,4 +147,67 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkDurableTransports is (a) and (b) of BenchmarkSixStages on Redis
+// Streams (a real redis-server) and on Kafka (kfake), 2,000 items each.
+func BenchmarkDurableTransports(b *testing.B) {
+	const n = 2000
+	for _, tr := range []string{"redis", "kafka"} {
+		b.Run(tr+"/worker", func(b *testing.B) {
+			var rate float64
+			for i := range b.N {
+				rate = runWorkerDrainOn(b, n, durableEnv(b, tr, i)...)
+			}
+			b.ReportMetric(rate, "items/s")
+		})
+		b.Run(tr+"/bare_chain", func(b *testing.B) {
+			var rate float64
+			for i := range b.N {
+				env := durableEnv(b, tr, i)
+				cfg, err := LoadConfig(env)
+				must(b, err)
+				w := &worker{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+				t, err := w.openTransport(context.Background())
+				must(b, err)
+				rate = runBareChainOn(b, n, t.Publisher, t.Subscriber, cfg.TopicPrefix)
+				_ = w.closeAll()
+			}
+			b.ReportMetric(rate, "items/s")
+		})
+	}
+}
+
+func durableEnv(b *testing.B, tr string, i int) []string {
+	prefix := fmt.Sprintf("TOPIC_PREFIX=bench%d-%d.", i, time.Now().UnixNano())
+	if tr == "redis" {
+		return []string{"PIPELINE_TRANSPORT=redis", "REDIS_URL=" + testsvc.StartRedis(b).URL, prefix}
+	}
+	return []string{"PIPELINE_TRANSPORT=kafka", "KAFKA_BROKERS=" + testsvc.StartKafka(b, testsvc.KafkaOptions{}).Brokers[0], prefix}
+}
+
+// BenchmarkLoad100k drains a 100,000-item file queue with the stub and
+// prints the peak resident memory of the process (goal: under 150 MB).
+func BenchmarkLoad100k(b *testing.B) {
+	for range b.N {
+		rate := runWorkerDrain(b, 100000)
+		b.ReportMetric(rate, "items/s")
+	}
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
+}
+
+// peakRSS reads VmHWM from /proc/self/status (bytes), 0 if unknown.
+func peakRSS() int64 {
+	f, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(f), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }
