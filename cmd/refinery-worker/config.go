@@ -16,6 +16,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/pep440"
 )
 
 // Config is the worker's whole configuration, read from the environment
@@ -230,19 +231,13 @@ func parseOverrides(s string) (Overrides, error) {
 			return nil, fmt.Errorf("%q is not a valid package name", name)
 		}
 		v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "=="))
-		if v == "" {
-			return nil, fmt.Errorf("version for %q is empty", name)
+		if _, err := pep440.Parse(v); err != nil {
+			return nil, fmt.Errorf("version %q for %q is not a PEP 440 version", v, name)
 		}
 		out[n] = v
 	}
 	return out, nil
 }
-
-var nameRE = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
-var nameSepRE = regexp.MustCompile(`[-_.]+`)
-
-func validName(s string) bool       { return len(s) <= 128 && nameRE.MatchString(s) }
-func normalizeName(s string) string { return strings.ToLower(nameSepRE.ReplaceAllString(s, "-")) }
 
 // LoadConfig reads the configuration from environ (KEY=VALUE strings) and
 // validates it. The error lists every bad variable, one per line.
