@@ -43,9 +43,13 @@
 //
 // # Rebalances
 //
-// When partitions are revoked, the instance commits what is settled on them
-// and forgets their records; a later Settle of such a claim is skipped (the
-// new owner is delivered the record again). Recover returns nothing: Kafka
+// A rebalance the group wants waits (kgo's BlockRebalanceOnPoll) until the
+// records this instance claimed are settled, at most RebalanceGrace: a
+// worker that releases items as soon as they are stored further on (a
+// durable transport) thus hands nothing out twice when members come and go.
+// When partitions are then revoked, the instance commits what is settled on
+// them and forgets their records; a later Settle of such a claim is skipped
+// (the new owner is delivered the record again). Recover returns nothing: Kafka
 // redelivers a dead member's uncommitted records to the surviving members by
 // itself, after its session times out.
 //

@@ -62,7 +62,8 @@ func (q *Queue) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) 
 		out = append(out, c)
 	}
 	q.mu.Unlock()
-	q.cl.AllowRebalance() // records are tracked: a revoke now sees them
+	// A rebalance waits until what was claimed is settled (see onBlocked).
+	q.allowIfSettled()
 	if err := pollError(fs); err != nil && len(out) == 0 {
 		return nil, err
 	} else if err != nil {
@@ -163,6 +164,7 @@ func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 			errs = append(errs, err)
 		}
 	}
+	q.allowIfSettled()
 	return errors.Join(errs...)
 }
 

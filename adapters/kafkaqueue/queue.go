@@ -33,6 +33,12 @@ type Options struct {
 	// giving its partitions to the others. Default 10s; at least 6s (the
 	// broker's usual minimum). Heartbeats go every SessionTimeout/5.
 	SessionTimeout time.Duration
+	// RebalanceGrace is how long a rebalance the group wants waits for the
+	// records this instance claimed to be settled (so that their offsets are
+	// committed and nobody is handed them again). Past it the rebalance goes
+	// on and unsettled records are delivered again to their next owner.
+	// Default 3s; must stay well below the group's rebalance timeout (60s).
+	RebalanceGrace time.Duration
 	// Logger receives warnings (rebalances, poll errors). Default: discard.
 	Logger *slog.Logger
 	// Now is the clock for not_before and claimed_at. Default time.Now.
@@ -102,6 +108,9 @@ func Open(opts Options) (*Queue, error) {
 	if opts.SessionTimeout < 6*time.Second {
 		return nil, fmt.Errorf("open kafka queue: session timeout %s is below 6s", opts.SessionTimeout)
 	}
+	if opts.RebalanceGrace <= 0 {
+		opts.RebalanceGrace = 3 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -125,6 +134,7 @@ func Open(opts Options) (*Queue, error) {
 		kgo.OnPartitionsAssigned(q.onAssigned),
 		kgo.OnPartitionsRevoked(q.onRevoked),
 		kgo.OnPartitionsLost(q.onLost),
+		kgo.OnPartitionsCallbackBlocked(q.onBlocked),
 	}
 	cl, err := kgo.NewClient(append(kopts, opts.ClientOpts...)...)
 	if err != nil {
@@ -179,6 +189,54 @@ func (q *Queue) isClosed() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.closed
+}
+
+// outstanding counts claimed, unsettled records. Caller holds mu.
+func (q *Queue) outstanding() int {
+	n := 0
+	for _, pt := range q.parts {
+		n += len(pt.open)
+	}
+	return n
+}
+
+// allowIfSettled lets a waiting rebalance go on once nothing is outstanding.
+func (q *Queue) allowIfSettled() {
+	q.mu.Lock()
+	n := q.outstanding()
+	q.mu.Unlock()
+	if n == 0 {
+		q.cl.AllowRebalance()
+	}
+}
+
+// onBlocked runs when a rebalance waits for this instance: it is allowed as
+// soon as the claimed records are settled, or after RebalanceGrace.
+func (q *Queue) onBlocked(ctx context.Context, cl *kgo.Client) {
+	go func() {
+		deadline := time.Now().Add(q.opts.RebalanceGrace)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			q.mu.Lock()
+			n := q.outstanding()
+			q.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				q.log.Warn("rebalance goes on with claimed records unsettled; they will be delivered again", "records", n)
+				break
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				cl.AllowRebalance()
+				return
+			}
+		}
+		cl.AllowRebalance()
+	}()
 }
 
 func (q *Queue) onAssigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {

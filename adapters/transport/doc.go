@@ -43,18 +43,27 @@
 // of 2.4 or newer, group consumption gets nothing from kfake). Offsets are
 // committed as messages are acked, in order per partition.
 //
-// A [Hold] on Kafka never holds the partition: before the job message is
+// A [Hold] on Kafka never holds the partition. Before a job message is
 // committed, a "take" record (the whole message) is written to the lease
-// topic (Prefix + LeaseTopic, created compacted when possible), keyed by the
-// correlation id; publishing the result writes a tombstone for it. Every
-// worker beats in the lease topic every ClaimIdle/3 and reads it whole. When
-// a lease's owner has been silent for ClaimIdle, readers write an "adopt"
-// record; the records of one lease share a key and so a partition, so every
-// reader sees the same first adopt, and only its writer re-publishes the job
-// to its topic and ends the lease. A killed worker's builds are thus built
-// again elsewhere, ClaimIdle after its last beat; a live worker's never are.
-// Known windows (duplicates, never losses): death between publishing a
-// result and writing the tombstone; a reader that judges before it has read
-// recent beats (it waits until a poll brings nothing new); clocks of
-// different hosts that disagree by more than ClaimIdle/3.
+// topic (Prefix + LeaseTopic, created "compact,delete" with a week's
+// retention when possible), keyed "job/<correlation id>", and read back: the
+// records of one job share a key, hence a partition, hence one order that
+// every worker sees, and in that order only the first take of a job wins. A
+// losing take (a redelivery after a rebalance, or an upstream stage that ran
+// twice) is acked and skipped: a job is built once per correlation id.
+// Publishing the result writes "done"; a stage that gives the message back
+// (nack) writes "drop", so its redelivery can take the job again.
+//
+// Every worker beats ("beat/<owner>") every ClaimIdle/3 and follows the whole
+// lease topic. When a job's owner has been silent for ClaimIdle, workers
+// write "adopt"; the first adopt wins, and its writer re-publishes the job
+// marked as a hand-off (metadata lease_handoff), whose take then wins. A
+// killed worker's builds are thus built again elsewhere about ClaimIdle after
+// its last beat, and a live worker's never are.
+//
+// Known windows (duplicates, never losses): death between publishing a result
+// and writing "done"; clocks of different hosts that disagree by more than
+// ClaimIdle/3; a worker judged dead while alive (its late "done" still ends
+// the job). Done jobs are remembered for 24 hours; a replay therefore gives
+// replayed messages new correlation ids (package pipeline/replay does).
 package transport

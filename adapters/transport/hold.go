@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -33,8 +34,10 @@ type Hold struct {
 // holder is how a transport keeps a message.
 type holder interface {
 	// hold is called before the message is handed to the stage; release ends
-	// the hold once the result is published. An error nacks the message.
-	hold(corr string, msg *message.Message) (release func(), err error)
+	// the hold once the result is published, abandon when the stage nacked
+	// the message (it is delivered again). An error nacks the message;
+	// errDuplicate acks and skips it.
+	hold(corr string, msg *message.Message) (release, abandon func(), err error)
 	// acked is called when the stage acked its copy.
 	acked(msg *message.Message)
 }
@@ -48,7 +51,7 @@ type holds struct {
 
 type holdKey struct{ until, corr string }
 
-type heldEntry struct{ release func() }
+type heldEntry struct{ release, abandon func() }
 
 func newHolds() *holds { return &holds{m: map[holdKey][]*heldEntry{}} }
 
@@ -136,13 +139,18 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 		k := holdKey{until, corr}
 		var e *heldEntry
 		if corr != "" {
-			release, err := hd.hold(corr, msg)
+			release, abandon, err := hd.hold(corr, msg)
+			if errors.Is(err, errDuplicate) {
+				log.Info("skipped a second delivery of a held or finished job", "message", msg.UUID, "correlation_id", corr)
+				msg.Ack()
+				continue
+			}
 			if err != nil {
 				log.Warn("hold message", "message", msg.UUID, "correlation_id", corr, "err", err)
 				msg.Nack()
 				continue
 			}
-			e = &heldEntry{release: release}
+			e = &heldEntry{release: release, abandon: abandon}
 			hs.add(k, e)
 		}
 		cp := message.NewMessage(msg.UUID, msg.Payload)
@@ -168,6 +176,7 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 		case <-cp.Nacked():
 			if e != nil {
 				hs.remove(k, e)
+				e.abandon()
 			}
 			msg.Nack()
 		case <-closing:
@@ -182,8 +191,8 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 // until the result is published, then it is acked.
 type pendingHolder struct{}
 
-func (pendingHolder) hold(_ string, msg *message.Message) (func(), error) {
-	return func() { msg.Ack() }, nil
+func (pendingHolder) hold(_ string, msg *message.Message) (func(), func(), error) {
+	return func() { msg.Ack() }, func() {}, nil
 }
 
 func (pendingHolder) acked(*message.Message) {}

@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,53 +18,69 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// leases is the Kafka hold: a job message is committed on its topic at once
-// (the partition is never held for a build) after a "take" record for it is
-// stored in the lease topic; a "done" tombstone ends it when the result is
-// published. Every worker beats in the lease topic every ClaimIdle/3 and reads
-// the whole topic; a lease whose owner has not beaten for ClaimIdle is
-// adopted with an "adopt" record, and the first adopt after the take (the
-// records of one lease share a key, hence a partition, hence an order all
-// readers agree on) wins: its writer re-publishes the job and ends the lease.
+// MetaHandoff marks a job re-published for a dead worker's lease: the value
+// is the adopter, whose lease the first take of this message replaces.
+const MetaHandoff = "lease_handoff"
+
+// errDuplicate says a held message is a second delivery of a job that is
+// held or done already: it is acked and skipped.
+var errDuplicate = errors.New("job already held or done")
+
+// leases is the Kafka hold (see the package doc): records keyed
+// "job/<correlation id>" (take, adopt, done) and "beat/<owner>".
 type leases struct {
 	cl      *kgo.Client
 	topic   string
 	owner   string
 	idle    time.Duration
-	publish func(topic string, msgs ...*message.Message) error // the plain publisher
+	keep    time.Duration // how long done jobs are remembered
+	publish func(topic string, msgs ...*message.Message) error
 	log     *slog.Logger
 
 	mu       sync.Mutex
-	jobs     map[string]*lease    // by correlation id
-	beats    map[string]time.Time // owner → last beat
+	jobs     map[string]*job
+	beats    map[string]time.Time
+	waiters  map[string]chan bool // take nonce → accepted?
 	adopting map[string]bool
+	resend   map[string]*lease // adopted by this worker, to re-publish
 	caughtUp bool
 
 	closing chan struct{}
 	wg      sync.WaitGroup
 }
 
+type job struct {
+	owner string
+	done  bool
+	at    time.Time // last change of owner or state
+	take  *lease
+}
+
+// lease is a record's value.
 type lease struct {
+	Op       string            `json:"op"` // take | adopt | drop | done | beat
 	Owner    string            `json:"owner"`
+	From     string            `json:"from,omitempty"`    // adopt: the silent owner
+	Handoff  string            `json:"handoff,omitempty"` // take: the adopter it replaces
+	Nonce    string            `json:"nonce,omitempty"`
 	Topic    string            `json:"topic,omitempty"`
-	UUID     string            `json:"uuid,omitempty"`
 	Payload  []byte            `json:"payload,omitempty"`
 	Metadata map[string]string `json:"metadata,omitempty"`
 	At       int64             `json:"at"` // Unix ms, the writer's clock
-	Op       string            `json:"op"` // take | adopt | beat
-	From     string            `json:"from,omitempty"`
 }
 
 func newLeases(ctx context.Context, brokers []string, topic, owner string, idle time.Duration,
 	publish func(string, ...*message.Message) error, log *slog.Logger) (*leases, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.AllowAutoTopicCreation())
+		kgo.AllowAutoTopicCreation(), kgo.FetchMaxWait(idle/3))
 	if err != nil {
 		return nil, fmt.Errorf("kafka leases %s: %w", topic, err)
 	}
-	l := &leases{cl: cl, topic: topic, owner: owner, idle: idle, publish: publish, log: log.With("leases", topic),
-		jobs: map[string]*lease{}, beats: map[string]time.Time{}, adopting: map[string]bool{}, closing: make(chan struct{})}
+	l := &leases{cl: cl, topic: topic, owner: owner, idle: idle, keep: 24 * time.Hour, publish: publish,
+		log: log.With("leases", topic), jobs: map[string]*job{}, beats: map[string]time.Time{},
+		waiters: map[string]chan bool{}, adopting: map[string]bool{}, resend: map[string]*lease{},
+		closing: make(chan struct{})}
 	l.createTopic(ctx)
 	if err := l.write(ctx, "beat/"+owner, &lease{Op: "beat", Owner: owner}); err != nil {
 		cl.Close()
@@ -74,15 +92,17 @@ func newLeases(ctx context.Context, brokers []string, topic, owner string, idle 
 	return l, nil
 }
 
-// createTopic creates the lease topic compacted (takes and their tombstones
-// then vanish); it is best effort: auto-creation also works.
+// createTopic creates the lease topic, compacted and expiring after a week;
+// best effort: auto-creation also works.
 func (l *leases) createTopic(ctx context.Context) {
 	req := kmsg.NewPtrCreateTopicsRequest()
 	t := kmsg.NewCreateTopicsRequestTopic()
 	t.Topic, t.NumPartitions, t.ReplicationFactor = l.topic, 1, -1
-	c := kmsg.NewCreateTopicsRequestTopicConfig()
-	c.Name, c.Value = "cleanup.policy", kmsg.StringPtr("compact")
-	t.Configs = append(t.Configs, c)
+	for k, v := range map[string]string{"cleanup.policy": "compact,delete", "retention.ms": "604800000"} {
+		c := kmsg.NewCreateTopicsRequestTopicConfig()
+		c.Name, c.Value = k, kmsg.StringPtr(v)
+		t.Configs = append(t.Configs, c)
+	}
 	req.Topics = append(req.Topics, t)
 	req.TimeoutMillis = 5000
 	resp, err := req.RequestWith(ctx, l.cl)
@@ -90,21 +110,17 @@ func (l *leases) createTopic(ctx context.Context) {
 		err = kerr.ErrorForCode(resp.Topics[0].ErrorCode)
 	}
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		l.log.Warn("create compacted lease topic (auto-creation will be used)", "err", err)
+		l.log.Warn("create the lease topic (auto-creation will be used)", "err", err)
 	}
 }
 
 func (l *leases) write(ctx context.Context, key string, v *lease) error {
-	var val []byte
-	if v != nil {
-		v.At = time.Now().UnixMilli()
-		b, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encode lease %s: %w", key, err)
-		}
-		val = b
+	v.At = time.Now().UnixMilli()
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode lease %s: %w", key, err)
 	}
-	if err := l.cl.ProduceSync(ctx, &kgo.Record{Topic: l.topic, Key: []byte(key), Value: val}).FirstErr(); err != nil {
+	if err := l.cl.ProduceSync(ctx, &kgo.Record{Topic: l.topic, Key: []byte(key), Value: b}).FirstErr(); err != nil {
 		return fmt.Errorf("write lease %s to %s: %w", key, l.topic, err)
 	}
 	return nil
@@ -116,35 +132,63 @@ type kafkaHolder struct {
 	topic string
 }
 
-func (h kafkaHolder) hold(corr string, msg *message.Message) (func(), error) {
-	return h.l.hold(h.topic, corr, msg)
+func (h kafkaHolder) hold(corr string, msg *message.Message) (func(), func(), error) {
+	release, err := h.l.hold(h.topic, corr, msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return release, func() { h.l.end(corr, "drop") }, nil
 }
 
 // acked commits the job message: the lease stands for it now.
 func (h kafkaHolder) acked(msg *message.Message) { msg.Ack() }
 
-// hold records the take before the job message is committed.
+// hold writes a take and waits until it is read back: the first take of a
+// job (or the first after a hand-off) wins; any other is a duplicate.
 func (l *leases) hold(topic, corr string, msg *message.Message) (func(), error) {
 	md := make(map[string]string, len(msg.Metadata))
 	for k, v := range msg.Metadata {
 		md[k] = v
 	}
+	nonce := randHex(8)
+	ch := make(chan bool, 1)
+	l.mu.Lock()
+	l.waiters[nonce] = ch
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.waiters, nonce)
+		l.mu.Unlock()
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), l.idle)
-	defer cancel()
-	if err := l.write(ctx, "job/"+corr, &lease{Op: "take", Owner: l.owner, Topic: topic, UUID: msg.UUID,
-		Payload: msg.Payload, Metadata: md}); err != nil {
+	err := l.write(ctx, "job/"+corr, &lease{Op: "take", Owner: l.owner, Handoff: msg.Metadata.Get(MetaHandoff),
+		Nonce: nonce, Topic: topic, Payload: msg.Payload, Metadata: md})
+	cancel()
+	if err != nil {
 		return nil, err
 	}
-	return func() { l.done(corr) }, nil
+	select {
+	case won := <-ch:
+		if !won {
+			return nil, errDuplicate
+		}
+		return func() { l.end(corr, "done") }, nil
+	case <-l.closing:
+		// Our take may have won: the lease then lapses with our beats and is
+		// adopted; the message is delivered again meanwhile.
+		return nil, errors.New("kafka leases closed")
+	}
 }
 
-func (l *leases) done(corr string) {
+// end writes "done" (the result is published) or "drop" (the stage gave the
+// message back: its next delivery may take the job again).
+func (l *leases) end(corr, op string) {
 	ctx, cancel := context.WithTimeout(context.Background(), l.idle)
 	defer cancel()
-	if err := l.write(ctx, "job/"+corr, nil); err != nil {
+	if err := l.write(ctx, "job/"+corr, &lease{Op: op, Owner: l.owner}); err != nil {
 		// The lease stays: after this worker stops, another re-publishes the
 		// job (a duplicate build, never a lost one).
-		l.log.Warn("end lease", "correlation_id", corr, "err", err)
+		l.log.Warn("end lease", "correlation_id", corr, "op", op, "err", err)
 	}
 }
 
@@ -164,83 +208,78 @@ func (l *leases) beat() {
 		}
 		cancel()
 		l.adoptExpired()
+		l.republish()
+		l.prune()
 	}
 }
 
 // read follows the lease topic from its start.
 func (l *leases) read() {
 	defer l.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-l.closing; cancel() }()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), l.idle/3)
-		go func() {
-			select {
-			case <-l.closing:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		fs := l.cl.PollFetches(ctx)
-		cancel()
-		select {
-		case <-l.closing:
+		if ctx.Err() != nil {
 			return
-		default:
 		}
-		var mine []*lease
-		var mineKeys []string
 		l.mu.Lock()
-		fs.EachRecord(func(r *kgo.Record) {
-			if c, ok := l.apply(r); ok {
-				mine = append(mine, l.jobs[c])
-				mineKeys = append(mineKeys, c)
+		fs.EachRecord(l.apply)
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 && p.Records[n-1].Offset+1 >= p.HighWatermark {
+				l.caughtUp = true
 			}
 		})
-		if len(fs.Records()) == 0 {
-			l.caughtUp = true // nothing new for idle/3: what there was is read
-		}
 		l.mu.Unlock()
-		for i, j := range mine {
-			l.republish(mineKeys[i], j)
-		}
 	}
 }
 
-// apply folds one record into the state; it reports the correlation id of a
-// lease this worker just won by adoption. Caller holds mu.
-func (l *leases) apply(r *kgo.Record) (string, bool) {
+// apply folds one record into the state, in log order. Caller holds mu.
+func (l *leases) apply(r *kgo.Record) {
 	key := string(r.Key)
+	var v lease
+	if json.Unmarshal(r.Value, &v) != nil {
+		return
+	}
+	now := time.Now()
 	switch {
 	case len(key) > 5 && key[:5] == "beat/":
-		var v lease
-		if json.Unmarshal(r.Value, &v) == nil {
-			if at := time.UnixMilli(v.At); at.After(l.beats[v.Owner]) {
-				l.beats[v.Owner] = at
-			}
+		if at := time.UnixMilli(v.At); at.After(l.beats[v.Owner]) {
+			l.beats[v.Owner] = at
 		}
 	case len(key) > 4 && key[:4] == "job/":
 		corr := key[4:]
-		if r.Value == nil {
-			delete(l.jobs, corr)
-			delete(l.adopting, corr)
-			return "", false
-		}
-		var v lease
-		if json.Unmarshal(r.Value, &v) != nil {
-			return "", false
-		}
+		j := l.jobs[corr]
 		switch v.Op {
 		case "take":
-			l.jobs[corr] = &v
-		case "adopt":
-			j := l.jobs[corr]
-			if j == nil || j.Owner != v.From {
-				return "", false // someone adopted it first, or it ended
+			won := j == nil || !j.done && v.Handoff != "" && j.owner == v.Handoff
+			if won {
+				l.jobs[corr] = &job{owner: v.Owner, at: now, take: &v}
+				delete(l.resend, corr)
 			}
-			j.Owner, j.At = v.Owner, v.At
-			return corr, v.Owner == l.owner
+			if ch := l.waiters[v.Nonce]; ch != nil && v.Owner == l.owner {
+				ch <- won
+			}
+		case "adopt":
+			if j != nil && !j.done && j.owner == v.From {
+				j.owner, j.at = v.Owner, now
+				if v.Owner == l.owner {
+					l.resend[corr] = j.take
+				}
+			}
+		case "drop":
+			if j != nil && !j.done && j.owner == v.Owner {
+				delete(l.jobs, corr)
+			}
+		case "done":
+			if j == nil {
+				j = &job{}
+				l.jobs[corr] = j
+			}
+			j.done, j.at = true, now
+			delete(l.resend, corr)
 		}
 	}
-	return "", false
 }
 
 // adoptExpired writes an adopt record for each lease whose owner is silent.
@@ -251,13 +290,16 @@ func (l *leases) adoptExpired() {
 	l.mu.Lock()
 	if l.caughtUp {
 		for corr, j := range l.jobs {
-			last := l.beats[j.Owner]
-			if at := time.UnixMilli(j.At); at.After(last) {
-				last = at
+			if j.done || j.owner == l.owner || l.adopting[corr+"/"+j.owner] {
+				continue
 			}
-			if j.Owner != l.owner && now.Sub(last) > l.idle && !l.adopting[corr] {
-				l.adopting[corr] = true
-				todo = append(todo, adoption{corr, j.Owner})
+			last := l.beats[j.owner]
+			if j.at.After(last) {
+				last = j.at
+			}
+			if now.Sub(last) > l.idle {
+				l.adopting[corr+"/"+j.owner] = true
+				todo = append(todo, adoption{corr, j.owner})
 			}
 		}
 	}
@@ -267,35 +309,63 @@ func (l *leases) adoptExpired() {
 		if err := l.write(ctx, "job/"+a.corr, &lease{Op: "adopt", Owner: l.owner, From: a.from}); err != nil {
 			l.log.Warn("adopt lease", "correlation_id", a.corr, "err", err)
 			l.mu.Lock()
-			delete(l.adopting, a.corr)
+			delete(l.adopting, a.corr+"/"+a.from)
 			l.mu.Unlock()
 		}
 		cancel()
 	}
 }
 
-// republish puts the job of an adopted lease back on its topic, then ends
-// the lease (the new message is held on its own when consumed).
-func (l *leases) republish(corr string, j *lease) {
-	msg := message.NewMessage(watermill.NewUUID(), j.Payload)
-	for k, v := range j.Metadata {
-		msg.Metadata.Set(k, v)
+// republish puts the jobs of leases this worker adopted back on their topic,
+// marked as a hand-off from it; failures are retried at the next beat.
+func (l *leases) republish() {
+	l.mu.Lock()
+	todo := make(map[string]*lease, len(l.resend))
+	for corr, t := range l.resend {
+		todo[corr] = t
 	}
-	if err := l.publish(j.Topic, msg); err != nil {
-		l.log.Error("re-publish job of a dead worker", "correlation_id", corr, "topic", j.Topic, "err", err)
+	l.mu.Unlock()
+	for corr, t := range todo {
+		msg := message.NewMessage(watermill.NewUUID(), t.Payload)
+		for k, v := range t.Metadata {
+			msg.Metadata.Set(k, v)
+		}
+		msg.Metadata.Set(MetaHandoff, l.owner)
+		if err := l.publish(t.Topic, msg); err != nil {
+			l.log.Warn("re-publish the job of a dead worker", "correlation_id", corr, "topic", t.Topic, "err", err)
+			continue
+		}
+		l.log.Info("re-published the job of a dead worker", "correlation_id", corr, "topic", t.Topic)
 		l.mu.Lock()
-		delete(l.adopting, corr)
+		if l.resend[corr] == t {
+			delete(l.resend, corr)
+		}
 		l.mu.Unlock()
-		return
 	}
-	l.log.Info("re-published the job of a dead worker", "correlation_id", corr, "topic", j.Topic)
-	l.done(corr)
 }
 
-// Close stops beating and reading. Leases not ended stay: other workers
+// prune forgets jobs done longer ago than keep.
+func (l *leases) prune() {
+	cut := time.Now().Add(-l.keep)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for corr, j := range l.jobs {
+		if j.done && j.at.Before(cut) {
+			delete(l.jobs, corr)
+		}
+	}
+}
+
+// Close stops beating and reading. Leases not done stay: other workers
 // adopt them ClaimIdle later.
 func (l *leases) Close() {
 	close(l.closing)
 	l.wg.Wait()
 	l.cl.Close()
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -6,7 +6,9 @@
 // the raw items again. A dry run only lists what would be replayed.
 //
 // The end of an open range is fixed when the replay starts, so the messages
-// it publishes are never read again by the same replay.
+// it publishes are never read again by the same replay. Each replayed Work
+// gets a new correlation id ("replay-..."; the original is kept in the
+// message metadata): a replay is a new run of the stage, not a redelivery.
 package replay
 
 import (
@@ -29,8 +31,13 @@ import (
 var ErrNotDurable = errors.New("replay needs a durable transport: set PIPELINE_TRANSPORT=redis or kafka (the memory transport keeps no history)")
 
 // MetaReplayOf is the metadata key a replayed message carries: the position
-// it was copied from.
-const MetaReplayOf = "replay_of"
+// it was copied from. MetaReplayOfCorrelation keeps the original correlation
+// id: a replayed message gets a new one, because a replay is a new run of
+// the stage (the Kafka build hold skips a correlation id already built).
+const (
+	MetaReplayOf            = "replay_of"
+	MetaReplayOfCorrelation = "replay_of_correlation_id"
+)
 
 // Entry is one message read from a topic.
 type Entry struct {
@@ -135,14 +142,23 @@ func Run(ctx context.Context, t pipeline.Transport, src Source, opts Options) (S
 	return st, nil
 }
 
-// replayMessage copies e's message under a new id; a poison message becomes
-// a fresh intake Work carrying the raw item.
+// replayMessage copies e's message under a new message id and a new
+// correlation id; a poison message becomes a fresh intake Work carrying the
+// raw item. A message that is not a Work is copied as it is.
 func replayMessage(e Entry, w *pipeline.Work, poison bool) (*message.Message, error) {
 	payload := e.Msg.Payload
-	if poison && w != nil {
-		b, err := json.Marshal(&pipeline.Work{CorrelationID: w.CorrelationID, Claim: w.Claim, Raw: w.Raw, ClaimedAt: w.ClaimedAt})
+	corr := e.Msg.Metadata.Get(pipeline.MetaCorrelation)
+	newCorr := corr
+	if w != nil {
+		newCorr = "replay-" + watermill.NewShortUUID()
+		cp := *w
+		if poison {
+			cp = pipeline.Work{Claim: w.Claim, Raw: w.Raw, ClaimedAt: w.ClaimedAt}
+		}
+		cp.CorrelationID = newCorr
+		b, err := json.Marshal(&cp)
 		if err != nil {
-			return nil, fmt.Errorf("replay %s: encode intake work: %w", e.Position, err)
+			return nil, fmt.Errorf("replay %s: encode work: %w", e.Position, err)
 		}
 		payload = b
 	}
@@ -150,7 +166,9 @@ func replayMessage(e Entry, w *pipeline.Work, poison bool) (*message.Message, er
 	for k, v := range e.Msg.Metadata {
 		out.Metadata.Set(k, v)
 	}
+	out.Metadata.Set(pipeline.MetaCorrelation, newCorr)
 	out.Metadata.Set(MetaReplayOf, e.Position)
+	out.Metadata.Set(MetaReplayOfCorrelation, corr)
 	return out, nil
 }
 

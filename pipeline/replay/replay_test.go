@@ -97,7 +97,9 @@ func TestReplay(t *testing.T) {
 			}
 			for i, e := range all[3:] {
 				w, err := pipeline.DecodeWork(e.Msg)
-				if err != nil || w.Job.Name != "lxml" || e.Msg.Metadata.Get(replay.MetaReplayOf) != all[2*i].Position {
+				if err != nil || w.Job.Name != "lxml" || e.Msg.Metadata.Get(replay.MetaReplayOf) != all[2*i].Position ||
+					!strings.HasPrefix(w.CorrelationID, "replay-") || e.Msg.Metadata.Get(pipeline.MetaCorrelation) != w.CorrelationID ||
+					e.Msg.Metadata.Get(replay.MetaReplayOfCorrelation) != []string{"c1", "c3"}[i] {
 					t.Fatalf("replayed %d: %+v %v (replay_of %q)", i, w, err, e.Msg.Metadata.Get(replay.MetaReplayOf))
 				}
 			}
@@ -137,7 +139,8 @@ func TestReplayPoisonGoesBackToTheIntake(t *testing.T) {
 				t.Fatalf("intake holds %d messages", len(got))
 			}
 			w, err := pipeline.DecodeWork(got[0].Msg)
-			if err != nil || w.Rejection != nil || string(w.Raw) != string(bad.Raw) || w.CorrelationID != "p1" {
+			if err != nil || w.Rejection != nil || string(w.Raw) != string(bad.Raw) || w.CorrelationID == "p1" ||
+				got[0].Msg.Metadata.Get(replay.MetaReplayOfCorrelation) != "p1" {
 				t.Fatalf("intake work = %+v, %v", w, err)
 			}
 		})
