@@ -32,6 +32,12 @@
 // closed. Known window: a worker that dies after publishing a result and
 // before the XACK has its job built again elsewhere.
 //
+// A key per job, "<jobs stream>:jobs:<correlation id>" (24 h), holds the id
+// of the first message that took the job, then "done": a later message of
+// the same job (an upstream stage that ran twice after a worker died) is
+// acked and skipped, while a redelivery of the same message (its holder
+// died) is taken. So a job is built once per correlation id on Redis too.
+//
 // Nacked messages are re-sent after NackResendSleep (1 s by default, not at
 // once as redisstream's default does).
 //

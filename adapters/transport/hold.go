@@ -186,13 +186,3 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 		}
 	}
 }
-
-// pendingHolder is the Redis holder: the entry stays pending (kept alive)
-// until the result is published, then it is acked.
-type pendingHolder struct{}
-
-func (pendingHolder) hold(_ string, msg *message.Message) (func(), func(), error) {
-	return func() { msg.Ack() }, func() {}, nil
-}
-
-func (pendingHolder) acked(*message.Message) {}

@@ -50,7 +50,8 @@ type RedisOptions struct {
 	// Logger receives the transport's warnings. Default: discard.
 	Logger *slog.Logger
 
-	noKeepAlive bool // tests: show what happens without it
+	noKeepAlive bool // tests: show what happens without the keep-alive
+	noJobKey    bool // ... and without the per-job key
 }
 
 func (o *RedisOptions) defaults() error {
@@ -201,7 +202,8 @@ func (s *redisSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 		loops.Add(1)
 		go func() {
 			defer loops.Done()
-			holdLoop(ctx, in, out, s.topics.Name(h.Until), pendingHolder{}, s.holds, s.closing, s.log)
+			holdLoop(ctx, in, out, s.topics.Name(h.Until), pendingHolder{s.keep, topic + ":jobs:", s.opts.noJobKey},
+				s.holds, s.closing, s.log)
 		}()
 	}
 	go func() { loops.Wait(); close(out) }()
@@ -272,3 +274,54 @@ func (s *redisSubscriber) keepAlive() {
 		}
 	}
 }
+
+// pendingHolder is the Redis holder: the entry stays pending (kept alive)
+// until the result is published, then it is acked. A key per correlation id
+// (<stream>:jobs:<id> = the first message's id, then "done"; 24 h) makes a
+// job run once: a message of the same id is a redelivery of it (its holder
+// died or gave it back) and is taken; another message for the same
+// correlation id (an upstream stage ran twice) or one for a done job is
+// skipped.
+type pendingHolder struct {
+	c      *redis.Client
+	prefix string
+	off    bool // tests
+}
+
+// holdScript: KEYS job key; ARGV message id, ttl ms. Returns 1 to take.
+var holdScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if v == ARGV[1] then return 1 end
+return 0
+`)
+
+const jobMemory = 24 * time.Hour
+
+func (h pendingHolder) hold(corr string, msg *message.Message) (func(), func(), error) {
+	if h.off {
+		return func() { msg.Ack() }, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	key := h.prefix + corr
+	took, err := holdScript.Run(ctx, h.c, []string{key}, msg.UUID, jobMemory.Milliseconds()).Int()
+	if err != nil {
+		return nil, nil, fmt.Errorf("hold job %s: %w", corr, err)
+	}
+	if took == 0 {
+		return nil, nil, errDuplicate
+	}
+	release := func() {
+		msg.Ack()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = h.c.Set(ctx, key, "done", jobMemory).Err() // best effort: a late duplicate is built again
+	}
+	return release, func() {}, nil
+}
+
+func (pendingHolder) acked(*message.Message) {}

@@ -52,6 +52,18 @@ func newBuilds() *builds {
 	return &builds{started: map[string][]string{}, results: make(chan string, 100)}
 }
 
+func (b *builds) builtTwice() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, ws := range b.started {
+		if len(ws) > 1 {
+			n++
+		}
+	}
+	return n
+}
+
 // stop lets running builds end and starts no more.
 func (b *builds) stop() {
 	b.mu.Lock()
@@ -114,8 +126,9 @@ func pending(t testing.TB, srv *testsvc.Redis, stream string) int64 {
 }
 
 // TestLongBuildIsNotClaimedTwice: builds lasting three times ClaimIdle, on
-// two workers, each run once. Without the keep-alive (the control case) the
-// same test sees builds start twice, so it does detect the fault.
+// two workers, each run once. Without the keep-alive and the per-job key
+// (the control case) the same test sees builds start twice, so it does
+// detect the fault.
 func TestLongBuildIsNotClaimedTwice(t *testing.T) {
 	for _, keepAlive := range []bool{true, false} {
 		t.Run(fmt.Sprintf("keep-alive=%v", keepAlive), func(t *testing.T) {
@@ -124,7 +137,7 @@ func TestLongBuildIsNotClaimedTwice(t *testing.T) {
 			const jobs = 4
 			var trs []pipeline.Transport
 			for _, w := range []string{"a", "b"} {
-				tr, _ := redisTransportOpts(t, srv, RedisOptions{Consumer: w, noKeepAlive: !keepAlive,
+				tr, _ := redisTransportOpts(t, srv, RedisOptions{Consumer: w, noKeepAlive: !keepAlive, noJobKey: !keepAlive,
 					Holds: []Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: 2}}})
 				startRouter(t, b.buildStage(t, w, tr, 3*claimIdle))
 				trs = append(trs, tr)
@@ -136,6 +149,12 @@ func TestLongBuildIsNotClaimedTwice(t *testing.T) {
 				}
 			}
 			b.waitResults(t, jobs)
+			if !keepAlive { // a claimed entry may wait for a busy subscription: wait for the second start
+				deadline := time.Now().Add(10 * time.Second)
+				for b.builtTwice() == 0 && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			twice := 0
@@ -214,4 +233,34 @@ func TestRedisBareChain(t *testing.T) {
 	tr, _ := redisTransport(t, srv, "a", 1)
 	d := runChain(t, tr, 200)
 	t.Logf("redis: 200 items through six handlers in %s", d)
+}
+
+// TestSecondMessageOfAJobIsSkipped: an upstream stage that ran twice
+// publishes the same job (correlation id) twice; it is built once, also when
+// the second copy comes after the first finished.
+func TestSecondMessageOfAJobIsSkipped(t *testing.T) {
+	srv := testsvc.StartRedis(t)
+	b := newBuilds()
+	tr, _ := redisTransport(t, srv, "a", 1) // one slot: the marker j3 comes after the j1 copy is decided
+	startRouter(t, b.buildStage(t, "a", tr, 100*time.Millisecond))
+	t.Cleanup(b.stop)
+	jobs := tr.Topics.Name(pipeline.TopicJobs)
+	for _, c := range []string{"j1", "j1", "j2"} {
+		if err := tr.Publisher.Publish(jobs, newMsg(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.waitResults(t, 2)
+	if err := tr.Publisher.Publish(jobs, newMsg("j1")); err != nil { // after j1 is done
+		t.Fatal(err)
+	}
+	if err := tr.Publisher.Publish(jobs, newMsg("j3")); err != nil { // a marker behind it
+		t.Fatal(err)
+	}
+	b.waitResults(t, 1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.started["j1"]) != 1 || len(b.started["j2"]) != 1 || len(b.started["j3"]) != 1 {
+		t.Fatalf("builds: %v", b.started)
+	}
 }
