@@ -78,7 +78,7 @@ func (g *gate) Disk(context.Context) error {
 			break
 		}
 		if free := st.Bavail * uint64(st.Bsize); free < g.minFree {
-			g.diskErr = fmt.Errorf("%s has %d MiB free, below MIN_FREE_DISK (%d MiB): not taking new items", d, free>>20, g.minFree>>20)
+			g.diskErr = fmt.Errorf("%s has %s free, below MIN_FREE_DISK (%s): not taking new items", d, human(free), human(g.minFree))
 			break
 		}
 	}
@@ -131,4 +131,17 @@ func version() string {
 		}
 	}
 	return v
+}
+
+// human prints a byte count with a binary unit.
+func human(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
