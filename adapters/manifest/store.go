@@ -19,18 +19,13 @@
 package manifest
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -299,56 +294,7 @@ func (s *Store) Flush() error {
 }
 
 // lockFile takes flock on .manifest.lock next to manifest.json.
-func (s *Store) lockFile() (func(), error) {
-	name := filepath.Join(filepath.Dir(s.opts.Path), ".manifest.lock")
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open manifest lock %s: %w", name, err)
-	}
-	if err := flock(f, syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock manifest %s: %w", name, err)
-	}
-	return func() { f.Close() }, nil
-}
-
-func flock(f *os.File, how int) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), how)
-		if err != syscall.EINTR {
-			return err
-		}
-	}
-}
-
 // deadJournals opens and locks every journal whose owner is gone.
-func (s *Store) deadJournals() ([]*os.File, error) {
-	matches, err := filepath.Glob(filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+"*"))
-	if err != nil {
-		return nil, fmt.Errorf("list manifest journals: %w", err)
-	}
-	sort.Strings(matches)
-	var out []*os.File
-	for _, m := range matches {
-		f, err := os.OpenFile(m, os.O_RDWR, 0)
-		if err != nil {
-			continue // removed meanwhile
-		}
-		if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close() // alive: its owner holds the lock
-			continue
-		}
-		out = append(out, f)
-	}
-	return out, nil
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // Err is the last flush error (nil once a flush succeeds), for /ready.
 func (s *Store) Err() error {
 	s.mu.Lock()
@@ -439,177 +385,12 @@ func (s *Store) dropJournal(f *os.File) error {
 
 // readJournal returns the journal's entries. A last line cut short (disk
 // full, power loss) is skipped with a warning by the caller's logger.
-func readJournal(path string) ([][]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read manifest journal %s: %w", path, err)
-	}
-	var out [][]byte
-	for _, line := range bytes.Split(b, []byte{'\n'}) {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || !json.Valid(line) {
-			continue
-		}
-		out = append(out, append([]byte(nil), line...))
-	}
-	return out, nil
-}
-
-func entryClaim(b []byte) (string, pipeline.Status) {
-	var e struct {
-		Status   pipeline.Status `json:"status"`
-		Metadata struct {
-			Claim string `json:"claim"`
-		} `json:"metadata"`
-	}
-	_ = json.Unmarshal(b, &e)
-	return e.Metadata.Claim, e.Status
-}
-
 // readManifest parses manifest.json.
-func (s *Store) readManifest() ([]json.RawMessage, error) {
-	b, err := os.ReadFile(s.opts.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", s.opts.Path, err)
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, nil
-	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(b, &entries); err != nil {
-		return nil, fmt.Errorf("read manifest %s: not a JSON array: %w", s.opts.Path, err)
-	}
-	return entries, nil
-}
-
 // The canonical layout: "[\n", entries each on one line as "  {...}" joined
 // by ",\n", then "\n]\n" (or "[\n]\n" when empty). Appending needs only the
 // old bytes minus the closing "\n]\n".
-const closing = "\n]\n"
-
-func canonical(path string) bool {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return true
-	}
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.Size() < int64(len("[\n]\n")) {
-		return false
-	}
-	head := make([]byte, 2)
-	tail := make([]byte, len(closing))
-	if _, err := f.ReadAt(head, 0); err != nil {
-		return false
-	}
-	if _, err := f.ReadAt(tail, st.Size()-int64(len(closing))); err != nil {
-		return false
-	}
-	return string(head) == "[\n" && string(tail) == closing
-}
-
 // rewrite writes manifest.json from scratch in the canonical layout.
-func (s *Store) rewrite(existing []json.RawMessage, extra [][]byte) error {
-	var buf bytes.Buffer
-	buf.WriteString("[\n")
-	n := 0
-	add := func(b []byte) {
-		if n > 0 {
-			buf.WriteString(",\n")
-		}
-		buf.WriteString("  ")
-		var c bytes.Buffer
-		if json.Compact(&c, b) == nil {
-			buf.Write(c.Bytes())
-		} else {
-			buf.Write(b)
-		}
-		n++
-	}
-	for _, e := range existing {
-		add(e)
-	}
-	for _, e := range extra {
-		add(e)
-	}
-	if n == 0 {
-		buf.WriteString("]\n")
-	} else {
-		buf.WriteString(closing)
-	}
-	return s.replace(func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
-}
-
 // appendEntries copies the current manifest.json without its closing bracket
 // into a temporary file, appends the entries, and renames it into place.
-func (s *Store) appendEntries(entries [][]byte) error {
-	old, err := os.Open(s.opts.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return s.rewrite(nil, entries)
-	}
-	if err != nil {
-		return fmt.Errorf("open manifest %s: %w", s.opts.Path, err)
-	}
-	defer old.Close()
-	st, err := old.Stat()
-	if err != nil {
-		return fmt.Errorf("stat manifest %s: %w", s.opts.Path, err)
-	}
-	keep := st.Size() - int64(len(closing))
-	empty := false
-	if st.Size() == int64(len("[\n]\n")) {
-		keep, empty = 1, true // "[" of an empty array
-	}
-	return s.replace(func(w io.Writer) error {
-		if _, err := io.Copy(w, io.NewSectionReader(old, 0, keep)); err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		for i, e := range entries {
-			if i == 0 && empty {
-				buf.WriteString("\n  ")
-			} else {
-				buf.WriteString(",\n  ")
-			}
-			buf.Write(e)
-		}
-		buf.WriteString(closing)
-		_, err := w.Write(buf.Bytes())
-		return err
-	})
-}
-
 // replace writes a temporary file next to manifest.json, syncs it and renames
 // it over manifest.json.
-func (s *Store) replace(write func(io.Writer) error) error {
-	dir := filepath.Dir(s.opts.Path)
-	tmp, err := os.CreateTemp(dir, ".manifest-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write manifest %s: %w", s.opts.Path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write manifest %s: %w", s.opts.Path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync manifest %s: %w", s.opts.Path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close manifest %s: %w", s.opts.Path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("chmod manifest %s: %w", s.opts.Path, err)
-	}
-	if err := os.Rename(tmp.Name(), s.opts.Path); err != nil {
-		return fmt.Errorf("rename manifest %s: %w", s.opts.Path, err)
-	}
-	return nil
-}

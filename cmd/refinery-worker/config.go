@@ -4,19 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/caarlos0/env/v11"
-
-	"github.com/refinery/refinery-worker/pipeline"
-	"github.com/refinery/refinery-worker/pipeline/pep440"
 )
 
 // Config is the worker's whole configuration, read from the environment
@@ -152,93 +146,14 @@ type Config struct {
 
 // Interval is a duration given as a Go duration ("90s", "5m") or as plain
 // seconds ("90"). Empty and "0" mean zero (off).
-type Interval time.Duration
-
 // D returns the interval as a time.Duration.
-func (i Interval) D() time.Duration { return time.Duration(i) }
-
 // String prints the interval as a Go duration.
-func (i Interval) String() string { return time.Duration(i).String() }
-
 // ParseInterval parses a Go duration or plain (possibly fractional) seconds.
-func ParseInterval(s string) (Interval, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f < 0 {
-			return 0, fmt.Errorf("%q is negative", s)
-		}
-		return Interval(time.Duration(f * float64(time.Second))), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is neither a Go duration (90s, 5m) nor seconds", s)
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("%q is negative", s)
-	}
-	return Interval(d), nil
-}
-
 // ByteSize is a size in bytes, given plain or with a unit (k, M, G, T with
 // an optional B or iB; decimal for kB/MB/GB, binary for KiB/MiB/GiB).
-type ByteSize int64
-
 // ParseByteSize parses "1073741824", "1GiB", "500MB", "2G".
-func ParseByteSize(s string) (ByteSize, error) {
-	s = strings.TrimSpace(s)
-	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	num, unit := s, ""
-	if i >= 0 {
-		num, unit = s[:i], strings.TrimSpace(s[i:])
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 {
-		return 0, fmt.Errorf("%q is not a size (bytes, or 500MB, 1GiB)", s)
-	}
-	mult := map[string]float64{"": 1, "B": 1, "k": 1e3, "kB": 1e3, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MB": 1e6, "MiB": 1 << 20,
-		"G": 1 << 30, "GB": 1e9, "GiB": 1 << 30, "T": 1 << 40, "TB": 1e12, "TiB": 1 << 40}[unit]
-	if mult == 0 {
-		return 0, fmt.Errorf("%q has an unknown unit %q", s, unit)
-	}
-	return ByteSize(f * mult), nil
-}
-
 // URLList is a list of URLs separated by spaces or commas.
-type URLList []string
-
-func parseURLList(s string) (URLList, error) {
-	return URLList(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })), nil
-}
-
 // Overrides is PLAN_OVERRIDES_JSON: normalised package name → version.
-type Overrides map[string]string
-
-func parseOverrides(s string) (Overrides, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var raw map[string]string
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, fmt.Errorf("must be a JSON object of name to version strings: %v", err)
-	}
-	out := make(Overrides, len(raw))
-	for name, v := range raw {
-		n := pipeline.NormalizeName(name)
-		if !pipeline.ValidName(name) {
-			return nil, fmt.Errorf("%q is not a valid package name", name)
-		}
-		v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "=="))
-		if _, err := pep440.Parse(v); err != nil {
-			return nil, fmt.Errorf("version %q for %q is not a PEP 440 version", v, name)
-		}
-		out[n] = v
-	}
-	return out, nil
-}
-
 // LoadConfig reads the configuration from environ (KEY=VALUE strings) and
 // validates it. The error lists every bad variable, one per line.
 func LoadConfig(environ []string) (Config, error) {
@@ -329,133 +244,7 @@ func envKeys() map[string]string {
 	return m
 }
 
-var pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
-
-func oneOf(v string, allowed ...string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *Config) validate() []string {
-	var p []string
-	bad := func(key, format string, args ...any) { p = append(p, key+": "+fmt.Sprintf(format, args...)) }
-	if !oneOf(c.QueueBackend, "file", "redis", "kafka", "controlplane") {
-		bad("QUEUE_BACKEND", "%q is not one of file, redis, kafka, controlplane", c.QueueBackend)
-	}
-	if !oneOf(c.PipelineTransport, "memory", "redis", "kafka") {
-		bad("PIPELINE_TRANSPORT", "%q is not one of memory, redis, kafka", c.PipelineTransport)
-	}
-	if c.QueueBackend == "file" && strings.TrimSpace(c.QueueFile) == "" {
-		bad("QUEUE_FILE", "must not be empty with QUEUE_BACKEND=file")
-	}
-	if c.QueueBackend == "redis" || c.PipelineTransport == "redis" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			bad("REDIS_URL", "%q is not a redis:// or rediss:// URL", redactURL(c.RedisURL))
-		}
-	}
-	if (c.QueueBackend == "kafka" || c.PipelineTransport == "kafka") && len(c.KafkaBrokers) == 0 {
-		bad("KAFKA_BROKERS", "required with kafka (comma-separated host:port)")
-	}
-	if c.QueueBackend == "controlplane" && c.ControlPlaneURL == "" {
-		bad("CONTROL_PLANE_URL", "required with QUEUE_BACKEND=controlplane")
-	}
-	for _, d := range []struct{ key, v string }{{"OUTPUT_DIR", c.OutputDir}, {"CACHE_DIR", c.CacheDir}} {
-		if strings.TrimSpace(d.v) == "" {
-			bad(d.key, "must not be empty")
-		}
-	}
-	if !pyVerRE.MatchString(c.PythonVersion) {
-		bad("PYTHON_VERSION", "%q is not MAJOR.MINOR (e.g. 3.11)", c.PythonVersion)
-	}
-	if !pipeline.ValidTag(c.PlatformTag) {
-		bad("PLATFORM_TAG", "%q is not a platform tag ([A-Za-z0-9._-]+)", c.PlatformTag)
-	}
-	for _, u := range append([]string{c.IndexURL}, c.ExtraIndexURL...) {
-		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			key := "INDEX_URL"
-			if u != c.IndexURL {
-				key = "EXTRA_INDEX_URL"
-			}
-			bad(key, "%q is not an http(s) URL", redactURL(u))
-		}
-	}
-	if !oneOf(c.UpgradeStrategy, "pinned", "eager") {
-		bad("UPGRADE_STRATEGY", "%q is not pinned or eager", c.UpgradeStrategy)
-	}
-	ranges := []struct {
-		key     string
-		v, l, h int
-	}{
-		{"MAX_DEPS", c.MaxDeps, 1, 100000},
-		{"RUNNER_TIMEOUT_SEC", c.RunnerTimeoutSec, 1, 86400},
-		{"STOP_GRACE_SEC", c.StopGraceSec, 0, 300},
-		{"BUILD_CONCURRENCY", c.BuildConcurrency, 1, 64},
-		{"MAX_REQUEUE_ATTEMPTS", c.MaxRequeueAttempts, 0, 100},
-		{"BATCH_SIZE", c.BatchSize, 1, 100000},
-		{"WORKER_HEARTBEAT_INTERVAL_SEC", c.WorkerHeartbeatIntervalSec, 1, 3600},
-		{"CONTAINER_PIDS_LIMIT", c.ContainerPidsLimit, 0, 1 << 22},
-	}
-	for _, r := range ranges {
-		if r.v < r.l || r.v > r.h {
-			bad(r.key, "%d is outside %d..%d", r.v, r.l, r.h)
-		}
-	}
-	if c.ContainerImage == "" && !oneOf(c.ContainerPreset, "rocky", "fedora", "ubuntu", "debian") {
-		bad("CONTAINER_PRESET", "%q is not one of rocky, fedora, ubuntu, debian", c.ContainerPreset)
-	}
-	if c.ContainerNetwork != "" && !pipeline.ValidTag(c.ContainerNetwork) {
-		bad("CONTAINER_NETWORK", "%q is not a network name", c.ContainerNetwork)
-	}
-	if c.ContainerMemory != "" && !regexp.MustCompile(`^[0-9]+[bkmgBKMG]?$`).MatchString(c.ContainerMemory) {
-		bad("CONTAINER_MEMORY", "%q is not a size such as 4g", c.ContainerMemory)
-	}
-	if c.ContainerCPUs != "" {
-		if f, err := strconv.ParseFloat(c.ContainerCPUs, 64); err != nil || f <= 0 {
-			bad("CONTAINER_CPUS", "%q is not a positive number", c.ContainerCPUs)
-		}
-	}
-	if c.ControlPlaneURL != "" {
-		if u, err := url.Parse(c.ControlPlaneURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("CONTROL_PLANE_URL", "%q is not an http(s) URL", redactURL(c.ControlPlaneURL))
-		}
-	}
-	if c.RequeueBackoffMax < c.RequeueBackoff {
-		bad("REQUEUE_BACKOFF_MAX", "%s is below REQUEUE_BACKOFF %s", c.RequeueBackoffMax, c.RequeueBackoff)
-	}
-	if c.ClaimIdle.D() < time.Second {
-		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)
-	}
-	if c.StubFailRatio < 0 || c.StubFailRatio > 1 {
-		bad("STUB_FAIL_RATIO", "%v is outside 0..1", c.StubFailRatio)
-	}
-	if !oneOf(c.LogFormat, "json", "text") {
-		bad("LOG_FORMAT", "%q is not json or text", c.LogFormat)
-	}
-	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
-		bad("LOG_LEVEL", "%q is not debug, info, warn or error", c.LogLevel)
-	}
-	if c.ObjectStoreEndpoint != "" && c.ObjectStoreBucket == "" {
-		bad("OBJECT_STORE_BUCKET", "required when OBJECT_STORE_ENDPOINT is set")
-	}
-	return p
-}
-
 // redactURL hides a password in a URL.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "[REDACTED]")
-	}
-	return u.String()
-}
-
 // Redacted returns the configuration as VAR → printable value, with secrets
 // replaced by [REDACTED] (set) or "" (unset), and passwords cut from URLs.
 func (c Config) Redacted() map[string]string {
