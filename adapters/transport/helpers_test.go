@@ -66,7 +66,9 @@ func runChain(t testing.TB, tr pipeline.Transport, n int) time.Duration {
 		}
 		next := tr.Topics.Name(chainTopics[i+1])
 		r.AddHandler("h"+topic, name, tr.Subscriber, next, tr.Publisher, func(m *message.Message) ([]*message.Message, error) {
-			return []*message.Message{message.NewMessage(m.UUID, m.Payload)}, nil
+			out := message.NewMessage(watermill.NewUUID(), m.Payload)
+			out.Metadata.Set(pipeline.MetaCorrelation, m.Metadata.Get(pipeline.MetaCorrelation))
+			return []*message.Message{out}, nil
 		})
 	}
 	startRouter(t, r)
