@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/refinery/refinery-worker/adapters/redact"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,14 +66,24 @@ type wireLine struct {
 	Timestamp int64  `json:"timestamp"`
 }
 
-// Line queues one line. line is copied; secrets are masked.
-func (st *Stream) Line(seq int64, line []byte, at time.Time) {
-	content := st.s.opts.Redactor.Bytes(bytes.TrimRight(line, "\r\n"))
+// encodeLine is one NDJSON record {seq, content, timestamp} ending in a
+// newline: the line without its line ending, secrets masked. JSON escaping
+// keeps it one line whatever the content holds.
+func encodeLine(r *redact.Redactor, seq int64, line []byte, at time.Time) []byte {
+	content := r.Bytes(bytes.TrimRight(line, "\r\n"))
 	b, err := json.Marshal(wireLine{Seq: seq, Content: string(content), Timestamp: at.Unix()})
 	if err != nil {
-		return // a struct of a string and two ints always encodes
+		return nil // a struct of a string and two ints always encodes
 	}
-	b = append(b, '\n')
+	return append(b, '\n')
+}
+
+// Line queues one line. line is copied; secrets are masked.
+func (st *Stream) Line(seq int64, line []byte, at time.Time) {
+	b := encodeLine(st.s.opts.Redactor, seq, line, at)
+	if b == nil {
+		return
+	}
 	st.mu.Lock()
 	st.total++
 	select {
