@@ -125,7 +125,7 @@ func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.No
 			log.Error("stage failed, message nacked for redelivery", "stage", name, "correlation_id", w.CorrelationID, "err", err)
 			return err
 		}
-		log.Debug("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
+		log.Info("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
 			"key", workKey(w), "attempt", workAttempt(w), "next", next, "duration", time.Since(start))
 		if next == "" {
 			return nil
