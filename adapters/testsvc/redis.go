@@ -42,14 +42,22 @@ type Redis struct {
 	// URL is redis://Addr/0.
 	URL string
 
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t          testing.TB
+	bin        string
+	dir        string
+	port       int
+	appendOnly bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
+}
+
+// RedisOptions shape a server.
+type RedisOptions struct {
+	// AppendOnly keeps the data across Stop and Restart (appendfsync
+	// always), for outage tests. Default: no persistence.
+	AppendOnly bool
 }
 
 // StartRedis starts a redis-server on a free loopback port with its data in
@@ -57,11 +65,17 @@ type Redis struct {
 // ends. It skips (or fails, see [Missing]) when redis-server is absent.
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
+	return StartRedisWith(t, RedisOptions{})
+}
+
+// StartRedisWith is StartRedis with options.
+func StartRedisWith(t testing.TB, opts RedisOptions) *Redis {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		Missing(t, "redis-server", "tests of the redis intake and transport need a real Redis 7")
 	}
-	r := &Redis{t: t, bin: bin, dir: t.TempDir()}
+	r := &Redis{t: t, bin: bin, dir: t.TempDir(), appendOnly: opts.AppendOnly}
 	var lastErr error
 	for range 5 { // a free port found by listening may be taken before redis binds it
 		port, err := freePort()
@@ -90,9 +104,14 @@ func freePort() (int, error) {
 }
 
 func (r *Redis) start() error {
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--dir", r.dir, "--save", "", "--appendonly", "no", "--protected-mode", "yes",
-		"--logfile", filepath.Join(r.dir, "redis.log"), "--daemonize", "no")
+	aof := []string{"--appendonly", "no"}
+	if r.appendOnly {
+		aof = []string{"--appendonly", "yes", "--appendfsync", "always"}
+	}
+	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--dir", r.dir, "--save", "", "--protected-mode", "yes",
+		"--logfile", filepath.Join(r.dir, "redis.log"), "--daemonize", "no"}, aof...)
+	cmd := exec.Command(r.bin, args...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("run %s: %w", r.bin, err)
 	}
@@ -122,7 +141,8 @@ func (r *Redis) start() error {
 }
 
 // Stop kills the server (as an outage would) and waits for it to exit. Data
-// is lost (no persistence). Stop on a stopped server does nothing.
+// is lost unless the server was started with AppendOnly. Stop on a stopped
+// server does nothing.
 func (r *Redis) Stop() {
 	r.mu.Lock()
 	cmd, done := r.cmd, r.done
@@ -135,7 +155,8 @@ func (r *Redis) Stop() {
 	<-done
 }
 
-// Restart starts a stopped server again on the same port (empty).
+// Restart starts a stopped server again on the same port (empty, unless
+// AppendOnly).
 func (r *Redis) Restart() {
 	r.t.Helper()
 	r.Stop()

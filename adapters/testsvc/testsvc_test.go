@@ -35,3 +35,16 @@ func TestKafkaListensOnLoopback(t *testing.T) {
 	}
 	_ = c.Close()
 }
+
+func TestRedisAppendOnlyKeepsDataAcrossRestart(t *testing.T) {
+	r := StartRedisWith(t, RedisOptions{AppendOnly: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if got, err := r.Do(ctx, "SET", "k", "v"); err != nil || got != "+OK" {
+		t.Fatalf("SET = %q, %v", got, err)
+	}
+	r.Restart()
+	if got, err := r.Do(ctx, "EXISTS", "k"); err != nil || got != ":1" {
+		t.Fatalf("EXISTS after restart = %q, %v", got, err)
+	}
+}

@@ -12,10 +12,15 @@
 //
 // redisstream re-claims, for another consumer, an entry pending longer than
 // its MaxIdleTime. Here MaxIdleTime is ClaimIdle (CLAIM_IDLE) and a
-// keep-alive resets, every ClaimIdle/3, the idle time of every entry pending
-// for this consumer (one Lua script per stream: XPENDING for the consumer,
-// then XCLAIM to the same consumer with JUSTID, which neither re-delivers nor
-// counts a delivery). So:
+// keep-alive resets, every ClaimIdle/3, the idle time of the entries this
+// process received and has not acked (a go-redis hook on each subscriber's
+// client records the ids of XREADGROUP and XCLAIM replies and drops acked
+// ones; one Lua script per stream re-claims those still pending for this
+// consumer with XCLAIM ... JUSTID, which neither re-delivers nor counts a
+// delivery). An entry the server handed out but whose reply never arrived
+// (a connection cut mid-read) is therefore not kept alive and is claimed
+// after ClaimIdle: the Redis outage test lost one such entry when every
+// pending entry of the consumer was kept alive. So:
 //   - while a worker lives, no entry it holds is claimed by another, however
 //     long its stage runs;
 //   - when it dies, its entries are claimed after ClaimIdle by a live

@@ -47,19 +47,17 @@ func newRouter(t testing.TB) *message.Router {
 // chainTopics are the six logical topics of the bare chain plus its sink.
 var chainTopics = []string{"chain.1", "chain.2", "chain.3", "chain.4", "chain.5", "chain.6"}
 
-// runChain sends n messages through six handlers that only forward (the
-// last one counts) and returns the time from the first publish to the last
-// arrival. A warm-up message goes through first, so group joins are not
-// counted.
-func runChain(t testing.TB, tr pipeline.Transport, n int) time.Duration {
+// startChain runs six handlers that only forward (the last one reports the
+// correlation id of each arrival on the returned channel).
+func startChain(t testing.TB, tr pipeline.Transport, buffer int) <-chan string {
 	t.Helper()
 	r := newRouter(t)
-	arrived := make(chan struct{}, n+1)
+	arrived := make(chan string, buffer)
 	for i, topic := range chainTopics {
 		name := tr.Topics.Name(topic)
 		if i == len(chainTopics)-1 {
-			r.AddConsumerHandler("h"+topic, name, tr.Subscriber, func(*message.Message) error {
-				arrived <- struct{}{}
+			r.AddConsumerHandler("h"+topic, name, tr.Subscriber, func(m *message.Message) error {
+				arrived <- m.Metadata.Get(pipeline.MetaCorrelation)
 				return nil
 			})
 			continue
@@ -72,6 +70,15 @@ func runChain(t testing.TB, tr pipeline.Transport, n int) time.Duration {
 		})
 	}
 	startRouter(t, r)
+	return arrived
+}
+
+// runChain sends n messages through the chain and returns the time from the
+// first publish to the last arrival. A warm-up message goes through first,
+// so group joins are not counted.
+func runChain(t testing.TB, tr pipeline.Transport, n int) time.Duration {
+	t.Helper()
+	arrived := startChain(t, tr, n+1)
 	first := tr.Topics.Name(chainTopics[0])
 	wait := func(k int, limit time.Duration) {
 		deadline := time.After(limit)

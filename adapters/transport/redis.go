@@ -111,7 +111,7 @@ func Redis(ctx context.Context, opts RedisOptions) (pipeline.Transport, func() e
 	topics := pipeline.Topics{Prefix: opts.Prefix}
 	hs := newHolds()
 	sub := &redisSubscriber{opts: opts, newClient: newClient, keep: probe, holds: hs, topics: topics,
-		log: opts.Logger, wlog: wlog, closing: make(chan struct{}), kept: map[string]bool{}}
+		log: opts.Logger, wlog: wlog, closing: make(chan struct{}), received: newReceived()}
 	until := map[string]bool{}
 	for _, h := range opts.Holds {
 		until[topics.Name(h.Until)] = true
@@ -148,9 +148,10 @@ type redisSubscriber struct {
 	log       *slog.Logger
 	wlog      watermill.LoggerAdapter
 
+	received *received // entries received and not acked, kept alive
+
 	mu      sync.Mutex
 	subs    []*redisstream.Subscriber
-	kept    map[string]bool // streams whose entries are kept alive
 	closed  bool
 	closing chan struct{}
 	wg      sync.WaitGroup
@@ -174,8 +175,10 @@ func (s *redisSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 		return nil, errors.New("redis transport: subscriber closed")
 	}
 	claimInterval := min(5*time.Second, s.opts.ClaimIdle/2)
+	client := s.newClient()
+	client.AddHook(s.received.hook())
 	rs, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
-		Client: s.newClient(), Consumer: s.opts.Consumer, ConsumerGroup: s.opts.Group,
+		Client: client, Consumer: s.opts.Consumer, ConsumerGroup: s.opts.Group,
 		NackResendSleep: s.opts.NackResendSleep, ClaimInterval: claimInterval, MaxIdleTime: s.opts.ClaimIdle,
 		OldestId: "0", DisableIndefiniteInitialBlock: true,
 	}, s.wlog)
@@ -183,7 +186,6 @@ func (s *redisSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 		return nil, fmt.Errorf("redis transport: subscriber for %s: %w", topic, err)
 	}
 	s.subs = append(s.subs, rs)
-	s.kept[topic] = true
 	h, held := s.hold(topic)
 	if !held {
 		ch, err := rs.Subscribe(ctx, topic)
@@ -235,19 +237,30 @@ func (s *redisSubscriber) Close() error {
 	return errors.Join(errs...)
 }
 
-// keepAliveScript resets the idle time of every entry pending for one
-// consumer, atomically, so that only entries still owned are touched.
-// KEYS: stream. ARGV: group, consumer, count. Returns how many.
+// keepAliveScript resets the idle time of the given entries that are still
+// pending for this consumer (never one claimed away meanwhile), atomically.
+// KEYS: stream. ARGV: group, consumer, count, entry ids. Returns the ids
+// refreshed.
 var keepAliveScript = redis.NewScript(`
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[3]), ARGV[2])
-if #p == 0 then return 0 end
+local mine = {}
+for _, e in ipairs(p) do mine[e[1]] = true end
 local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0}
-for _, e in ipairs(p) do args[#args + 1] = e[1] end
+local ids = {}
+for i = 4, #ARGV do
+  if mine[ARGV[i]] then
+    args[#args + 1] = ARGV[i]
+    ids[#ids + 1] = ARGV[i]
+  end
+end
+if #ids == 0 then return ids end
 args[#args + 1] = 'JUSTID'
 redis.call(unpack(args))
-return #p
+return ids
 `)
 
+// keepAlive refreshes, every ClaimIdle/3, the entries this process received
+// and has not acked, so that no other consumer claims them while it lives.
 func (s *redisSubscriber) keepAlive() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.ClaimIdle / 3)
@@ -258,19 +271,28 @@ func (s *redisSubscriber) keepAlive() {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		streams := make([]string, 0, len(s.kept))
-		for st := range s.kept {
-			streams = append(streams, st)
-		}
-		s.mu.Unlock()
-		for _, st := range streams {
+		started := time.Now()
+		for st, ids := range s.received.snapshot() {
+			if len(ids) == 0 {
+				continue
+			}
+			args := make([]any, 0, 3+len(ids))
+			args = append(args, s.opts.Group, s.opts.Consumer, 10000)
+			for _, id := range ids {
+				args = append(args, id)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), s.opts.ClaimIdle/3)
-			err := keepAliveScript.Run(ctx, s.keep, []string{st}, s.opts.Group, s.opts.Consumer, 1000).Err()
+			kept, err := keepAliveScript.Run(ctx, s.keep, []string{st}, args...).StringSlice()
 			cancel()
 			if err != nil && !errors.Is(err, redis.Nil) {
 				s.log.Warn("keep pending entries alive", "stream", st, "err", err)
+				continue
 			}
+			set := make(map[string]bool, len(kept))
+			for _, id := range kept {
+				set[id] = true
+			}
+			s.received.forget(st, started, set)
 		}
 	}
 }
