@@ -30,12 +30,16 @@
 // build stage acks its message at once and builds in the background, so the
 // transport hands the stage a copy, and acks the entry (XACK) only when the
 // result with the same correlation id is published to the Until topic
-// through this transport's publisher. Slots subscriptions read the held
-// topic, so up to Slots entries are held at once. A held entry whose result
-// is never published while the worker lives (a build stopped by shutdown)
-// stays pending and is claimed by another worker ClaimIdle after this one
-// closed. Known window: a worker that dies after publishing a result and
-// before the XACK has its job built again elsewhere.
+// through this transport's publisher. A held topic is not read by
+// redisstream (which reads one entry ahead of its handler, so a busy worker
+// would sit on a job an idle one could start): Slots slot readers each take
+// one entry only when their slot is free, first claiming (XAUTOCLAIM) an
+// entry idle for ClaimIdle, else reading a new one (XREADGROUP, blocking at
+// most a second). A held entry whose result is never published while the
+// worker lives (a build stopped by shutdown) stays pending and is claimed by
+// another worker ClaimIdle after this one closed. Known window: a worker that
+// dies after publishing a result and before the XACK leaves the entry
+// pending; the per-job key below then makes the claimer skip it.
 //
 // A key per job, "<jobs stream>:jobs:<correlation id>" (24 h), holds the id
 // of the first message that took the job, then "done": a later message of

@@ -152,6 +152,7 @@ type redisSubscriber struct {
 
 	mu      sync.Mutex
 	subs    []*redisstream.Subscriber
+	clients []*redis.Client // of the slot readers
 	closed  bool
 	closing chan struct{}
 	wg      sync.WaitGroup
@@ -174,33 +175,41 @@ func (s *redisSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 	if s.closed {
 		return nil, errors.New("redis transport: subscriber closed")
 	}
-	claimInterval := min(5*time.Second, s.opts.ClaimIdle/2)
 	client := s.newClient()
 	client.AddHook(s.received.hook())
+	h, held := s.hold(topic)
+	if held {
+		return s.subscribeHeld(ctx, client, topic, h)
+	}
 	rs, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 		Client: client, Consumer: s.opts.Consumer, ConsumerGroup: s.opts.Group,
-		NackResendSleep: s.opts.NackResendSleep, ClaimInterval: claimInterval, MaxIdleTime: s.opts.ClaimIdle,
-		OldestId: "0", DisableIndefiniteInitialBlock: true,
+		NackResendSleep: s.opts.NackResendSleep, ClaimInterval: min(5*time.Second, s.opts.ClaimIdle/2),
+		MaxIdleTime: s.opts.ClaimIdle, OldestId: "0", DisableIndefiniteInitialBlock: true,
 	}, s.wlog)
 	if err != nil {
 		return nil, fmt.Errorf("redis transport: subscriber for %s: %w", topic, err)
 	}
 	s.subs = append(s.subs, rs)
-	h, held := s.hold(topic)
-	if !held {
-		ch, err := rs.Subscribe(ctx, topic)
-		if err != nil {
-			return nil, fmt.Errorf("redis transport: subscribe %s: %w", topic, err)
-		}
-		return ch, nil
+	ch, err := rs.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("redis transport: subscribe %s: %w", topic, err)
+	}
+	return ch, nil
+}
+
+// subscribeHeld reads a held topic with Slots slot readers (see slotReader),
+// each feeding a hold loop. Caller holds mu.
+func (s *redisSubscriber) subscribeHeld(ctx context.Context, client *redis.Client, topic string, h Hold) (<-chan *message.Message, error) {
+	s.clients = append(s.clients, client)
+	if err := createGroup(ctx, client, topic, s.opts.Group); err != nil {
+		return nil, fmt.Errorf("redis transport: create group on %s: %w", topic, err)
 	}
 	out := make(chan *message.Message)
 	var loops sync.WaitGroup
 	for range h.Slots {
-		in, err := rs.Subscribe(ctx, topic)
-		if err != nil {
-			return nil, fmt.Errorf("redis transport: subscribe %s: %w", topic, err)
-		}
+		in := make(chan *message.Message)
+		s.wg.Add(1)
+		go s.slotReader(ctx, client, topic, in)
 		loops.Add(1)
 		go func() {
 			defer loops.Done()
@@ -229,6 +238,14 @@ func (s *redisSubscriber) Close() error {
 	for _, rs := range subs {
 		if err := rs.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close redis subscriber: %w", err))
+		}
+	}
+	s.mu.Lock()
+	clients := s.clients
+	s.mu.Unlock()
+	for _, c := range clients {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close redis client: %w", err))
 		}
 	}
 	if err := s.keep.Close(); err != nil {

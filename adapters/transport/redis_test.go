@@ -264,3 +264,48 @@ func TestSecondMessageOfAJobIsSkipped(t *testing.T) {
 		t.Fatalf("builds: %v", b.started)
 	}
 }
+
+// TestBusyWorkerDoesNotSitOnTheNextJob: a worker whose only slot is busy
+// does not take the next job; an idle worker starts it at once.
+func TestBusyWorkerDoesNotSitOnTheNextJob(t *testing.T) {
+	srv := testsvc.StartRedis(t)
+	b := newBuilds()
+	trA, _ := redisTransport(t, srv, "a", 1)
+	startRouter(t, b.buildStage(t, "a", trA, 3*time.Second))
+	t.Cleanup(b.stop)
+	jobs := trA.Topics.Name(pipeline.TopicJobs)
+	if err := trA.Publisher.Publish(jobs, newMsg("long")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b.mu.Lock()
+		started := len(b.started["long"])
+		b.mu.Unlock()
+		if started == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a did not start the long job")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := trA.Publisher.Publish(jobs, newMsg("next")); err != nil {
+		t.Fatal(err)
+	}
+	trB, _ := redisTransport(t, srv, "b", 1)
+	startRouter(t, b.buildStage(t, "b", trB, 0))
+	select {
+	case r := <-b.results:
+		if r != "next" {
+			t.Fatalf("first result %q, want next (built by the idle worker)", r)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no result")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ws := b.started["next"]; len(ws) != 1 || ws[0] != "b" {
+		t.Fatalf("next started by %v, want b", ws)
+	}
+}
