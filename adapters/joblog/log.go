@@ -57,7 +57,7 @@ func newLog(f *os.File, path string, maxBytes int64, tailLines, segment int, now
 		headCap: headCap,
 		tail:    ring{max: int(maxBytes - headCap)},
 		segment: segment,
-		pending: make([]byte, 0, segment),
+		pending: make([]byte, 0, min(segment, 512)), // grows up to segment when a line is long
 		last:    make([]string, tailLines),
 	}
 }
@@ -103,6 +103,7 @@ func (l *Log) writeFile(p []byte) {
 // feed adds b to the current line; eol says b ends it. Pieces of more than
 // segment bytes are emitted as segments, so pending never exceeds segment.
 func (l *Log) feed(b []byte, eol bool, at time.Time) {
+	l.reserve(min(len(l.pending)+len(b), l.segment))
 	for len(l.pending)+len(b) > l.segment {
 		if len(l.pending) == 0 {
 			l.emit(b[:l.segment], false, at)
@@ -125,6 +126,17 @@ func (l *Log) feed(b []byte, eol bool, at time.Time) {
 		l.emit(l.pending, true, at)
 		l.pending = l.pending[:0]
 	}
+}
+
+// reserve makes room for n pending bytes (n ≤ segment), doubling but never
+// past segment: most logs have short lines and never need the full segment.
+func (l *Log) reserve(n int) {
+	if n <= cap(l.pending) {
+		return
+	}
+	grown := make([]byte, len(l.pending), min(l.segment, max(n, 2*cap(l.pending))))
+	copy(grown, l.pending)
+	l.pending = grown
 }
 
 // emit passes one line or segment on to the tail and the sinks.
