@@ -38,8 +38,8 @@
 // most a second). A held entry whose result is never published while the
 // worker lives (a build stopped by shutdown) stays pending and is claimed by
 // another worker ClaimIdle after this one closed. Known window: a worker that
-// dies after publishing a result and before the XACK leaves the entry
-// pending; the per-job key below then makes the claimer skip it.
+// dies between publishing a result and marking the job done (below) has the
+// job built again by the worker that claims the entry.
 //
 // A key per job, "<jobs stream>:jobs:<correlation id>" (24 h), holds the id
 // of the first message that took the job, then "done": a later message of

@@ -355,10 +355,10 @@ func (h pendingHolder) hold(corr string, msg *message.Message) (func(), func(), 
 		return nil, nil, errDuplicate
 	}
 	release := func() {
-		msg.Ack()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = h.c.Set(ctx, key, "done", jobMemory).Err() // best effort: a late duplicate is built again
+		msg.Ack()
 	}
 	return release, func() {}, nil
 }
