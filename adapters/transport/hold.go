@@ -25,9 +25,9 @@ type Hold struct {
 	// correlation id (pipeline.MetaCorrelation) ends the hold
 	// (pipeline.TopicResults).
 	Until string
-	// Slots is how many messages of Topic this worker reads at once on Redis
-	// (BUILD_CONCURRENCY). ≥1. Kafka reads one at a time per partition and
-	// does not need it.
+	// Slots is how many messages of Topic this worker takes at once
+	// (BUILD_CONCURRENCY). ≥1. On Kafka a partition's messages still come one
+	// at a time.
 	Slots int
 }
 

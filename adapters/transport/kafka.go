@@ -32,7 +32,8 @@ type KafkaOptions struct {
 	NackResendSleep time.Duration
 	// Holds are topics whose messages stay this worker's until their result
 	// is published (the build stage), through lease records (see the package
-	// doc). Slots is not used on Kafka.
+	// doc). Slots is how many messages (of different partitions) are taken
+	// at once.
 	Holds []Hold
 	// Consumer names this worker in the lease records; it must differ between
 	// live workers. Default <host>-<pid>-<random>.
@@ -170,11 +171,18 @@ func (s *kafkaSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *
 	}
 	for _, h := range s.opts.Holds {
 		if s.topics.Name(h.Topic) == topic {
+			// Slots loops take messages of different partitions at once (a
+			// partition's next message comes only after its previous is acked).
 			out := make(chan *message.Message)
-			go func() {
-				defer close(out)
-				holdLoop(ctx, ch, out, s.topics.Name(h.Until), kafkaHolder{s.leases, topic}, s.holds, s.closing, s.log)
-			}()
+			var loops sync.WaitGroup
+			for range max(1, h.Slots) {
+				loops.Add(1)
+				go func() {
+					defer loops.Done()
+					holdLoop(ctx, ch, out, s.topics.Name(h.Until), kafkaHolder{s.leases, topic}, s.holds, s.closing, s.log)
+				}()
+			}
+			go func() { loops.Wait(); close(out) }()
 			return out, nil
 		}
 	}
