@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
@@ -22,9 +21,9 @@ import (
 )
 
 // e2eWorker is one worker as cmd/ would wire it on a durable transport: an
-// intake fed continuously into the intake topic (each item released once
-// its message is stored, DESIGN.md invariant 1), the real pipeline router,
-// and a build stage that acks at once and builds in the background.
+// intake fed continuously into the intake topic by Feed (each item released
+// once its message is stored, DESIGN.md invariant 1), the real pipeline
+// router, and a build stage that acks at once and builds in the background.
 type e2eWorker struct {
 	name    string
 	intake  pipeline.Intake
@@ -126,44 +125,6 @@ func (w *e2eWorker) stages(rec *e2eRecord, buildTime time.Duration, slots int) p
 	}
 }
 
-// feed moves intake items into the pipeline until stopped: recovered items
-// of dead workers first, then new ones as they arrive.
-func (w *e2eWorker) feed(t testing.TB) {
-	defer close(w.fed)
-	ctx := context.Background()
-	for {
-		select {
-		case <-w.stop:
-			return
-		default:
-		}
-		rec, err := w.intake.Recover(ctx)
-		if err != nil {
-			t.Errorf("%s: recover: %v", w.name, err)
-			return
-		}
-		items, err := w.intake.Claim(ctx, 16)
-		if err != nil {
-			t.Errorf("%s: claim: %v", w.name, err)
-			return
-		}
-		items = append(rec, items...)
-		ss := make([]pipeline.Settlement, 0, len(items))
-		for _, c := range items {
-			wk := &pipeline.Work{CorrelationID: watermill.NewShortUUID(), Claim: c.Claim, Raw: c.Raw, ClaimedAt: c.ClaimedAt}
-			if err := w.pub.Publish(ctx, pipeline.TopicIntake, wk); err != nil {
-				t.Errorf("%s: publish: %v", w.name, err)
-				return
-			}
-			ss = append(ss, pipeline.Settlement{Claim: c.Claim, Kind: pipeline.Release})
-		}
-		if err := w.intake.Settle(ctx, ss); err != nil {
-			t.Errorf("%s: settle: %v", w.name, err)
-			return
-		}
-	}
-}
-
 func (w *e2eWorker) start(t testing.TB, rec *e2eRecord, buildTime time.Duration) {
 	t.Helper()
 	var err error
@@ -175,7 +136,12 @@ func (w *e2eWorker) start(t testing.TB, rec *e2eRecord, buildTime time.Duration)
 	go func() { w.routed <- w.router.Run(context.Background()) }()
 	<-w.router.Running()
 	w.stop, w.fed = make(chan struct{}), make(chan struct{})
-	go w.feed(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-w.stop; cancel() }()
+	go func() {
+		defer close(w.fed)
+		_ = Feed(ctx, w.intake, w.pub, FeedOptions{Batch: 16, RecoverEvery: 200 * time.Millisecond, Logger: testLogger(t)})
+	}()
 }
 
 // kill stops the worker the way a SIGKILL would, as far as others can tell:

@@ -2,10 +2,12 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/redisqueue"
 	"github.com/refinery/refinery-worker/adapters/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -73,4 +75,57 @@ func TestKafkaReady(t *testing.T) {
 	}
 }
 
-var _ = pipeline.TopicJobs
+// TestFeedRidesOutAnOutage: Feed keeps consuming the Redis intake across a
+// server outage (with its data kept), backing off meanwhile; every item
+// pushed before and after reaches the intake topic, and the list ends empty.
+func TestFeedRidesOutAnOutage(t *testing.T) {
+	srv := testsvc.StartRedisWith(t, testsvc.RedisOptions{AppendOnly: true})
+	tr, _ := redisTransport(t, srv, "a", 1)
+	q, err := redisqueue.Open(context.Background(), redisqueue.Options{URL: srv.URL, TTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	pub := pipeline.NewPublisher(tr.Publisher, tr.Topics, tr.InProcess)
+	fed := make(chan string, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Feed(ctx, q, pub, FeedOptions{Batch: 8, MaxBackoff: time.Second, Logger: testLogger(t),
+			OnPublished: func(w *pipeline.Work) { fed <- string(w.Raw) }})
+	}()
+	push := func(from, to int) {
+		items := make([][]byte, 0, to-from)
+		for i := from; i < to; i++ {
+			items = append(items, []byte(fmt.Sprintf(`{"package":"p%d"}`, i)))
+		}
+		if err := q.Enqueue(context.Background(), items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	take := func(n int) {
+		deadline := time.After(time.Minute)
+		for len(seen) < n {
+			select {
+			case r := <-fed:
+				seen[r] = true
+			case <-deadline:
+				t.Fatalf("%d of %d fed", len(seen), n)
+			}
+		}
+	}
+	push(0, 20)
+	take(20)
+	srv.Stop()
+	srv.Restart()
+	push(20, 40)
+	take(40)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("feed returned %v", err)
+	}
+	if ready, delayed, err := q.Depth(context.Background()); err != nil || ready != 0 || delayed != 0 {
+		t.Fatalf("queue after feeding = %d ready, %d delayed, %v", ready, delayed, err)
+	}
+}
