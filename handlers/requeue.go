@@ -24,15 +24,25 @@ type Requeue struct {
 	settler Settler
 	policy  RequeuePolicy
 	now     func() time.Time
+	// enqueue, when set, puts a retry back as a new item: on a durable
+	// transport the intake released the original when it was published.
+	enqueue Enqueuer
 }
 
-// NewRequeue builds the requeue stage.
-func NewRequeue(settler Settler, policy RequeuePolicy) *Requeue {
-	return &Requeue{settler: settler, policy: policy, now: time.Now}
+// Enqueuer adds items to the intake (at the tail).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, items [][]byte) error
+}
+
+// NewRequeue builds the requeue stage. enqueue is nil on the in-process
+// transport (the held item is replaced by its retry); on a durable transport
+// it is the intake, whose items were released when published.
+func NewRequeue(settler Settler, policy RequeuePolicy, enqueue Enqueuer) *Requeue {
+	return &Requeue{settler: settler, policy: policy, now: time.Now, enqueue: enqueue}
 }
 
 // Handle is the stage.
-func (q *Requeue) Handle(_ context.Context, w *pipeline.Work) (string, error) {
+func (q *Requeue) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
 	if w.ReplayOf != "" {
 		return "", nil // a replay holds nothing at the intake
 	}
@@ -57,8 +67,17 @@ func (q *Requeue) Handle(_ context.Context, w *pipeline.Work) (string, error) {
 			return "", fmt.Errorf("requeue %s: encode item: %w", w.CorrelationID, err)
 		}
 		s.Kind, s.Item = pipeline.Requeue, b
+		if q.enqueue != nil {
+			if err := q.enqueue.Enqueue(ctx, [][]byte{b}); err != nil {
+				return "", fmt.Errorf("requeue %s: %w", w.CorrelationID, err)
+			}
+			s.Kind, s.Item = pipeline.Done, nil
+		}
 		sum.Requeued = true
 		sum.Detail = fmt.Sprintf("requeued as attempt %d after %s", it.Attempts+1, delay.Round(time.Second))
+	}
+	if q.enqueue != nil && s.Kind == pipeline.Release {
+		s.Kind = pipeline.Done // released at publish already
 	}
 	q.settler.Submit(s, sum)
 	return "", nil

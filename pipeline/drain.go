@@ -45,6 +45,10 @@ type DrainOptions struct {
 	// Continuous keeps the drain claiming until the drainer stops (a
 	// streaming intake: Redis list, Kafka topic); Batch is ignored then.
 	Continuous bool
+	// Release, when set, is called for each item once its message is stored
+	// in the intake topic of a durable transport (DESIGN invariant 1: the
+	// intake lets go of it then; the transport carries it on).
+	Release func(Claimed)
 	// Gate, when set, is asked before each claim; an error (paused, disk
 	// low) stops the drain from taking more items. Items it holds finish.
 	Gate func() error
@@ -254,20 +258,34 @@ func (d *Drainer) publish(ctx context.Context, dr *Drain, items []Claimed) error
 		if err := d.pub.Publish(ctx, TopicIntake, w); err != nil {
 			return err
 		}
+		if d.opts.Release != nil {
+			d.opts.Release(c)
+		}
 	}
 	return nil
 }
 
+// settled counts an item as done with; a "published" one (durable
+// transport) gets its outcome counted later, by outcome.
 func (dr *Drain) settled(s Summary) {
 	dr.mu.Lock()
 	dr.done++
+	dr.mu.Unlock()
+	if s.Status != StatusPublished {
+		dr.outcome(s)
+	}
+	dr.signal()
+}
+
+// outcome counts and reports an item's outcome.
+func (dr *Drain) outcome(s Summary) {
+	dr.mu.Lock()
 	dr.counts[s.Status]++
 	cb := dr.onSettled
 	dr.mu.Unlock()
 	if cb != nil {
 		cb(dr.ID, s)
 	}
-	dr.signal()
 }
 
 func (dr *Drain) signal() {

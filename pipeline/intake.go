@@ -26,6 +26,9 @@ const (
 	// Return puts the original item back at the head of the queue unchanged
 	// (shutdown before the item finished: no attempt is counted).
 	Return
+	// Done asks nothing of the intake (the item was released when it was
+	// stored in a durable transport); only the outcome is passed on.
+	Done
 )
 
 // Settlement ends the hold on one claimed item.

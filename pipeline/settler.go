@@ -134,11 +134,16 @@ func (st *Settler) drainOnce() (ok, more bool) {
 		st.mu.Unlock()
 		return true, false
 	}
-	ss := make([]Settlement, n)
-	for i, r := range batch {
-		ss[i] = r.s
+	ss := make([]Settlement, 0, n)
+	for _, r := range batch {
+		if r.s.Kind != Done {
+			ss = append(ss, r.s)
+		}
 	}
-	err := st.intake.Settle(context.Background(), ss)
+	var err error
+	if len(ss) > 0 {
+		err = st.intake.Settle(context.Background(), ss)
+	}
 	var partial interface{ NotApplied() []string }
 	if err != nil && errors.As(err, &partial) {
 		// The rest of the batch was applied; the claims the intake does not

@@ -19,6 +19,10 @@ type Summary struct {
 // StatusRejected is the Summary status of an item that never became a request.
 const StatusRejected = "rejected"
 
+// StatusPublished is the Summary status of an intake item released once its
+// message was stored in a durable transport (not an outcome).
+const StatusPublished = "published"
+
 func (s Summary) String() string {
 	name := s.Name
 	if name == "" {

@@ -15,6 +15,9 @@ type tracked struct {
 	raw       []byte
 	reporting bool
 	returned  bool
+	// published: released at the intake once stored in a durable transport
+	// (counted in its drain then); the transport finishes it, not a return.
+	published bool
 }
 
 // NewTracker makes an empty tracker.
@@ -40,14 +43,27 @@ func (t *Tracker) BeginReport(claim string) bool {
 	return true
 }
 
-// Settled ends tracking of a claim and counts it in its drain.
+// Settled ends tracking of a claim and counts it in its drain. The
+// "published" summary of a durable transport only counts it in the drain
+// and keeps tracking it until its outcome.
 func (t *Tracker) Settled(s Summary) {
 	t.mu.Lock()
 	c, ok := t.claims[s.Claim]
-	delete(t.claims, s.Claim)
+	switch {
+	case !ok:
+	case s.Status == StatusPublished:
+		c.published = true
+	default:
+		delete(t.claims, s.Claim)
+	}
 	t.mu.Unlock()
-	if ok && c.drain != nil {
+	if !ok || c.drain == nil {
+		return
+	}
+	if s.Status == StatusPublished || !c.published {
 		c.drain.settled(s)
+	} else {
+		c.drain.outcome(s) // counted as done at publish
 	}
 }
 
@@ -65,7 +81,7 @@ func (t *Tracker) TakeUnreported() []Settlement {
 	defer t.mu.Unlock()
 	var out []Settlement
 	for claim, c := range t.claims {
-		if c.reporting || c.returned {
+		if c.reporting || c.returned || c.published {
 			continue
 		}
 		c.returned = true

@@ -230,7 +230,7 @@ func BenchmarkLoad100k(b *testing.B) {
 		must(b, os.WriteFile(filepath.Join(out, "plan.json"), pb, 0o644))
 		cmd := exec.Command(bin, "drain")
 		cmd.Env = []string{"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + out, "CACHE_DIR=" + filepath.Join(dir, "cache"),
-			fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16"}
+			fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16", "GOMEMLIMIT=" + os.Getenv("LOAD_GOMEMLIMIT")}
 		var stdout bytes.Buffer
 		cmd.Stdout = &stdout
 		b.StartTimer()

@@ -110,6 +110,11 @@ func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer,
 	}
 	select {
 	case <-d.Done():
+		// On a durable transport the items were released when published:
+		// wait for this worker's outcomes of them as well.
+		for w.tracker.InFlight() > 0 && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
 	case <-ctx.Done():
 		log.Info("interrupted, shutting down", "grace", cfg.ShutdownGrace.String())
 	}

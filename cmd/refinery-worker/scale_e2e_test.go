@@ -144,6 +144,32 @@ func TestDurableTransportsDrainFixtures(t *testing.T) {
 			if st["skipped"] != 5 || st["reused"] != 1 || st["unmatched"] != 1 || len(e.manifest(t)) != 7 {
 				t.Errorf("statuses %v, want 5 skipped, 1 reused, 1 unmatched\n%s", st, stdout)
 			}
+			if !strings.Contains(stdout, "skipped=5") || strings.Contains(stdout, "published") {
+				t.Errorf("drain totals should count outcomes:\n%s", stdout)
+			}
+			if q := e.queueItems(t, e.queue); len(q) != 0 {
+				t.Errorf("queue after drain: %s", q)
+			}
 		})
 	}
+}
+
+// Three workers on a Redis intake and Redis Streams between the stages, one
+// SIGKILLed: its stage messages are taken over after CLAIM_IDLE, and every
+// item still ends with exactly one manifest entry.
+func TestRedisTransportScale(t *testing.T) {
+	r := testsvc.StartRedis(t)
+	e := newEnv(t)
+	e.vars["QUEUE_BACKEND"] = "redis"
+	e.vars["PIPELINE_TRANSPORT"] = "redis"
+	e.vars["REDIS_URL"] = r.URL
+	e.vars["CLAIM_IDLE"] = "3s"
+	names := pkgNames("rstream", 300)
+	scale(t, e, names, func() {
+		for _, it := range items(names...) {
+			if _, err := r.Do(context.Background(), "RPUSH", "refinery:queue", string(it)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }

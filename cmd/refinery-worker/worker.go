@@ -150,13 +150,20 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build:   w.build.Handle,
 		Report:  handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).Handle,
-		Requeue: handlers.NewRequeue(w.settler, policy).Handle,
+		Requeue: handlers.NewRequeue(w.settler, policy, w.enqueuerIfReleasing(transport)).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
 	if w.router, pub, err = pipeline.NewRouter(transport, stages, log); err != nil {
 		return nil, err
 	}
 	w.metrics.Router(w.router)
+	var release func(pipeline.Claimed)
+	if w.enqueuerIfReleasing(transport) != nil {
+		release = func(c pipeline.Claimed) {
+			w.settler.Submit(pipeline.Settlement{Claim: c.Claim, Kind: pipeline.Release},
+				pipeline.Summary{Claim: c.Claim, Status: pipeline.StatusPublished})
+		}
+	}
 	window := opts.window
 	if cfg.continuous() && window == 0 {
 		// A streaming intake hands out what this worker can start soon, so
@@ -164,7 +171,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		window = max(2, 2*cfg.BuildConcurrency)
 	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
-		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous,
+		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous, Release: release,
 		BeforeRecovered: func() error { _, err := w.manifest.Refresh(); return err }, Gate: w.gate.Check}, log)
 	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
 		reporting: w.reporting, written: w.plans.Invalidate}
@@ -229,7 +236,7 @@ func (w *worker) openIntake() error {
 // taken over after CLAIM_IDLE).
 func (w *worker) openTransport(ctx context.Context) (pipeline.Transport, error) {
 	hold := []transport.Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: w.cfg.BuildConcurrency}}
-	consumer := fmt.Sprintf("%s-%d", w.cfg.WorkerID, os.Getpid())
+	consumer := "" // the transport's default, <host>-<pid>-<random>: unique even for pid 1 in containers
 	switch w.cfg.PipelineTransport {
 	case "redis":
 		t, closeFn, err := transport.Redis(ctx, transport.RedisOptions{URL: w.cfg.RedisURL, Prefix: w.cfg.TopicPrefix,
@@ -251,6 +258,20 @@ func (w *worker) openTransport(ctx context.Context) (pipeline.Transport, error) 
 		w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
 		return pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub, InProcess: true}, nil
 	}
+}
+
+// enqueuerIfReleasing is the intake's Enqueue when items are released as
+// soon as a durable transport stores them (DESIGN invariant 1); retries are
+// then new items. Nil on the in-process transport, or for an intake that
+// cannot enqueue (its items stay held until their outcome).
+func (w *worker) enqueuerIfReleasing(t pipeline.Transport) handlers.Enqueuer {
+	if !t.Durable {
+		return nil
+	}
+	if e, ok := w.intake.(handlers.Enqueuer); ok {
+		return e
+	}
+	return nil
 }
 
 // start removes leftover containers and runs the router.
