@@ -32,7 +32,7 @@ type Plan struct {
 
 	mu    sync.Mutex
 	last  *pipeline.Plan
-	index map[string][]pipeline.PlanNode
+	index map[string][]int // normalised name → positions in last.Nodes
 }
 
 // NewPlan builds the plan stage. byID may be nil; when set, a request with a
@@ -67,14 +67,22 @@ func (p *Plan) nodes(plan *pipeline.Plan, name string) []pipeline.PlanNode {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if plan != p.last {
-		p.index = make(map[string][]pipeline.PlanNode, len(plan.Nodes))
-		for _, n := range plan.Nodes {
+		p.index = make(map[string][]int, len(plan.Nodes))
+		for i, n := range plan.Nodes {
 			k := pipeline.NormalizeName(n.Name)
-			p.index[k] = append(p.index[k], n)
+			p.index[k] = append(p.index[k], i)
 		}
 		p.last = plan
 	}
-	return p.index[name]
+	pos := p.index[name]
+	if len(pos) == 0 {
+		return nil
+	}
+	nodes := make([]pipeline.PlanNode, len(pos))
+	for i, j := range pos {
+		nodes[i] = plan.Nodes[j]
+	}
+	return nodes
 }
 
 // String describes the stage for logs.
