@@ -203,13 +203,24 @@ func durableEnv(b *testing.B, tr string, i int) []string {
 
 // BenchmarkLoad100k drains a 100,000-item file queue with the stub through
 // the real binary (built without the race detector) and prints its peak
-// resident memory (goal: under 150 MB) from the kernel's rusage.
+// resident memory (goal: under 150 MB) from the kernel's rusage, with Go's
+// default GC and with a soft memory limit (GOMEMLIMIT=120MiB).
 func BenchmarkLoad100k(b *testing.B) {
 	const n = 100000
 	bin := filepath.Join(b.TempDir(), "refinery-worker")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
+	for _, limit := range []string{"", "120MiB"} {
+		name := "default_gc"
+		if limit != "" {
+			name = "GOMEMLIMIT_" + limit
+		}
+		b.Run(name, func(b *testing.B) { loadOnce(b, bin, n, limit) })
+	}
+}
+
+func loadOnce(b *testing.B, bin string, n int, memLimit string) {
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -230,7 +241,7 @@ func BenchmarkLoad100k(b *testing.B) {
 		must(b, os.WriteFile(filepath.Join(out, "plan.json"), pb, 0o644))
 		cmd := exec.Command(bin, "drain")
 		cmd.Env = []string{"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + out, "CACHE_DIR=" + filepath.Join(dir, "cache"),
-			fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16", "GOMEMLIMIT=" + os.Getenv("LOAD_GOMEMLIMIT")}
+			fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16", "GOMEMLIMIT=" + memLimit}
 		var stdout bytes.Buffer
 		cmd.Stdout = &stdout
 		b.StartTimer()
