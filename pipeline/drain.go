@@ -202,6 +202,14 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 			break
 		}
 		taken += len(items)
+		if d.opts.Continuous && d.opts.BeforeRecovered != nil {
+			// A streaming intake redelivers a dead worker's items through
+			// Claim (a Kafka rebalance): fold its journal in first, so what it
+			// recorded is recognised. Cheap when no worker died.
+			if err := d.opts.BeforeRecovered(); err != nil {
+				log.Warn("prepare claimed items", "err", err)
+			}
+		}
 		if err := d.publish(ctx, dr, items); err != nil {
 			dr.fail(err)
 		}

@@ -24,6 +24,15 @@ func (q *Queue) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) 
 		q.mu.Unlock()
 		return nil, ErrClosed
 	}
+	if q.draining {
+		q.mu.Unlock()
+		// A rebalance is waiting for what this instance holds to settle.
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil, nil
+	}
 	now := q.opts.Now()
 	out := q.takeLocal(max, now)
 	q.mu.Unlock()

@@ -59,6 +59,10 @@ type Queue struct {
 	delayed  []delayedRec
 	assigned map[int32]bool
 	closed   bool
+	// draining is set while a rebalance waits for this instance: Claim
+	// hands out nothing new then, so what is claimed can settle and commit
+	// before the partitions move (else the new owner processes it again).
+	draining bool
 }
 
 // part tracks one partition: claimed, unsettled records by offset.
@@ -213,7 +217,15 @@ func (q *Queue) allowIfSettled() {
 // onBlocked runs when a rebalance waits for this instance: it is allowed as
 // soon as the claimed records are settled, or after RebalanceGrace.
 func (q *Queue) onBlocked(ctx context.Context, cl *kgo.Client) {
+	q.mu.Lock()
+	q.draining = true
+	q.mu.Unlock()
 	go func() {
+		defer func() {
+			q.mu.Lock()
+			q.draining = false
+			q.mu.Unlock()
+		}()
 		deadline := time.Now().Add(q.opts.RebalanceGrace)
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()

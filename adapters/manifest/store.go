@@ -56,6 +56,7 @@ type Store struct {
 	jseq    int
 	jid     string   // this process's journal name part
 	opened  bool     // Refresh has read manifest.json once
+	readOff int64    // how far Learn has read manifest.json
 	pending [][]byte // encoded entries journaled, not yet in manifest.json
 	claims  map[string]pipeline.Status
 	// recent keeps whole entries of the claims most likely to be redelivered

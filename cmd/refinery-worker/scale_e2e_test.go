@@ -35,6 +35,13 @@ func scale(t *testing.T, e *testEnv, names []string, push func()) {
 		t.Fatal(err)
 	}
 	_ = procs[1].cmd.Wait()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, p := range procs {
+				t.Logf("worker %d stderr:\n%s", i, tail(p.stderr.String(), 2000))
+			}
+		}
+	})
 	eventually(t, 120*time.Second, "every item recorded", func() bool { return len(e.manifest(t)) >= len(names) })
 	for _, i := range []int{0, 2} {
 		if code := procs[i].stop(t, syscall.SIGTERM); code != 0 {
@@ -48,7 +55,13 @@ func scale(t *testing.T, e *testEnv, names []string, push func()) {
 	}
 	for _, n := range names {
 		if count[n] != 1 {
-			t.Errorf("%s has %d manifest entries, want 1", n, count[n])
+			var who []string
+			for _, en := range e.manifest(t) {
+				if en.Name == n {
+					who = append(who, fmt.Sprint(en.Metadata["worker_id"], " ", en.Metadata["claim"], " ", en.Metadata["recorded_at"]))
+				}
+			}
+			t.Errorf("%s has %d manifest entries, want 1: %v", n, count[n], who)
 		}
 	}
 	t.Logf("outcomes per worker: %v", share)
@@ -168,6 +181,32 @@ func TestRedisTransportScale(t *testing.T) {
 	scale(t, e, names, func() {
 		for _, it := range items(names...) {
 			if _, err := r.Do(context.Background(), "RPUSH", "refinery:queue", string(it)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// QUEUE_BACKEND=kafka with three workers in one group, one SIGKILLed: its
+// partitions go to the others after the session timeout and every record
+// still ends with exactly one manifest entry. (The producer spreads records
+// round-robin; kgo's default sticky partitioner would put them all on one
+// partition, and so on one worker.)
+func TestKafkaIntakeScale(t *testing.T) {
+	k := testsvc.StartKafka(t, testsvc.KafkaOptions{Partitions: 3, Topics: []string{"refinery.queue"}})
+	e := newEnv(t)
+	e.vars["QUEUE_BACKEND"] = "kafka"
+	e.vars["KAFKA_BROKERS"] = k.Brokers[0]
+	names := pkgNames("kscale", 300)
+	scale(t, e, names, func() {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.DefaultProduceTopic("refinery.queue"),
+			kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		for _, it := range items(names...) {
+			if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: []byte(it)}).FirstErr(); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -172,7 +172,15 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
 		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous, Release: release,
-		BeforeRecovered: func() error { _, err := w.manifest.Refresh(); return err }, Gate: w.gate.Check}, log)
+		BeforeRecovered: func() error {
+			if _, err := w.manifest.Refresh(); err != nil {
+				return err
+			}
+			if cfg.continuous() {
+				return w.manifest.Learn() // items a rebalance moved here
+			}
+			return nil
+		}, Gate: w.gate.Check}, log)
 	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
 		reporting: w.reporting, written: w.plans.Invalidate}
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,

@@ -1,0 +1,84 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Learn indexes the claims other live workers sharing OUTPUT_DIR recorded
+// since the last look: the entries in their journals and the entries
+// appended to manifest.json. A streaming intake calls it before handing out
+// items a rebalance may have moved here from another worker, so an item that
+// worker already recorded is recognised instead of built again. It reads
+// only what is new in manifest.json (the file only grows at its end).
+func (s *Store) Learn() error {
+	var found [][]byte
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+"*"))
+	for _, m := range matches {
+		if strings.HasPrefix(filepath.Base(m), journalPrefix+s.jid+".") {
+			continue // ours: already indexed
+		}
+		entries, err := readJournal(m)
+		if err != nil {
+			continue // rotated away meanwhile
+		}
+		found = append(found, entries...)
+	}
+	tail, err := s.readNewTail()
+	if err != nil {
+		return err
+	}
+	found = append(found, tail...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range found {
+		if claim, st := entryClaim(e); claim != "" {
+			if _, ok := s.claims[claim]; !ok {
+				s.claims[claim] = st
+				s.recent[claim] = e
+			}
+		}
+	}
+	return nil
+}
+
+// readNewTail returns the entries written to manifest.json after readOff.
+func (s *Store) readNewTail() ([][]byte, error) {
+	f, err := os.Open(s.opts.Path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	off := s.readOff
+	s.mu.Unlock()
+	if st.Size() < off {
+		off = 0 // rewritten (a recovery): read it whole
+	}
+	b, err := io.ReadAll(io.NewSectionReader(f, off, st.Size()-off))
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		line = bytes.TrimSuffix(bytes.TrimSpace(line), []byte{','})
+		if len(line) > 0 && line[0] == '{' && json.Valid(line) {
+			out = append(out, line)
+		}
+	}
+	s.mu.Lock()
+	s.readOff = max(0, st.Size()-int64(len(closing)))
+	s.mu.Unlock()
+	return out, nil
+}
