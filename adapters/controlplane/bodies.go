@@ -68,7 +68,7 @@ func EncodeManifest(entries []pipeline.ManifestEntry) ([]byte, error) {
 			Name: e.Name, Version: e.Version, Status: string(e.Status), PythonTag: e.PythonTag,
 			PlatformTag: e.PlatformTag, Wheel: e.Wheel, WheelURL: str(MetaWheelURL),
 			RepairURL: str(MetaRepairURL), RepairDigest: str(MetaRepairDigest),
-			RuntimeURL: str(MetaRuntimeURL), PackURLs: stringList(e.Metadata[MetaPackURLs]),
+			RuntimeURL: str(MetaRuntimeURL), PackURLs: StringList(e.Metadata[MetaPackURLs]),
 			Metadata: e.Metadata,
 		}
 		w.NameP, w.VersionP, w.StatusP, w.PythonTagP, w.PlatformTagP = w.Name, w.Version, w.Status, w.PythonTag, w.PlatformTag
@@ -79,7 +79,9 @@ func EncodeManifest(entries []pipeline.ManifestEntry) ([]byte, error) {
 	return marshal(out)
 }
 
-func stringList(v any) []string {
+// StringList reads a metadata value that holds a list of strings (decoded
+// JSON gives []any), keeping only the strings.
+func StringList(v any) []string {
 	switch l := v.(type) {
 	case []string:
 		return l

@@ -125,7 +125,7 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	}
 	ev := controlplane.Event{Name: e.Name, Version: version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
 		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: r.now().Unix(), Metadata: meta,
-		MatchedHintIDs: stringSlice(e.Metadata["hint_ids"]), RunID: runID}
+		MatchedHintIDs: controlplane.StringList(e.Metadata["hint_ids"]), RunID: runID}
 	evBody, err := controlplane.EncodeJSON(ev)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -306,22 +306,6 @@ func buildStatus(w *pipeline.Work, e pipeline.ManifestEntry, attempt int) (contr
 		}
 	}
 	return st, true
-}
-
-func stringSlice(v any) []string {
-	switch l := v.(type) {
-	case []string:
-		return l
-	case []any:
-		var out []string
-		for _, x := range l {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 // redactMap returns a copy of m with secrets masked in every string.
