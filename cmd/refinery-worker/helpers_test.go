@@ -178,7 +178,8 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-// waitHTTP waits until GET url answers at all.
+// waitHTTP waits until GET url (a worker's /health) answers {"status":"ok"}:
+// another server that took the port would not.
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
 	eventually(t, 30*time.Second, "worker HTTP at "+url, func() bool {
@@ -186,8 +187,9 @@ func waitHTTP(t *testing.T, url string) {
 		if err != nil {
 			return false
 		}
-		resp.Body.Close()
-		return true
+		defer resp.Body.Close()
+		var body map[string]string
+		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&body) == nil && body["status"] == "ok"
 	})
 }
 

@@ -35,13 +35,6 @@ func scale(t *testing.T, e *testEnv, names []string, push func()) {
 		t.Fatal(err)
 	}
 	_ = procs[1].cmd.Wait()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for i, p := range procs {
-				t.Logf("worker %d stderr:\n%s", i, tail(p.stderr.String(), 2000))
-			}
-		}
-	})
 	eventually(t, 120*time.Second, "every item recorded", func() bool { return len(e.manifest(t)) >= len(names) })
 	for _, i := range []int{0, 2} {
 		if code := procs[i].stop(t, syscall.SIGTERM); code != 0 {

@@ -39,6 +39,9 @@ func (e *testEnv) serve(t *testing.T) *serveProc {
 			_ = c.Process.Kill()
 			_ = c.Wait()
 		}
+		if t.Failed() {
+			t.Logf("worker on %s (exit %v) stderr, last lines:\n%s", addr, c.ProcessState, tail(stderr.String(), 3000))
+		}
 	})
 	waitHTTP(t, "http://"+addr+"/health")
 	return p
