@@ -35,7 +35,12 @@ func scale(t *testing.T, e *testEnv, names []string, push func()) {
 		t.Fatal(err)
 	}
 	_ = procs[1].cmd.Wait()
-	eventually(t, 120*time.Second, "every item recorded", func() bool { return len(e.manifest(t)) >= len(names) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("at the end: %d manifest entries, %d journal lines", len(e.manifest(t)), len(journalLines(t, e.out)))
+		}
+	})
+	eventually(t, 180*time.Second, "every item recorded", func() bool { return len(e.manifest(t)) >= len(names) })
 	for _, i := range []int{0, 2} {
 		if code := procs[i].stop(t, syscall.SIGTERM); code != 0 {
 			t.Errorf("worker %d exit %d", i, code)
