@@ -16,7 +16,7 @@ import (
 // worker already recorded is recognised instead of built again. It reads
 // only what is new in manifest.json (the file only grows at its end).
 func (s *Store) Learn() error {
-	var found [][]byte
+	var journaled [][]byte
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+"*"))
 	for _, m := range matches {
 		if strings.HasPrefix(filepath.Base(m), journalPrefix+s.jid+".") {
@@ -26,20 +26,30 @@ func (s *Store) Learn() error {
 		if err != nil {
 			continue // rotated away meanwhile
 		}
-		found = append(found, entries...)
+		journaled = append(journaled, entries...)
 	}
 	tail, err := s.readNewTail()
 	if err != nil {
 		return err
 	}
-	found = append(found, tail...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, e := range found {
+	// Entries in manifest.json are recorded for good.
+	for _, e := range tail {
 		if claim, st := entryClaim(e); claim != "" {
 			if _, ok := s.claims[claim]; !ok {
 				s.claims[claim] = st
 				s.recent[claim] = e
+			}
+		}
+	}
+	// Entries in another worker's journal are not in manifest.json yet: they
+	// are kept apart, so that folding that journal in later (when its worker
+	// dies) does not take them for duplicates and drop them.
+	for _, e := range journaled {
+		if claim, _ := entryClaim(e); claim != "" {
+			if _, ok := s.claims[claim]; !ok {
+				s.learned[claim] = e
 			}
 		}
 	}

@@ -62,7 +62,10 @@ type Store struct {
 	// recent keeps whole entries of the claims most likely to be redelivered
 	// after a crash (folded-in journals, the tail of manifest.json), so their
 	// outcome can be reported again without a rebuild.
-	recent   map[string]json.RawMessage
+	recent map[string]json.RawMessage
+	// learned holds entries other live workers journaled (Learn): recorded,
+	// but not yet in manifest.json, so never used to drop a folded entry.
+	learned  map[string]json.RawMessage
 	count    int // entries in manifest.json
 	flushErr error
 
@@ -91,8 +94,9 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open manifest %s: %w", opts.Path, err)
 	}
 	s := &Store{opts: opts, log: opts.Logger, claims: map[string]pipeline.Status{}, recent: map[string]json.RawMessage{},
-		jid:  fmt.Sprintf("%d-%s", os.Getpid(), randHex(4)),
-		kick: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
+		learned: map[string]json.RawMessage{},
+		jid:     fmt.Sprintf("%d-%s", os.Getpid(), randHex(4)),
+		kick:    make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.rotate(); err != nil {
 		return nil, err
 	}
@@ -227,6 +231,12 @@ func (s *Store) Entry(claim string) (pipeline.ManifestEntry, bool) {
 	defer s.mu.Unlock()
 	st, ok := s.claims[claim]
 	if !ok {
+		if raw, ok := s.learned[claim]; ok {
+			var e pipeline.ManifestEntry
+			if json.Unmarshal(raw, &e) == nil {
+				return e, true
+			}
+		}
 		return pipeline.ManifestEntry{}, false
 	}
 	if raw, ok := s.recent[claim]; ok {
@@ -243,6 +253,12 @@ func (s *Store) Recorded(claim string) (pipeline.Status, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.claims[claim]
+	if !ok {
+		if raw, found := s.learned[claim]; found {
+			_, st = entryClaim(raw)
+			return st, true
+		}
+	}
 	return st, ok
 }
 

@@ -180,3 +180,41 @@ func TestUnreadableManifestIsNotOverwritten(t *testing.T) {
 		t.Fatalf("manifest was changed: %q", b)
 	}
 }
+
+// An entry another worker journaled, learned while that worker lived, is
+// still folded into manifest.json when the worker dies (Learn must not make
+// it look like a duplicate then).
+func TestLearnedEntryIsFoldedWhenItsWorkerDies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	a, err := Open(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Record(context.Background(), outcome("x", "pkg-x", pipeline.StatusBuilt)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Learn(); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := b.Entry("x"); !ok || e.Name != "pkg-x" {
+		t.Fatalf("b does not know what a recorded: %+v %v", e, ok)
+	}
+	// a dies without flushing: its journal stays, unlocked.
+	close(a.done)
+	<-a.stopped
+	a.journal.Close()
+	if _, err := b.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := readEntries(t, path)
+	if len(got) != 1 || got[0].Name != "pkg-x" {
+		t.Fatalf("manifest = %+v, want the dead worker's entry", got)
+	}
+}
