@@ -84,6 +84,3 @@ func (p *Plan) nodes(plan *pipeline.Plan, name string) []pipeline.PlanNode {
 	}
 	return nodes
 }
-
-// String describes the stage for logs.
-func (p *Plan) String() string { return fmt.Sprintf("plan stage (%T)", p.source) }

@@ -12,7 +12,6 @@ type Tracker struct {
 
 type tracked struct {
 	drain     *Drain
-	raw       []byte
 	reporting bool
 	returned  bool
 	// published: released at the intake once stored in a durable transport
@@ -26,7 +25,7 @@ func NewTracker() *Tracker { return &Tracker{claims: map[string]*tracked{}} }
 func (t *Tracker) track(c Claimed, d *Drain) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.claims[c.Claim] = &tracked{drain: d, raw: c.Raw}
+	t.claims[c.Claim] = &tracked{drain: d}
 }
 
 // BeginReport marks the claim as being reported; false when it was returned

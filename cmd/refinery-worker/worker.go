@@ -40,7 +40,6 @@ type worker struct {
 	rejections *manifest.Rejections
 	plans      *planfile.Source
 	router     *message.Router
-	pubsub     *gochannel.GoChannel
 	tracker    *pipeline.Tracker
 	settler    *pipeline.Settler
 	drainer    *pipeline.Drainer
@@ -65,7 +64,6 @@ type worker struct {
 // workerOptions are knobs the subcommands set beyond the environment.
 type workerOptions struct {
 	onSettled func(drainID string, s pipeline.Summary)
-	window    int
 	environ   []string // for the secrets to mask
 	// continuous makes a streaming intake's drain run until shutdown (serve).
 	continuous bool
@@ -164,8 +162,8 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 				pipeline.Summary{Claim: c.Claim, Status: pipeline.StatusPublished})
 		}
 	}
-	window := opts.window
-	if cfg.continuous() && window == 0 {
+	window := 0 // the drainer's default
+	if cfg.continuous() {
 		// A streaming intake hands out what this worker can start soon, so
 		// several workers share the work.
 		window = max(2, 2*cfg.BuildConcurrency)
@@ -263,8 +261,8 @@ func (w *worker) openTransport(ctx context.Context) (pipeline.Transport, error) 
 		w.closers = append(w.closers, closeFn)
 		return t, nil
 	default:
-		w.pubsub = gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
-		return pipeline.Transport{Publisher: w.pubsub, Subscriber: w.pubsub, InProcess: true}, nil
+		gc := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
+		return pipeline.Transport{Publisher: gc, Subscriber: gc, InProcess: true}, nil
 	}
 }
 
