@@ -22,6 +22,13 @@ type Drainer struct {
 	opts    DrainOptions
 	log     *slog.Logger
 
+	// stopCtx is cancelled by Stop: a claim waiting for items gives up.
+	stopCtx    context.Context
+	stopCancel context.CancelFunc
+	// claiming counts drains still in their claim loop; Stop waits for it,
+	// so every item an intake handed out is tracked before Stop returns.
+	claiming sync.WaitGroup
+
 	mu      sync.Mutex
 	current *Drain
 	last    *Drain
@@ -65,7 +72,9 @@ func NewDrainer(intake Intake, pub *Publisher, tracker *Tracker, opts DrainOptio
 	if opts.Batch <= 0 {
 		opts.Batch = 50
 	}
-	return &Drainer{intake: intake, pub: pub, tracker: tracker, opts: opts, log: log}
+	stopCtx, stopCancel := context.WithCancel(context.Background())
+	return &Drainer{intake: intake, pub: pub, tracker: tracker, opts: opts, log: log,
+		stopCtx: stopCtx, stopCancel: stopCancel}
 }
 
 // Drain is one pass over the queue.
@@ -108,6 +117,7 @@ func (d *Drainer) Start(ctx context.Context) (dr *Drain, joined bool, err error)
 	dr = &Drain{ID: "d-" + watermill.NewShortUUID(), Started: time.Now().UTC(), counts: map[string]int{},
 		claiming: true, finished: make(chan struct{}), changed: make(chan struct{}, 1), onSettled: d.opts.OnSettled}
 	d.current = dr
+	d.claiming.Add(1)
 	go d.run(context.WithoutCancel(ctx), dr)
 	return dr, false, nil
 }
@@ -122,11 +132,16 @@ func (d *Drainer) Current() *Drain {
 	return d.last
 }
 
-// Stop stops taking new items; drains in progress finish what they hold.
+// Stop stops taking new items and returns once no claim is in progress: a
+// claim waiting for items is cancelled, and items a claim already took are
+// tracked (so a shutdown sees them in flight and can give them back). Drains
+// in progress finish what they hold.
 func (d *Drainer) Stop() {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.stopped = true
+	d.mu.Unlock()
+	d.stopCancel()
+	d.claiming.Wait()
 }
 
 func (d *Drainer) isStopped() bool {
@@ -142,7 +157,29 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 		d.mu.Unlock()
 	}()
 	log := d.log.With("drain", dr.ID)
-	d.recover(ctx, dr, log)
+	d.claimLoop(ctx, dr, log)
+	d.claiming.Done()
+	dr.mu.Lock()
+	dr.claiming = false
+	dr.mu.Unlock()
+	dr.signal()
+	for !dr.complete() {
+		dr.waitChange(ctx)
+	}
+	close(dr.finished)
+	st := dr.Status()
+	log.Info("drain finished", "claimed", st.Claimed, "settled", st.Settled, "counts", st.Counts, "error", st.Error,
+		"duration", time.Since(dr.Started))
+}
+
+// claimLoop claims items and publishes them until the drain has its batch
+// (or, continuous, until Stop). Waits inside it end at Stop; publishing does
+// not, so an item claimed is always tracked and published.
+func (d *Drainer) claimLoop(ctx context.Context, dr *Drain, log *slog.Logger) {
+	claimCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.stopCtx, cancel)()
+	d.recover(claimCtx, ctx, dr, log)
 	lastRecover := time.Now()
 	taken := 0
 	for (d.opts.Continuous || taken < d.opts.Batch) && !d.isStopped() {
@@ -156,18 +193,18 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 			dr.clearError()
 			select {
 			case <-time.After(2 * time.Second):
-			case <-ctx.Done():
+			case <-claimCtx.Done():
 			}
 			continue
 		}
 		if d.opts.Continuous && time.Since(lastRecover) > recoverEvery {
 			// Other workers may have died meanwhile: take over what they held.
-			d.recover(ctx, dr, log)
+			d.recover(claimCtx, ctx, dr, log)
 			lastRecover = time.Now()
 		}
 		room := d.opts.Window - dr.inFlight()
 		if room <= 0 {
-			dr.waitChange(ctx)
+			dr.waitChange(claimCtx)
 			continue
 		}
 		if d.opts.Gate != nil {
@@ -178,7 +215,7 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 				}
 				select {
 				case <-time.After(time.Second):
-				case <-ctx.Done():
+				case <-claimCtx.Done():
 				}
 				continue
 			}
@@ -187,7 +224,10 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 		if !d.opts.Continuous {
 			n = min(n, d.opts.Batch-taken)
 		}
-		items, err := d.intake.Claim(ctx, n)
+		items, err := d.intake.Claim(claimCtx, n)
+		if err != nil && claimCtx.Err() != nil && len(items) == 0 {
+			break // Stop cancelled a claim waiting for items
+		}
 		if err != nil {
 			dr.fail(fmt.Errorf("claim items: %w", err))
 			if d.opts.Continuous {
@@ -214,26 +254,19 @@ func (d *Drainer) run(ctx context.Context, dr *Drain) {
 			dr.fail(err)
 		}
 	}
-	dr.mu.Lock()
-	dr.claiming = false
-	dr.mu.Unlock()
-	dr.signal()
-	for !dr.complete() {
-		dr.waitChange(ctx)
-	}
-	close(dr.finished)
-	st := dr.Status()
-	log.Info("drain finished", "claimed", st.Claimed, "settled", st.Settled, "counts", st.Counts, "error", st.Error,
-		"duration", time.Since(dr.Started))
 }
 
 // recoverEvery is how often a continuous drain looks for items of dead
 // workers.
 const recoverEvery = 5 * time.Second
 
-// recover takes over the items held by dead workers and publishes them.
-func (d *Drainer) recover(ctx context.Context, dr *Drain, log *slog.Logger) {
-	recovered, err := d.intake.Recover(ctx)
+// recover takes over the items held by dead workers and publishes them
+// (claimCtx bounds taking them over; ctx, publishing them).
+func (d *Drainer) recover(claimCtx, ctx context.Context, dr *Drain, log *slog.Logger) {
+	recovered, err := d.intake.Recover(claimCtx)
+	if err != nil && claimCtx.Err() != nil && len(recovered) == 0 {
+		return // stopping
+	}
 	if err != nil {
 		log.Warn("recover held items", "err", err)
 		if !d.opts.Continuous {
