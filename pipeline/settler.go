@@ -17,6 +17,7 @@ type Settler struct {
 	onSettled func(Summary)
 	log       *slog.Logger
 	maxBatch  int
+	every     time.Duration
 
 	mu      sync.Mutex
 	queue   []settleReq
@@ -32,10 +33,33 @@ type settleReq struct {
 	sum Summary
 }
 
+// SettlerOption tunes a Settler.
+type SettlerOption func(*Settler)
+
+// SettleEvery spaces Intake.Settle calls at least d apart (start to start),
+// so settlements arriving meanwhile share one write. The first settlement
+// after a quiet spell goes at once. Default DefaultSettleEvery; 0 writes as
+// soon as the previous write ends.
+//
+// Each file-queue settle rewrites the in-flight file (a new file renamed
+// over the old one); at thousands of items a second, unspaced settles made
+// ~1,750 renames per 10,000 items, and the inodes they freed slowed every
+// later file creation on ext4 (it scans recently freed inodes before reusing
+// one), the job logs' included.
+func SettleEvery(d time.Duration) SettlerOption {
+	return func(st *Settler) { st.every = max(d, 0) }
+}
+
+// DefaultSettleEvery is the default spacing of settle writes.
+const DefaultSettleEvery = 25 * time.Millisecond
+
 // NewSettler starts the batching goroutine; Close stops it after flushing.
-func NewSettler(intake Intake, onSettled func(Summary), log *slog.Logger) *Settler {
-	st := &Settler{intake: intake, onSettled: onSettled, log: log, maxBatch: 1000,
+func NewSettler(intake Intake, onSettled func(Summary), log *slog.Logger, opts ...SettlerOption) *Settler {
+	st := &Settler{intake: intake, onSettled: onSettled, log: log, maxBatch: 1000, every: DefaultSettleEvery,
 		wake: make(chan struct{}, 1), stopped: make(chan struct{}), stop: make(chan struct{})}
+	for _, o := range opts {
+		o(st)
+	}
 	st.idle = sync.NewCond(&st.mu)
 	go st.loop()
 	return st
@@ -91,6 +115,7 @@ func (st *Settler) Close() {
 func (st *Settler) loop() {
 	defer close(st.stopped)
 	backoff := 50 * time.Millisecond
+	var last time.Time
 	for {
 		select {
 		case <-st.wake:
@@ -99,6 +124,15 @@ func (st *Settler) loop() {
 			return
 		}
 		for {
+			if wait := st.every - time.Since(last); wait > 0 && st.maxBatch > st.Pending() {
+				select {
+				case <-time.After(wait):
+				case <-st.stop:
+					st.drainOnce()
+					return
+				}
+			}
+			last = time.Now()
 			ok, more := st.drainOnce()
 			if !ok {
 				select {

@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+)
+
+// countingIntake records each Settle call's claims.
+type countingIntake struct {
+	lateIntake
+	mu    sync.Mutex
+	calls [][]string
+}
+
+func (c *countingIntake) Settle(_ context.Context, ss []Settlement) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var claims []string
+	for _, s := range ss {
+		claims = append(claims, s.Claim)
+	}
+	c.calls = append(c.calls, claims)
+	return nil
+}
+
+func (c *countingIntake) settled() [][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]string(nil), c.calls...)
+}
+
+// The first settlement after a quiet spell is written at once; the next ones
+// wait for the spacing and share one write; Close writes what waits.
+func TestSettlerSpacesWrites(t *testing.T) {
+	in := &countingIntake{}
+	var mu sync.Mutex
+	var seen []string
+	st := NewSettler(in, func(s Summary) { mu.Lock(); seen = append(seen, s.Claim); mu.Unlock() },
+		slog.New(slog.NewTextHandler(io.Discard, nil)), SettleEvery(time.Hour))
+	st.Submit(Settlement{Claim: "a", Kind: Release}, Summary{Claim: "a"})
+	if err := st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := in.settled(); len(got) != 1 || len(got[0]) != 1 || got[0][0] != "a" {
+		t.Fatalf("settle calls after the first item = %v, want [[a]]", got)
+	}
+	for _, c := range []string{"b", "c", "d"} {
+		st.Submit(Settlement{Claim: c, Kind: Release}, Summary{Claim: c})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := st.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Flush within the hour's spacing = %v, want the deadline (nothing written yet)", err)
+	}
+	if n := st.Pending(); n != 3 {
+		t.Errorf("pending = %d, want 3", n)
+	}
+	st.Close()
+	got := in.settled()
+	if len(got) != 2 || len(got[1]) != 3 {
+		t.Fatalf("settle calls = %v, want [[a] [b c d]]: Close writes the waiting ones in one call", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 4 {
+		t.Errorf("summaries seen = %v, want all 4", seen)
+	}
+}
