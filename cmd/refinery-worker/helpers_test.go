@@ -11,14 +11,37 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
-// binPath is the refinery-worker binary built once for the end-to-end tests.
-var binPath string
+// workerBin is the refinery-worker binary (race-built) for the end-to-end
+// tests, built on first use: a benchmark run that needs no binary does not
+// pay for the build, nor for the thousands of temp files it deletes (which
+// slow file creation on ext4 for the next half minute, see bench_test.go).
+var workerBin struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func binPath() string {
+	workerBin.once.Do(func() {
+		workerBin.path = filepath.Join(workerBin.dir, "refinery-worker")
+		out, err := exec.Command("go", "build", "-race", "-o", workerBin.path, ".").CombinedOutput()
+		if err != nil {
+			workerBin.err = fmt.Errorf("build refinery-worker: %w\n%s", err, out)
+		}
+	})
+	if workerBin.err != nil {
+		panic(workerBin.err)
+	}
+	return workerBin.path
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "refinery-worker-bin-")
@@ -26,12 +49,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binPath = filepath.Join(dir, "refinery-worker")
-	out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build refinery-worker: %v\n%s", err, out)
-		os.Exit(1)
-	}
+	workerBin.dir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -68,7 +86,7 @@ func (e *testEnv) environ() []string {
 }
 
 func (e *testEnv) command(args ...string) *exec.Cmd {
-	c := exec.Command(binPath, args...)
+	c := exec.Command(binPath(), args...)
 	c.Env = e.environ()
 	return c
 }
