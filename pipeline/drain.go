@@ -295,7 +295,7 @@ func (d *Drainer) publish(ctx context.Context, dr *Drain, items []Claimed) error
 		dr.claimed++
 		dr.mu.Unlock()
 		d.tracker.track(c, dr)
-		w := &Work{CorrelationID: watermill.NewShortUUID(), Claim: c.Claim, Raw: c.Raw, ClaimedAt: c.ClaimedAt}
+		w := &Work{CorrelationID: NewCorrelationID(), Claim: c.Claim, Raw: c.Raw, ClaimedAt: c.ClaimedAt}
 		if err := d.pub.Publish(ctx, TopicIntake, w); err != nil {
 			return err
 		}

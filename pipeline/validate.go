@@ -12,10 +12,9 @@ import (
 const MaxNameLen = 128
 
 var (
-	nameRE    = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
-	nameSepRE = regexp.MustCompile(`[-_.]+`)
-	tagRE     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
-	pyVerRE   = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
+	nameRE  = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
+	tagRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
 	// recipe values: package names, versions and simple specifiers. No
 	// whitespace, quotes or shell metacharacters.
 	recipeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@=<>!~-]{0,127}$`)
@@ -25,7 +24,34 @@ var (
 
 // NormalizeName is PEP 503 normalisation: lowercase, runs of -, _ and .
 // become a single -.
-func NormalizeName(s string) string { return strings.ToLower(nameSepRE.ReplaceAllString(s, "-")) }
+// It runs for every item, so it avoids a regexp and, for a name already
+// normal, an allocation.
+func NormalizeName(s string) string {
+	normal := true
+	for i := 0; i < len(s) && normal; i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c == '_', c == '.', c >= 0x80:
+			normal = false
+		case c == '-' && i > 0 && s[i-1] == '-':
+			normal = false
+		}
+	}
+	if normal {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if !isSep(s[i]) {
+			b.WriteByte(s[i])
+		} else if i == 0 || !isSep(s[i-1]) {
+			b.WriteByte('-')
+		}
+	}
+	return strings.ToLower(b.String())
+}
+
+func isSep(c byte) bool { return c == '-' || c == '_' || c == '.' }
 
 // ValidName reports whether s is a PEP 508 project name of at most MaxNameLen
 // ASCII characters.

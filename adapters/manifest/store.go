@@ -196,7 +196,7 @@ func (s *Store) Record(_ context.Context, o pipeline.Outcome) error {
 	if err != nil {
 		return fmt.Errorf("encode manifest entry %s: %w", o.Entry.Name, err)
 	}
-	claim, _ := entryClaim(b)
+	claim, _ := o.Entry.Metadata[pipeline.MetaClaim].(string)
 	line := append(b, '\n')
 	s.mu.Lock()
 	if claim != "" {

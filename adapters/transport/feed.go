@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -132,7 +130,7 @@ func (f *feeder) publish(ctx context.Context, items []pipeline.Claimed) error {
 	for _, c := range items {
 		kind := pipeline.Release
 		if perr == nil {
-			w := &pipeline.Work{CorrelationID: watermill.NewShortUUID(), Claim: c.Claim, Raw: c.Raw, ClaimedAt: c.ClaimedAt}
+			w := &pipeline.Work{CorrelationID: pipeline.NewCorrelationID(), Claim: c.Claim, Raw: c.Raw, ClaimedAt: c.ClaimedAt}
 			if perr = f.pub.Publish(ctx, pipeline.TopicIntake, w); perr == nil && f.opts.OnPublished != nil {
 				f.opts.OnPublished(w)
 			}
