@@ -171,17 +171,27 @@ func (w *Writer) Close() error {
 	return err
 }
 
-// secretEnvNames are always secret; so is any name with a suffix below.
-var secretEnvNames = []string{"CONTROL_PLANE_TOKEN", "WORKER_TOKEN", "OBJECT_STORE_SECRET_KEY"}
-var secretEnvSuffixes = []string{"_TOKEN", "_SECRET", "_PASSWORD", "_KEY"}
+// secretEnvNames are always secret; so is any name with a suffix below,
+// except the publicEnvNames: REDIS_KEY names the queue's list (its value,
+// "refinery:queue" by default, would otherwise be masked in every log line
+// that names the queue).
+var (
+	secretEnvNames    = []string{"CONTROL_PLANE_TOKEN", "WORKER_TOKEN", "OBJECT_STORE_SECRET_KEY"}
+	secretEnvSuffixes = []string{"_TOKEN", "_SECRET", "_PASSWORD", "_KEY"}
+	publicEnvNames    = []string{"REDIS_KEY"}
+)
 
 // IsSecretName reports whether an environment variable of this name holds a
 // secret: CONTROL_PLANE_TOKEN, WORKER_TOKEN, OBJECT_STORE_SECRET_KEY, or a
-// name ending in _TOKEN, _SECRET, _PASSWORD or _KEY (case-insensitive).
+// name ending in _TOKEN, _SECRET, _PASSWORD or _KEY (case-insensitive), but
+// not REDIS_KEY (a list name).
 func IsSecretName(name string) bool {
 	up := strings.ToUpper(name)
 	if slices.Contains(secretEnvNames, up) {
 		return true
+	}
+	if slices.Contains(publicEnvNames, up) {
+		return false
 	}
 	for _, s := range secretEnvSuffixes {
 		if strings.HasSuffix(up, s) {
@@ -193,8 +203,7 @@ func IsSecretName(name string) bool {
 
 // SecretsFromEnv returns the values of the secret variables (IsSecretName) in
 // environ, given as "NAME=value" strings (os.Environ(), or the environment
-// passed into builds). Values shorter than MinSecretLen are left out. Note that
-// REDIS_KEY matches the rule, so the queue's key name is masked too.
+// passed into builds). Values shorter than MinSecretLen are left out.
 func SecretsFromEnv(environ []string) []string {
 	var out []string
 	for _, kv := range environ {

@@ -66,9 +66,9 @@ func TestNoSecretsPassesThrough(t *testing.T) {
 func TestSecretsFromEnv(t *testing.T) {
 	env := []string{"CONTROL_PLANE_TOKEN=cp-token-1", "WORKER_TOKEN=wk-token-2", "OBJECT_STORE_SECRET_KEY=objsecret",
 		"PIP_PASSWORD=pipsecret", "SOME_SECRET=shh-secret", "API_KEY=short", "EMPTY_TOKEN=", "PATH=/usr/bin:/bin",
-		"TOKEN_FILE=/etc/not-a-secret"}
+		"TOKEN_FILE=/etc/not-a-secret", "REDIS_KEY=refinery:queue", "redis_key=refinery:queue", "DEPLOY_KEY=deploy-key-9"}
 	got := redact.SecretsFromEnv(env)
-	want := []string{"cp-token-1", "wk-token-2", "objsecret", "pipsecret", "shh-secret"}
+	want := []string{"cp-token-1", "wk-token-2", "objsecret", "pipsecret", "shh-secret", "deploy-key-9"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("got %v, want %v", got, want)
 	}
