@@ -3,6 +3,7 @@ package podman
 import (
 	"fmt"
 	"maps"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,6 +25,7 @@ type Commander struct {
 	opts   Options
 	image  string
 	runCmd []string
+	owner  string // LabelOwner of this process; empty when /proc cannot tell
 }
 
 // NewCommander validates opts (every bad field is reported at once; an unknown
@@ -42,7 +44,8 @@ func NewCommander(opts Options) (*Commander, error) {
 		runCmd = []string{DefaultRunCmd}
 	}
 	opts.Env = maps.Clone(opts.Env)
-	return &Commander{opts: opts, image: image, runCmd: runCmd}, nil
+	owner, _ := ProcessIdentity(os.Getpid())
+	return &Commander{opts: opts, image: image, runCmd: runCmd, owner: owner}, nil
 }
 
 // Options returns the effective options (defaults applied).
@@ -76,10 +79,15 @@ func (c *Commander) Command(job pipeline.Job) ([]string, error) {
 		"--label", LabelJob + "=" + job.ID,
 		"--label", LabelWorker + "=" + o.WorkerID,
 		"--label", LabelAttempt + "=" + strconv.Itoa(job.Attempt),
-		"--timeout", strconv.FormatInt(seconds(o.Timeout+o.StopGrace+backstopSlack), 10),
-		"-v", o.OutputDir + ":/output",
-		"-v", o.CacheDir + ":/cache",
 	}
+	if c.owner != "" {
+		args = append(args, "--label", LabelOwner+"="+c.owner)
+	}
+	args = append(args,
+		"--timeout", strconv.FormatInt(seconds(o.Timeout+o.StopGrace+backstopSlack), 10),
+		"-v", o.OutputDir+":/output",
+		"-v", o.CacheDir+":/cache",
+	)
 	env := [][2]string{
 		{"JOB_NAME", job.Name},
 		{"JOB_VERSION", job.Version},

@@ -37,9 +37,14 @@ func TestCommandArgv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	owner, err := ProcessIdentity(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []string{"/usr/bin/podman", "run", "--rm", "--init", "--pull=never",
 		"--name", "refinery-w1-j-123-a2",
 		"--label", "refinery.job=j-123", "--label", "refinery.worker=w1", "--label", "refinery.attempt=2",
+		"--label", "refinery.owner=" + owner,
 		"--timeout", "95",
 		"-v", "/srv/out:/output", "-v", "/srv/cache:/cache",
 		"-e", "JOB_NAME=lxml", "-e", "JOB_VERSION=5.2.1", "-e", "PYTHON_VERSION=3.11", "-e", "PYTHON_TAG=cp311",

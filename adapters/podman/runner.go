@@ -92,7 +92,13 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 			fmt.Fprintf(out, "refinery: %s\n", msg)
 			return finish(pipeline.StatusFailed, stopReason, msg)
 		case code == 125 && attempt == 1 && tailMentions(out.Tail(), "already in use"):
-			// A container of this very job attempt survived a crash: ours to remove.
+			// A container of this very job attempt survived a crash: ours to
+			// remove, unless another live worker process runs it.
+			if owner := r.ownerOf(context.WithoutCancel(ctx), name); !r.cmd.removable(owner) {
+				msg := fmt.Sprintf("container %s is running for another live worker process (%s)", name, owner)
+				fmt.Fprintf(out, "refinery: %s\n", msg)
+				return finish(pipeline.StatusFailed, pipeline.ReasonRunner, msg)
+			}
 			fmt.Fprintf(out, "refinery: removing leftover container %s and retrying\n", name)
 			r.remove(context.WithoutCancel(ctx), name)
 			continue
@@ -256,16 +262,33 @@ func (r *Runner) podmanOutput(ctx context.Context, args ...string) ([]byte, erro
 	return b, nil
 }
 
-// Cleanup removes every container (running or not) labelled with this
-// worker's id, left by an earlier run of the worker, and says how many it
-// removed. Call it at start, before the first build.
+// Cleanup removes the containers (running or not) labelled with this
+// worker's id and left by an earlier run of the worker, and says how many it
+// removed. A container whose owner (LabelOwner) is another process still
+// running on this host is that worker's build and is kept. Call it at start,
+// before the first build.
 func (r *Runner) Cleanup(ctx context.Context) (int, error) {
 	label := LabelWorker + "=" + r.cmd.opts.WorkerID
-	b, err := r.podmanOutput(ctx, "ps", "-a", "-q", "--filter", "label="+label)
+	b, err := r.podmanOutput(ctx, "ps", "-a", "--filter", "label="+label,
+		"--format", `{{.ID}} {{index .Labels "`+LabelOwner+`"}}`)
 	if err != nil {
 		return 0, fmt.Errorf("list leftover containers: %w", err)
 	}
-	ids := strings.Fields(string(b))
+	var ids []string
+	kept := 0
+	for line := range strings.Lines(string(b)) {
+		id, owner, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch {
+		case id == "":
+		case r.cmd.removable(strings.TrimSpace(owner)):
+			ids = append(ids, id)
+		default:
+			kept++
+		}
+	}
+	if kept > 0 {
+		r.logger.Info("kept containers of a live worker process with the same worker label", "count", kept, "label", label)
+	}
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -275,4 +298,13 @@ func (r *Runner) Cleanup(ctx context.Context) (int, error) {
 	}
 	r.logger.Info("removed leftover containers", "count", len(ids), "label", label)
 	return len(ids), nil
+}
+
+// ownerOf is the LabelOwner of a container ("" when it has none or is gone).
+func (r *Runner) ownerOf(ctx context.Context, name string) string {
+	b, err := r.podmanOutput(ctx, "container", "inspect", "--format", `{{index .Config.Labels "`+LabelOwner+`"}}`, name)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

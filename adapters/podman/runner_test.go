@@ -248,3 +248,79 @@ func TestLeftoverSameNameIsReplaced(t *testing.T) {
 		t.Errorf("log does not mention the leftover:\n%s", w)
 	}
 }
+
+// liveOtherOwner starts a process that stays alive for the test and returns
+// its owner identity: a container labelled with it belongs to "another live
+// worker process" on this host.
+func liveOtherOwner(t *testing.T) string {
+	t.Helper()
+	p := exec.Command("sleep", "600")
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Process.Kill(); _ = p.Wait() })
+	owner, err := ProcessIdentity(p.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return owner
+}
+
+// Two workers with the same worker label on one host (no WORKER_ID, same host
+// name): the one starting keeps the other's running build and removes only
+// containers whose owner is gone (or unknown).
+func TestCleanupKeepsContainersOfALiveWorkerProcess(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, nil)
+	live := liveOtherOwner(t)
+	parts := strings.Split(live, "/")
+	dead := parts[0] + "/" + parts[1] + "/1" // same pid, another start: a process that is gone
+	start := func(owner string) string {
+		args := []string{"run", "-d", "--pull=never", "--network=none", "--init",
+			"--label", LabelWorker + "=" + s.opts.WorkerID, "--label", LabelJob + "=" + uniqueID("j")}
+		if owner != "" {
+			args = append(args, "--label", LabelOwner+"="+owner)
+		}
+		out, err := exec.Command(s.opts.Bin, append(args, LocalImage, "sleep", "600")...).Output()
+		if err != nil {
+			t.Fatalf("podman run -d: %v", err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	liveID := start(live)
+	start(dead)
+	start("")
+	t.Cleanup(func() { _ = exec.Command(s.opts.Bin, "rm", "-f", "-t", "0", liveID).Run() })
+	n, err := s.runner.Cleanup(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("Cleanup = %d, %v; want the 2 containers without a live owner", n, err)
+	}
+	left := containersOf(t, s.opts.Bin, LabelWorker, s.opts.WorkerID)
+	if len(left) != 1 || !strings.HasPrefix(liveID, left[0]) {
+		t.Fatalf("left %v, want only the live worker's %s", left, liveID)
+	}
+}
+
+// A container with the job attempt's name run by another live worker
+// process is not removed: the build fails with a reason naming it.
+func TestSameNameOfALiveWorkerIsNotRemoved(t *testing.T) {
+	t.Parallel()
+	s := newRealRunner(t, func(o *Options) { o.RunCmd = "true" })
+	job := newJob("busy", "1.0")
+	cmd, _ := NewCommander(s.opts)
+	name := cmd.ContainerName(job)
+	if out, err := exec.Command(s.opts.Bin, "create", "--pull=never", "--network=none", "--name", name,
+		"--label", LabelWorker+"="+s.opts.WorkerID, "--label", LabelOwner+"="+liveOtherOwner(t),
+		LocalImage, "true").CombinedOutput(); err != nil {
+		t.Fatalf("podman create: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(s.opts.Bin, "rm", "-f", "-t", "0", name).Run() })
+	w := newWatchWriter("")
+	res := s.runner.Run(context.Background(), job, w)
+	if res.Status != pipeline.StatusFailed || res.Reason != pipeline.ReasonRunner || !strings.Contains(res.Error, "another live worker") {
+		t.Fatalf("result %+v, want failed (runner) naming the other worker\n%s", res, w)
+	}
+	if out, err := exec.Command(s.opts.Bin, "container", "exists", name).CombinedOutput(); err != nil {
+		t.Fatalf("the other worker's container %s was removed: %v %s", name, err, out)
+	}
+}

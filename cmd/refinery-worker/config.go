@@ -190,9 +190,9 @@ func (c Config) continuous() bool { return c.QueueBackend == "redis" || c.QueueB
 
 // ContainerOwner is the refinery.worker label of this worker's containers. It
 // must survive a restart, so that the next start removes what a killed run
-// left: WORKER_ID when set, else the host name (run several workers on one
-// host with distinct WORKER_IDs, or they remove each other's containers at
-// start).
+// left: WORKER_ID when set, else the host name. Several workers on one host
+// may share it: each container also names its owner process
+// (podman.LabelOwner), and a start keeps the containers of owners alive.
 func (c Config) ContainerOwner() string {
 	if c.workerIDSet {
 		return c.WorkerID
