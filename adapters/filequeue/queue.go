@@ -58,8 +58,7 @@ type Queue struct {
 
 	queueCache  queueCache
 	flightCache flightCache
-	indents     map[string][]byte // indented queue items by compact content
-	settled     claimRing         // claims this instance settled lately
+	settled     claimRing // claims this instance settled lately
 
 	parseFailHook   func(attempt int) // tests: called after a failed parse
 	afterQueueWrite func()            // tests: called after the queue file is replaced
@@ -105,7 +104,6 @@ func Open(opts Options) (*Queue, error) {
 		dir:        filepath.Dir(path),
 		flightPath: path + ".inflight.json",
 		ownersDir:  path + ".owners",
-		indents:    make(map[string][]byte),
 	}
 	if err := os.MkdirAll(q.ownersDir, 0o755); err != nil {
 		return nil, fmt.Errorf("open file queue %s: %w", path, err)

@@ -269,10 +269,7 @@ func (t *txn) inflight() ([]entry, error) {
 // setQueue replaces the queue file with items. The new file is locked before
 // it is renamed into place, and stays locked until the transaction ends.
 func (t *txn) setQueue(items [][]byte) error {
-	if len(t.q.indents) > 2*len(items)+1024 {
-		clear(t.q.indents) // forget items long gone
-	}
-	data := encodeQueueMemo(items, t.q.indents)
+	data := encodeQueue(items)
 	f, err := t.q.replace(t.q.path, data, true, t.perm)
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func BenchmarkSixStages(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		run  func(*testing.B, int) float64
-	}{{"worker", runWorkerDrain}, {"worker_output_on_tmpfs", runWorkerDrainTmpfs}, {"bare_chain", runBareChain}} {
+	}{{"worker", runWorkerDrain}, {"worker_files_on_tmpfs", runWorkerDrainTmpfs}, {"bare_chain", runBareChain}} {
 		b.Run(c.name, func(b *testing.B) {
 			var rate float64
 			cpu0 := cpuTime()
@@ -50,20 +50,22 @@ func BenchmarkSixStages(b *testing.B) {
 
 func runWorkerDrain(b *testing.B, n int) float64 { return runWorkerDrainOn(b, n) }
 
-// runWorkerDrainTmpfs puts OUTPUT_DIR (one log file per job) on /dev/shm.
-// This VM's root is ext4 without a journal, where creating a file scans the
-// inodes freed in the last 5 to 35 seconds (recently_deleted() in
-// find_inode_bit, seen with perf): right after something deleted thousands of
-// files (a go build's temp dir, a test's cleanup) each create costs ~0.5 ms of
-// kernel CPU instead of ~25 µs, and the figure on disk swings 2,000–8,000
-// items/s with what ran before. This variant shows the worker's own cost.
+// runWorkerDrainTmpfs puts the queue file and OUTPUT_DIR (one log file per
+// job) on /dev/shm. This VM's root is ext4 without a journal, where creating
+// a file scans the inodes freed in the last 5 to 35 seconds
+// (recently_deleted() in find_inode_bit, seen with perf): right after
+// something deleted thousands of files (a go build's temp dir, a test's
+// cleanup, the previous run's bench dirs at exit) each create costs ~0.5 ms
+// of kernel CPU instead of ~25 µs, and the figure on disk swings from 1,600
+// to 6,000 items/s with what ran before. This variant shows the worker's own
+// cost.
 func runWorkerDrainTmpfs(b *testing.B, n int) float64 {
 	dir, err := os.MkdirTemp("/dev/shm", "refinery-bench-")
 	if err != nil {
 		b.Skipf("no /dev/shm: %v", err)
 	}
 	defer os.RemoveAll(dir)
-	return runWorkerDrainOn(b, n, "OUTPUT_DIR="+dir)
+	return runWorkerDrainOn(b, n, "OUTPUT_DIR="+filepath.Join(dir, "out"), "QUEUE_FILE="+filepath.Join(dir, "q.json"))
 }
 
 // runWorkerDrainOn drains n queued items through the whole worker; extra
@@ -221,24 +223,23 @@ func durableEnv(b *testing.B, tr string, i int) []string {
 
 // BenchmarkLoad100k drains a 100,000-item file queue with the stub through
 // the real binary (built without the race detector) and prints its peak
-// resident memory (goal: under 150 MB) from the kernel's rusage, with Go's
-// default GC and with a soft memory limit (GOMEMLIMIT=120MiB).
+// resident memory (goal: under 150 MB) from the kernel's rusage: with the
+// worker's defaults (MEMORY_SOFT_LIMIT=120MiB), and beside it the baseline of
+// Go's plain GC (MEMORY_SOFT_LIMIT=0).
 func BenchmarkLoad100k(b *testing.B) {
 	const n = 100000
 	bin := filepath.Join(b.TempDir(), "refinery-worker")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	for _, limit := range []string{"", "120MiB"} {
-		name := "default_gc"
-		if limit != "" {
-			name = "GOMEMLIMIT_" + limit
-		}
-		b.Run(name, func(b *testing.B) { loadOnce(b, bin, n, limit) })
+	for _, c := range []struct{ name, limit string }{{"defaults", ""}, {"MEMORY_SOFT_LIMIT_0", "0"}} {
+		b.Run(c.name, func(b *testing.B) { loadOnce(b, bin, n, c.limit) })
 	}
 }
 
-func loadOnce(b *testing.B, bin string, n int, memLimit string) {
+// loadOnce drains n items through bin; softLimit, when set, is its
+// MEMORY_SOFT_LIMIT.
+func loadOnce(b *testing.B, bin string, n int, softLimit string) {
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -259,7 +260,10 @@ func loadOnce(b *testing.B, bin string, n int, memLimit string) {
 		must(b, os.WriteFile(filepath.Join(out, "plan.json"), pb, 0o644))
 		cmd := exec.Command(bin, "drain")
 		cmd.Env = []string{"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + out, "CACHE_DIR=" + filepath.Join(dir, "cache"),
-			fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16", "GOMEMLIMIT=" + memLimit}
+			fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16"}
+		if softLimit != "" {
+			cmd.Env = append(cmd.Env, "MEMORY_SOFT_LIMIT="+softLimit)
+		}
 		var stdout bytes.Buffer
 		cmd.Stdout = &stdout
 		b.StartTimer()

@@ -34,7 +34,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg.QueueBackend != "file" || cfg.OutputDir != "/output" || cfg.CacheDir != "/cache" || cfg.BatchSize != 50 ||
 		cfg.RunnerTimeoutSec != 900 || cfg.MaxRequeueAttempts != 3 || cfg.RequeueOnFailure || cfg.PythonVersion != "3.11" ||
 		cfg.PlatformTag != "manylinux2014_s390x" || cfg.WorkerHTTPAddr != ":9000" || cfg.ShutdownGrace.D() != 30*time.Second ||
-		cfg.WorkerAutorunInterval != 0 || cfg.WorkerID == "" {
+		cfg.WorkerAutorunInterval != 0 || cfg.WorkerID == "" || cfg.MemorySoftLimit != 120<<20 {
 		t.Errorf("defaults differ from contract/formats.md: %+v", cfg)
 	}
 }
@@ -44,14 +44,15 @@ func TestLoadConfigListsEveryBadVariable(t *testing.T) {
 	_, err := LoadConfig([]string{
 		"QUEUE_BACKEND=carrier-pigeon", "BATCH_SIZE=lots", "MAX_REQUEUE_ATTEMPTS=-1", "REQUEUE_ON_FAILURE=maybe",
 		"WORKER_AUTORUN_INTERVAL=soon", "PLATFORM_TAG=x --privileged", "PLAN_OVERRIDES_JSON={bad", "CONTAINER_PRESET=arch",
-		"CONTROL_PLANE_URL=ftp://x", "RUNNER_TIMEOUT_SEC=0",
+		"CONTROL_PLANE_URL=ftp://x", "RUNNER_TIMEOUT_SEC=0", "MEMORY_SOFT_LIMIT=lots",
 	})
 	var ce *ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want *ConfigError", err)
 	}
 	for _, v := range []string{"QUEUE_BACKEND", "BATCH_SIZE", "MAX_REQUEUE_ATTEMPTS", "REQUEUE_ON_FAILURE",
-		"WORKER_AUTORUN_INTERVAL", "PLATFORM_TAG", "PLAN_OVERRIDES_JSON", "CONTAINER_PRESET", "CONTROL_PLANE_URL", "RUNNER_TIMEOUT_SEC"} {
+		"WORKER_AUTORUN_INTERVAL", "PLATFORM_TAG", "PLAN_OVERRIDES_JSON", "CONTAINER_PRESET", "CONTROL_PLANE_URL", "RUNNER_TIMEOUT_SEC",
+		"MEMORY_SOFT_LIMIT"} {
 		found := false
 		for _, p := range ce.Problems {
 			if strings.HasPrefix(p, v+": ") {

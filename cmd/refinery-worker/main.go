@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -48,6 +49,9 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if cmd == "serve" || cmd == "drain" {
+		startMemoryGuard(ctx, cfg, environ, log, 5*time.Second)
+	}
 	switch cmd {
 	case "serve":
 		err = serve(ctx, cfg, log, environ)
