@@ -97,41 +97,65 @@ func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.No
 	return func(msg *message.Message) error {
 		start := time.Now()
 		w, ok := msg.Context().Value(workCtxKey{}).(*Work)
-		var err error
 		if !ok {
-			w, err = DecodeWork(msg)
-		}
-		if err != nil {
-			log.Error("undecodable message", "stage", name, "message", msg.UUID, "err", err)
-			bad := &Work{CorrelationID: msg.Metadata.Get(MetaCorrelation), Raw: json.RawMessage(mustJSONString(msg.Payload)),
-				Rejection: &Rejection{Reason: fmt.Sprintf("stage %s: %v", name, err), At: time.Now().UTC()}}
-			return pub.Publish(msg.Context(), TopicPoison, bad)
+			var err error
+			if w, err = DecodeWork(msg); err != nil {
+				return poisonUndecodable(name, msg, err, pub, log)
+			}
 		}
 		if r := msg.Metadata.Get(MetaReplayOf); r != "" && w.ReplayOf == "" {
 			w.ReplayOf = r
 		}
 		next, err := st(msg.Context(), w)
-		for attempt, wait := 1, 50*time.Millisecond; err != nil && attempt <= stageRetries; attempt++ {
-			log.Warn("stage failed, retrying", "stage", name, "correlation_id", w.CorrelationID, "attempt", attempt, "err", err)
-			select {
-			case <-time.After(wait):
-			case <-msg.Context().Done():
+		if err != nil {
+			if next, err = retryStage(name, st, msg, w, err, log); err != nil {
 				return err
 			}
-			wait = min(2*wait, 5*time.Second)
-			next, err = st(msg.Context(), w)
 		}
-		if err != nil {
-			log.Error("stage failed, message nacked for redelivery", "stage", name, "correlation_id", w.CorrelationID, "err", err)
-			return err
+		if log.Enabled(msg.Context(), slog.LevelInfo) {
+			logStageDone(name, w, next, start, log)
 		}
-		log.Info("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
-			"key", workKey(w), "attempt", workAttempt(w), "next", next, "duration", time.Since(start))
 		if next == "" {
 			return nil
 		}
 		return pub.Publish(msg.Context(), next, w)
 	}
+}
+
+// poisonUndecodable sends a message no stage can read to the poison topic.
+func poisonUndecodable(name string, msg *message.Message, err error, pub *Publisher, log *slog.Logger) error {
+	log.Error("undecodable message", "stage", name, "message", msg.UUID, "err", err)
+	bad := &Work{CorrelationID: msg.Metadata.Get(MetaCorrelation), Raw: json.RawMessage(mustJSONString(msg.Payload)),
+		Rejection: &Rejection{Reason: fmt.Sprintf("stage %s: %v", name, err), At: time.Now().UTC()}}
+	return pub.Publish(msg.Context(), TopicPoison, bad)
+}
+
+// retryStage runs a failed stage again, stageRetries times with a growing
+// pause; the last error means the message is nacked for redelivery.
+func retryStage(name string, st Stage, msg *message.Message, w *Work, err error, log *slog.Logger) (string, error) {
+	var next string
+	for attempt, wait := 1, 50*time.Millisecond; err != nil && attempt <= stageRetries; attempt++ {
+		log.Warn("stage failed, retrying", "stage", name, "correlation_id", w.CorrelationID, "attempt", attempt, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-msg.Context().Done():
+			return "", err
+		}
+		wait = min(2*wait, 5*time.Second)
+		next, err = st(msg.Context(), w)
+	}
+	if err != nil {
+		log.Error("stage failed, message nacked for redelivery", "stage", name, "correlation_id", w.CorrelationID, "err", err)
+		return "", err
+	}
+	return next, nil
+}
+
+// logStageDone is the one line per stage transition (only built when info is
+// enabled: it allocates).
+func logStageDone(name string, w *Work, next string, start time.Time, log *slog.Logger) {
+	log.Info("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
+		"key", workKey(w), "attempt", workAttempt(w), "next", next, "duration", time.Since(start))
 }
 
 func mustJSONString(b []byte) []byte {
