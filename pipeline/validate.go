@@ -6,13 +6,13 @@ import (
 	"strings"
 
 	"github.com/refinery/refinery-worker/pipeline/pep440"
+	"github.com/refinery/refinery-worker/pipeline/pep508"
 )
 
 // MaxNameLen bounds package names; longer names are rejected.
-const MaxNameLen = 128
+const MaxNameLen = pep508.MaxNameLength
 
 var (
-	nameRE  = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
 	tagRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 	pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
 	// recipe values: package names, versions and simple specifiers. No
@@ -22,40 +22,12 @@ var (
 	envValueRE    = regexp.MustCompile(`^[A-Za-z0-9._+:@=/%-]{0,256}$`)
 )
 
-// NormalizeName is PEP 503 normalisation: lowercase, runs of -, _ and .
-// become a single -.
-// It runs for every item, so it avoids a regexp and, for a name already
-// normal, an allocation.
-func NormalizeName(s string) string {
-	normal := true
-	for i := 0; i < len(s) && normal; i++ {
-		switch c := s[i]; {
-		case c >= 'A' && c <= 'Z', c == '_', c == '.', c >= 0x80:
-			normal = false
-		case c == '-' && i > 0 && s[i-1] == '-':
-			normal = false
-		}
-	}
-	if normal {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		if !isSep(s[i]) {
-			b.WriteByte(s[i])
-		} else if i == 0 || !isSep(s[i-1]) {
-			b.WriteByte('-')
-		}
-	}
-	return strings.ToLower(b.String())
-}
-
-func isSep(c byte) bool { return c == '-' || c == '_' || c == '.' }
+// NormalizeName is PEP 503 normalisation (pep508.NormalizeName).
+func NormalizeName(s string) string { return pep508.NormalizeName(s) }
 
 // ValidName reports whether s is a PEP 508 project name of at most MaxNameLen
 // ASCII characters.
-func ValidName(s string) bool { return len(s) <= MaxNameLen && nameRE.MatchString(s) }
+func ValidName(s string) bool { return pep508.ValidName(s) }
 
 // ValidTag reports whether s is a wheel tag: [A-Za-z0-9._-]{1,128}.
 func ValidTag(s string) bool { return tagRE.MatchString(s) }

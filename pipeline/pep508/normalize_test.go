@@ -1,4 +1,4 @@
-package pipeline
+package pep508
 
 import (
 	"regexp"
@@ -11,7 +11,7 @@ func normalizeRef(s string) string {
 	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(s, "-"))
 }
 
-func TestNormalizeName(t *testing.T) {
+func TestNormalizeNameMatchesPEP503(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"requests", "requests"},
 		{"Django", "django"},
