@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/pep508"
 )
 
 // ErrNotDurable is returned for a transport whose topics cannot be re-read.
@@ -191,12 +191,8 @@ func PackageOf(w *pipeline.Work) (name, version string) {
 	return "", ""
 }
 
-var separators = regexp.MustCompile(`[-_.]+`)
-
-// Normalize is the PEP 503 form of a package name.
-func Normalize(name string) string {
-	return strings.ToLower(separators.ReplaceAllString(strings.TrimSpace(name), "-"))
-}
+// Normalize is the PEP 503 form of a package name (surrounding spaces cut).
+func Normalize(name string) string { return pep508.NormalizeName(strings.TrimSpace(name)) }
 
 // ParseTime reads an RFC 3339 time; ok is false when s is not one.
 func ParseTime(s string) (time.Time, bool) {
