@@ -101,20 +101,8 @@ func (c *compactor) object() error {
 		if err := c.value(); err != nil {
 			return err
 		}
-		c.ws()
-		if c.i >= len(c.in) {
-			return errEOF
-		}
-		switch c.in[c.i] {
-		case ',':
-			c.out = append(c.out, ',')
-			c.i++
-		case '}':
-			c.out = append(c.out, '}')
-			c.i++
-			return nil
-		default:
-			return c.syntaxErr("after object key:value pair")
+		if done, err := c.next('}', "after object key:value pair"); done || err != nil {
+			return err
 		}
 	}
 }
@@ -139,22 +127,30 @@ func (c *compactor) array(elems *[][2]int) error {
 		if elems != nil {
 			*elems = append(*elems, [2]int{start, len(c.out)})
 		}
-		c.ws()
-		if c.i >= len(c.in) {
-			return errEOF
-		}
-		switch c.in[c.i] {
-		case ',':
-			c.out = append(c.out, ',')
-			c.i++
-		case ']':
-			c.out = append(c.out, ']')
-			c.i++
-			return nil
-		default:
-			return c.syntaxErr("after array element")
+		if done, err := c.next(']', "after array element"); done || err != nil {
+			return err
 		}
 	}
+}
+
+// next consumes what follows a member or element: "," (more to come) or
+// the closing bracket (done).
+func (c *compactor) next(closing byte, what string) (done bool, err error) {
+	c.ws()
+	if c.i >= len(c.in) {
+		return false, errEOF
+	}
+	switch c.in[c.i] {
+	case ',':
+		c.out = append(c.out, ',')
+		c.i++
+		return false, nil
+	case closing:
+		c.out = append(c.out, closing)
+		c.i++
+		return true, nil
+	}
+	return false, c.syntaxErr(what)
 }
 
 func (c *compactor) str() error {
