@@ -58,13 +58,13 @@ func (q *Queue) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) 
 			pt = &part{open: map[int64]openRec{}, next: r.Offset, committed: -1}
 			q.parts[r.Partition] = pt
 		}
-		raw := handout(r.Value)
+		raw := pipeline.RawItem(r.Value)
 		pt.open[r.Offset] = openRec{epoch: r.LeaderEpoch, raw: raw}
 		if r.Offset >= pt.next {
 			pt.next, pt.nextEpoch = r.Offset+1, r.LeaderEpoch
 		}
 		c := pipeline.Claimed{Claim: claimID(r.Topic, r.Partition, r.Offset), Raw: raw, ClaimedAt: now}
-		if nb, ok := notBefore(r.Value); ok && nb > float64(now.Unix()) {
+		if nb, ok := pipeline.ItemNotBefore(r.Value); ok && nb > float64(now.Unix()) {
 			q.delayed = append(q.delayed, delayedRec{c: c, nb: nb})
 			continue
 		}

@@ -2,7 +2,6 @@ package kafkaqueue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -382,26 +381,4 @@ func claimPartition(c string) int32 {
 		return -1
 	}
 	return p
-}
-
-// handout is the bytes handed to the pipeline: the value itself when it is
-// JSON, else a JSON string of it.
-func handout(v []byte) []byte {
-	if json.Valid(v) {
-		return v
-	}
-	b, _ := json.Marshal(string(v))
-	return b
-}
-
-// notBefore reads a numeric not_before (Unix seconds) of a JSON object item.
-func notBefore(item []byte) (float64, bool) {
-	var v struct {
-		NotBefore json.RawMessage `json:"not_before"`
-	}
-	if json.Unmarshal(item, &v) != nil || len(v.NotBefore) == 0 {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(v.NotBefore), 64)
-	return f, err == nil
 }

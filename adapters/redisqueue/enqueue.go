@@ -3,6 +3,8 @@ package redisqueue
 import (
 	"context"
 	"fmt"
+
+	"github.com/refinery/refinery-worker/pipeline"
 )
 
 // Enqueue adds items at the tail of the list, as the control-plane does
@@ -21,7 +23,7 @@ func (q *Queue) Enqueue(ctx context.Context, items [][]byte) error {
 	args = append(args, q.opts.Now().Unix())
 	for _, it := range items {
 		nb := int64(0)
-		if f, ok := notBefore(it); ok && f > 0 {
+		if f, ok := pipeline.ItemNotBefore(it); ok && f > 0 {
 			nb = int64(min(f, 1e15))
 		}
 		args = append(args, nb, it)

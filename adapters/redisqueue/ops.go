@@ -2,10 +2,8 @@ package redisqueue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -53,11 +51,11 @@ func (q *Queue) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) 
 	out := make([]pipeline.Claimed, 0, len(got))
 	var later []pipeline.Settlement
 	for _, h := range got {
-		if nb, ok := notBefore([]byte(h.raw)); ok && nb > float64(now.Unix()) {
+		if nb, ok := pipeline.ItemNotBefore([]byte(h.raw)); ok && nb > float64(now.Unix()) {
 			later = append(later, pipeline.Settlement{Claim: h.claim, Kind: pipeline.Requeue, Item: []byte(h.raw)})
 			continue
 		}
-		out = append(out, pipeline.Claimed{Claim: h.claim, Raw: handout(h.raw), ClaimedAt: now})
+		out = append(out, pipeline.Claimed{Claim: h.claim, Raw: pipeline.RawItem([]byte(h.raw)), ClaimedAt: now})
 	}
 	if len(later) > 0 {
 		if err := q.Settle(ctx, later); err != nil {
@@ -107,7 +105,7 @@ func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 			args = append(args, "rel", s.Claim, "", 0)
 		case pipeline.Requeue:
 			nb := int64(0)
-			if f, ok := notBefore(s.Item); ok && f > 0 {
+			if f, ok := pipeline.ItemNotBefore(s.Item); ok && f > 0 {
 				nb = int64(min(f, 1e15)) // far future: kept, effectively never due
 			}
 			args = append(args, "req", s.Claim, s.Item, nb)
@@ -151,35 +149,10 @@ func (q *Queue) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
 	got := pairs(res)
 	out := make([]pipeline.Claimed, 0, len(got))
 	for _, h := range got {
-		out = append(out, pipeline.Claimed{Claim: h.claim, Raw: handout(h.raw), ClaimedAt: now})
+		out = append(out, pipeline.Claimed{Claim: h.claim, Raw: pipeline.RawItem([]byte(h.raw)), ClaimedAt: now})
 	}
 	if len(out) > 0 {
 		q.log.Info("recovered items of dead workers", "items", len(out))
 	}
 	return out, nil
-}
-
-// handout is the bytes handed to the pipeline: the item itself when it is
-// JSON, else a JSON string of it (a Work must be JSON).
-func handout(raw string) []byte {
-	if json.Valid([]byte(raw)) {
-		return []byte(raw)
-	}
-	b, _ := json.Marshal(raw)
-	return b
-}
-
-// notBefore reads a numeric not_before (Unix seconds) of a JSON object item.
-func notBefore(item []byte) (float64, bool) {
-	var v struct {
-		NotBefore json.RawMessage `json:"not_before"`
-	}
-	if json.Unmarshal(item, &v) != nil || len(v.NotBefore) == 0 {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(v.NotBefore), 64)
-	if err != nil {
-		return 0, false
-	}
-	return f, true
 }
