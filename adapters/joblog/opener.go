@@ -10,7 +10,9 @@ package joblog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -148,11 +150,15 @@ func safePart(s string, limit int) string {
 // OpenJobLog creates (truncating) the log file of the job attempt and attaches
 // the sinks.
 func (o *Opener) OpenJobLog(ctx context.Context, job pipeline.Job) (handlers.JobLog, error) {
-	if err := os.MkdirAll(o.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create log dir: %w", err)
-	}
 	path := filepath.Join(o.dir, FileName(job))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		// First use, or the directory was removed meanwhile.
+		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create log dir: %w", err)
+		}
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open job log: %w", err)
 	}
