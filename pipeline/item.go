@@ -203,23 +203,7 @@ func jsonKind(v json.RawMessage) string {
 // control-plane does) merged with Extra.
 func (it Item) MarshalJSON() ([]byte, error) {
 	type plain Item
-	b, err := json.Marshal(plain(it))
-	if err != nil {
-		return nil, err
-	}
-	if len(it.Extra) == 0 {
-		return b, nil
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	for k, v := range it.Extra {
-		if _, known := m[k]; !known && !knownItemFields[k] {
-			m[k] = v
-		}
-	}
-	return json.Marshal(m)
+	return mergeExtra(plain(it), it.Extra, knownItemFields)
 }
 
 // UnmarshalJSON reads an item written by MarshalJSON (the envelope between
@@ -228,22 +212,11 @@ func (it Item) MarshalJSON() ([]byte, error) {
 func (it *Item) UnmarshalJSON(b []byte) error {
 	type plain Item
 	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
+	extra, err := decodeKnown(b, &p, knownItemFields)
+	if err != nil {
 		return err
 	}
 	*it = Item(p)
-	it.Extra = nil
-	for k, v := range all {
-		if !knownItemFields[k] {
-			if it.Extra == nil {
-				it.Extra = make(map[string]json.RawMessage)
-			}
-			it.Extra[k] = v
-		}
-	}
+	it.Extra = extra
 	return nil
 }

@@ -68,3 +68,27 @@ func TestDecodeAndValidateItem(t *testing.T) {
 		}
 	}
 }
+
+// Members are matched by their exact names: a key that differs only in case
+// ("Attempts", "Name") is an unknown member, kept as it is, and never
+// overwrites the field (encoding/json alone matches case-insensitively).
+func TestMembersMatchByExactName(t *testing.T) {
+	var it Item
+	if err := json.Unmarshal([]byte(`{"package":"numpy","Attempts":10000}`), &it); err != nil {
+		t.Fatal(err)
+	}
+	if it.Attempts != 0 || string(it.Extra["Attempts"]) != "10000" {
+		t.Errorf("item = attempts %d, extra %s; want 0 and Attempts kept", it.Attempts, it.Extra)
+	}
+	p, err := DecodePlan([]byte(`{"run_id":"r","plan":[{"name":"a","Name":"evil","version":"1.0","action":"build"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Nodes[0]; n.Name != "a" || string(n.Extra["Name"]) != `"evil"` {
+		t.Errorf("node = name %q, extra %s; want a and Name kept", n.Name, n.Extra)
+	}
+	out, err := json.Marshal(p.Nodes[0])
+	if err != nil || !strings.Contains(string(out), `"name":"a"`) || !strings.Contains(string(out), `"Name":"evil"`) {
+		t.Errorf("node re-encoded = %s, %v", out, err)
+	}
+}
