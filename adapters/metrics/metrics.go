@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	wmetrics "github.com/ThreeDotsLabs/watermill/components/metrics"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -88,11 +86,6 @@ func New(src Sources) *Metrics {
 		})
 	}
 	return m
-}
-
-// Router adds Watermill's handler and publisher metrics to the router.
-func (m *Metrics) Router(r *message.Router) {
-	wmetrics.NewPrometheusMetricsBuilder(m.reg, namespace, "watermill").AddPrometheusRouterMetrics(r)
 }
 
 // Handler serves the Prometheus text format.
