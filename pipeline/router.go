@@ -42,7 +42,8 @@ func NewRouter(t Transport, st Stages, log *slog.Logger) (*message.Router, *Publ
 	if err != nil {
 		return nil, nil, fmt.Errorf("new router: %w", err)
 	}
-	r.AddMiddleware(middleware.Recoverer)
+	// Outermost, so the stack grows while it holds the fewest frames.
+	r.AddMiddleware(reserveStackMiddleware, middleware.Recoverer)
 	pub := NewPublisher(t.Publisher, t.Topics, t.InProcess)
 	for _, h := range []struct {
 		name, topic string

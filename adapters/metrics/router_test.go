@@ -25,8 +25,8 @@ func TestRouterRecordsEveryHandlerOutcome(t *testing.T) {
 	}
 	done := make(chan string, 10)
 	handlers := map[string]func(n int) error{
-		"fine":   func(int) error { return nil },
-		"flaky":  func(n int) error { return map[bool]error{true: errors.New("first try fails")}[n == 1] },
+		"fine":  func(int) error { return nil },
+		"flaky": func(n int) error { return map[bool]error{true: errors.New("first try fails")}[n == 1] },
 		"panics": func(n int) error {
 			if n == 1 {
 				panic("first try panics")
