@@ -37,9 +37,9 @@ type Log struct {
 	seq     int64
 	lines   int64
 
-	last     []string // ring of the last lines, for Tail
+	last     []string // ring of the last lines, for Tail; grows up to lastMax
+	lastMax  int
 	lastNext int
-	lastLen  int
 
 	sinks  []LineSink
 	closed bool
@@ -58,7 +58,7 @@ func newLog(f *os.File, path string, maxBytes int64, tailLines, segment int, now
 		tail:    ring{max: int(maxBytes - headCap)},
 		segment: segment,
 		pending: make([]byte, 0, min(segment, 512)), // grows up to segment when a line is long
-		last:    make([]string, tailLines),
+		lastMax: tailLines, // last grows as lines come: most jobs print few
 	}
 }
 
@@ -164,9 +164,12 @@ func (l *Log) remember(line []byte, more bool) {
 	if more {
 		text += " …[line continues]"
 	}
-	l.last[l.lastNext] = text
-	l.lastNext = (l.lastNext + 1) % len(l.last)
-	l.lastLen = min(l.lastLen+1, len(l.last))
+	if len(l.last) < l.lastMax {
+		l.last = append(l.last, text)
+	} else {
+		l.last[l.lastNext] = text
+	}
+	l.lastNext = (l.lastNext + 1) % l.lastMax
 }
 
 // Tail returns up to n last lines, oldest first. Lines longer than 4 KiB are
@@ -174,7 +177,7 @@ func (l *Log) remember(line []byte, more bool) {
 func (l *Log) Tail(n int) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n = min(n, l.lastLen)
+	n = min(n, len(l.last))
 	if n <= 0 {
 		return nil
 	}
