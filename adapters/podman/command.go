@@ -26,6 +26,10 @@ type Commander struct {
 	image  string
 	runCmd []string
 	owner  string // LabelOwner of this process; empty when /proc cannot tell
+
+	// Built once by fixedArgs: the command line parts no job changes.
+	workerLabel              string
+	afterLabels, afterJobEnv []string
 }
 
 // NewCommander validates opts (every bad field is reported at once; an unknown
@@ -45,7 +49,9 @@ func NewCommander(opts Options) (*Commander, error) {
 	}
 	opts.Env = maps.Clone(opts.Env)
 	owner, _ := ProcessIdentity(os.Getpid())
-	return &Commander{opts: opts, image: image, runCmd: runCmd, owner: owner}, nil
+	c := &Commander{opts: opts, image: image, runCmd: runCmd, owner: owner}
+	c.fixedArgs()
+	return c, nil
 }
 
 // Options returns the effective options (defaults applied).
@@ -73,32 +79,44 @@ func (c *Commander) Command(job pipeline.Job) ([]string, error) {
 	if err := ValidateJob(job); err != nil {
 		return nil, err
 	}
-	o := c.opts
-	args := []string{o.Bin, "run", "--rm", "--init", "--pull=never",
+	args := make([]string, 0, len(c.afterLabels)+len(c.afterJobEnv)+26)
+	args = append(args, c.opts.Bin, "run", "--rm", "--init", "--pull=never",
 		"--name", c.ContainerName(job),
-		"--label", LabelJob + "=" + job.ID,
-		"--label", LabelWorker + "=" + o.WorkerID,
-		"--label", LabelAttempt + "=" + strconv.Itoa(job.Attempt),
-	}
-	if c.owner != "" {
-		args = append(args, "--label", LabelOwner+"="+c.owner)
-	}
+		"--label", LabelJob+"="+job.ID,
+		"--label", c.workerLabel,
+		"--label", LabelAttempt+"="+strconv.Itoa(job.Attempt),
+	)
+	args = append(args, c.afterLabels...)
 	args = append(args,
+		"-e", "JOB_NAME="+job.Name,
+		"-e", "JOB_VERSION="+job.Version,
+		"-e", "PYTHON_VERSION="+job.PythonVersion,
+		"-e", "PYTHON_TAG="+job.PythonTag,
+		"-e", "PLATFORM_TAG="+job.PlatformTag,
+		"-e", "PYTHONUNBUFFERED=1",
+	)
+	if len(job.Recipes) > 0 {
+		args = append(args, "-e", "RECIPES="+strings.Join(job.Recipes, ","))
+	}
+	return append(args, c.afterJobEnv...), nil
+}
+
+// fixedArgs builds the parts of every command line that do not depend on
+// the job, once: what follows the labels (owner label, timeout, mounts) and
+// what follows the job's environment (the worker's environment, limits,
+// network, image, container command).
+func (c *Commander) fixedArgs() {
+	o := c.opts
+	c.workerLabel = LabelWorker + "=" + o.WorkerID
+	if c.owner != "" {
+		c.afterLabels = append(c.afterLabels, "--label", LabelOwner+"="+c.owner)
+	}
+	c.afterLabels = append(c.afterLabels,
 		"--timeout", strconv.FormatInt(seconds(o.Timeout+o.StopGrace+backstopSlack), 10),
 		"-v", o.OutputDir+":/output",
 		"-v", o.CacheDir+":/cache",
 	)
-	env := [][2]string{
-		{"JOB_NAME", job.Name},
-		{"JOB_VERSION", job.Version},
-		{"PYTHON_VERSION", job.PythonVersion},
-		{"PYTHON_TAG", job.PythonTag},
-		{"PLATFORM_TAG", job.PlatformTag},
-		{"PYTHONUNBUFFERED", "1"},
-	}
-	if len(job.Recipes) > 0 {
-		env = append(env, [2]string{"RECIPES", strings.Join(job.Recipes, ",")})
-	}
+	var env [][2]string
 	if o.IndexURL != "" {
 		env = append(env, [2]string{"INDEX_URL", o.IndexURL})
 	}
@@ -109,22 +127,22 @@ func (c *Commander) Command(job pipeline.Job) ([]string, error) {
 		env = append(env, [2]string{k, o.Env[k]})
 	}
 	for _, kv := range env {
-		args = append(args, "-e", kv[0]+"="+kv[1])
+		c.afterJobEnv = append(c.afterJobEnv, "-e", kv[0]+"="+kv[1])
 	}
 	if o.Memory != "" {
-		args = append(args, "--memory", o.Memory)
+		c.afterJobEnv = append(c.afterJobEnv, "--memory", o.Memory)
 	}
 	if o.CPUs != "" {
-		args = append(args, "--cpus", o.CPUs)
+		c.afterJobEnv = append(c.afterJobEnv, "--cpus", o.CPUs)
 	}
 	if o.PidsLimit > 0 {
-		args = append(args, "--pids-limit", strconv.Itoa(o.PidsLimit))
+		c.afterJobEnv = append(c.afterJobEnv, "--pids-limit", strconv.Itoa(o.PidsLimit))
 	}
 	if o.Network != "" {
-		args = append(args, "--network", o.Network)
+		c.afterJobEnv = append(c.afterJobEnv, "--network", o.Network)
 	}
-	args = append(args, c.image)
-	return append(args, c.runCmd...), nil
+	c.afterJobEnv = append(c.afterJobEnv, c.image)
+	c.afterJobEnv = append(c.afterJobEnv, c.runCmd...)
 }
 
 var (

@@ -127,9 +127,17 @@ func Quote(s string) string {
 // Join quotes every argument (Quote) and joins them with spaces: the command
 // as one would type it into a shell.
 func Join(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = Quote(a)
+	n := 0
+	for _, a := range args {
+		n += len(a) + 3 // a space and, when quoted, two quotes
 	}
-	return strings.Join(q, " ")
+	var b strings.Builder
+	b.Grow(n)
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(Quote(a))
+	}
+	return b.String()
 }
