@@ -3,7 +3,6 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // Plan is plan.json (contract/formats.md). Unknown top-level fields and the
@@ -82,56 +81,6 @@ func (n *PlanNode) UnmarshalJSON(b []byte) error {
 func (n PlanNode) MarshalJSON() ([]byte, error) {
 	type plain PlanNode
 	return mergeExtra(plain(n), n.Extra, nodeKnown)
-}
-
-// decodeKnown decodes the JSON object b into dst, a struct whose JSON names
-// are the keys of known, and returns the members that are not known. Keys
-// match exactly, as the contract spells them: encoding/json alone matches
-// struct fields case-insensitively, so an unknown "Attempts" would overwrite
-// "attempts"; such a key is kept out of dst and stays an unknown member.
-func decodeKnown(b []byte, dst any, known map[string]bool) (map[string]json.RawMessage, error) {
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
-		return nil, err
-	}
-	var extra map[string]json.RawMessage
-	folds := false
-	for k, v := range all {
-		if known[k] {
-			continue
-		}
-		if extra == nil {
-			extra = map[string]json.RawMessage{}
-		}
-		extra[k] = v
-		folds = folds || foldsToKnown(k, known)
-	}
-	if folds {
-		exact := make(map[string]json.RawMessage, len(all))
-		for k, v := range all {
-			if known[k] {
-				exact[k] = v
-			}
-		}
-		var err error
-		if b, err = json.Marshal(exact); err != nil {
-			return nil, err
-		}
-	}
-	if err := json.Unmarshal(b, dst); err != nil {
-		return nil, err
-	}
-	return extra, nil
-}
-
-// foldsToKnown reports whether k equals a known key but for case.
-func foldsToKnown(k string, known map[string]bool) bool {
-	for name := range known {
-		if strings.EqualFold(k, name) {
-			return true
-		}
-	}
-	return false
 }
 
 func mergeExtra(v any, extra map[string]json.RawMessage, known map[string]bool) ([]byte, error) {
