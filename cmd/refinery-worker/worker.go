@@ -360,6 +360,9 @@ func (w *worker) closeAll() error {
 }
 
 func (w *worker) logOutcome(s pipeline.Summary) {
+	if !w.log.Enabled(context.Background(), slog.LevelInfo) {
+		return // the arguments below allocate; one call per item
+	}
 	w.log.Info("outcome", "status", s.Status, "name", s.Name, "version", s.Version, "claim", s.Claim,
 		"correlation_id", s.CorrelationID, "requeued", s.Requeued, "detail", s.Detail)
 }
