@@ -58,7 +58,7 @@ func newLog(f *os.File, path string, maxBytes int64, tailLines, segment int, now
 		tail:    ring{max: int(maxBytes - headCap)},
 		segment: segment,
 		pending: make([]byte, 0, min(segment, 512)), // grows up to segment when a line is long
-		lastMax: tailLines, // last grows as lines come: most jobs print few
+		lastMax: tailLines,                          // last grows as lines come: most jobs print few
 	}
 }
 
