@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/refinery/refinery-worker/pipeline/jsonscan"
 )
 
 // decodeKnown decodes the JSON object b into dst, a struct whose JSON names
@@ -20,7 +22,7 @@ import (
 func decodeKnown(b []byte, dst any, known map[string]bool) (map[string]json.RawMessage, error) {
 	var extra map[string]json.RawMessage
 	slow := false
-	ok := objectMembers(b, func(rawKey, val []byte) {
+	ok := jsonscan.ObjectMembers(b, func(rawKey, val []byte) {
 		k, ok := memberName(rawKey)
 		switch {
 		case !ok:
@@ -102,105 +104,4 @@ func memberName(rawKey []byte) (string, bool) {
 		}
 	}
 	return string(inner), true
-}
-
-// objectMembers calls f with the raw key (quotes included) and the raw value
-// of each member of the JSON object b, in order. It returns false when b is
-// not an object it can follow. It checks structure, not every token: a value
-// it passes may still be invalid JSON, which the decoder that follows
-// reports.
-func objectMembers(b []byte, f func(rawKey, val []byte)) bool {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return skipSpace(b, i+1) == len(b)
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return false
-		}
-		k := i
-		if i = stringEnd(b, i); i < 0 {
-			return false
-		}
-		rawKey := b[k:i]
-		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
-			return false
-		}
-		v := skipSpace(b, i+1)
-		if i = valueEnd(b, v); i < 0 {
-			return false
-		}
-		f(rawKey, b[v:i])
-		if i = skipSpace(b, i); i >= len(b) {
-			return false
-		}
-		switch b[i] {
-		case '}':
-			return skipSpace(b, i+1) == len(b)
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return false
-		}
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd is the index past the string starting at b[i] ('"'), or -1.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return -1
-}
-
-// valueEnd is the index past the value starting at b[i], or -1.
-func valueEnd(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				if j = stringEnd(b, j); j < 0 {
-					return -1
-				}
-				j--
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	case ',', '}', ']', ':':
-		return -1
-	}
-	j := i
-	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
-		j++
-	}
-	return j
 }

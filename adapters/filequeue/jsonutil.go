@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/refinery/refinery-worker/pipeline/jsonscan"
 )
 
 // errNotArray is the parse error for a file whose top level is not an array.
@@ -62,48 +64,19 @@ func compactItem(raw []byte) ([]byte, error) {
 	return c.out, nil
 }
 
-// skipString returns the index just past the JSON string starting at b[i].
-func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
+// skipString returns the index just past the JSON string starting at b[i]
+// (len(b) when it does not end).
+func skipString(b []byte, i int) int { return orEnd(b, jsonscan.StringEnd(b, i)) }
 
 // skipValue returns the index just past the JSON value starting at b[i]; b is
 // compact, valid JSON.
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = skipString(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
+func skipValue(b []byte, i int) int { return orEnd(b, jsonscan.ValueEnd(b, i)) }
+
+func orEnd(b []byte, i int) int {
+	if i < 0 {
 		return len(b)
-	default:
-		j := i
-		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' {
-			j++
-		}
-		return j
 	}
+	return i
 }
 
 // span locates one member of a compact JSON object: the key starts at key,
