@@ -103,7 +103,7 @@ func (b *Build) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
 	b.wg.Add(1)
 	b.mu.Unlock()
 	go func() {
-		pipeline.ReserveStack(len(w.CorrelationID))
+		pipeline.ReserveStack(uint(len(w.CorrelationID)))
 		defer b.wg.Done()
 		defer func() { <-b.slots }()
 		b.run(w)

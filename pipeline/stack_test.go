@@ -28,7 +28,7 @@ func BenchmarkStageGoroutine(b *testing.B) {
 			for i := range b.N {
 				go func() {
 					if c.reserve {
-						ReserveStack(i)
+						ReserveStack(uint(i))
 					}
 					done <- deep(12)
 				}()
