@@ -54,13 +54,13 @@ func runWorkerDrain(b *testing.B, n int) float64 { return runWorkerDrainOn(b, n)
 
 // runWorkerDrainTmpfs puts the queue file and OUTPUT_DIR (one log file per
 // job) on /dev/shm. This VM's root is ext4 without a journal, where creating
-// a file scans the inodes freed in the last 5 to 35 seconds
-// (recently_deleted() in find_inode_bit, seen with perf): right after
+// a file scans the inodes freed recently (recently_deleted() in
+// find_inode_bit, seen with perf; here for up to a few minutes): right after
 // something deleted thousands of files (a go build's temp dir, a test's
-// cleanup, the previous run's bench dirs at exit) each create costs ~0.5 ms
-// of kernel CPU instead of ~25 µs, and the figure on disk swings from 1,600
-// to 6,000 items/s with what ran before. This variant shows the worker's own
-// cost.
+// cleanup, the previous bench process's dirs at exit) each create costs
+// ~0.5-0.7 ms instead of ~25-30 µs, and the figure on disk swings from 2,200
+// to 10,700 items/s with what ran before. This variant shows the worker's
+// own cost.
 func runWorkerDrainTmpfs(b *testing.B, n int) float64 {
 	dir, err := os.MkdirTemp("/dev/shm", "refinery-bench-")
 	if err != nil {
@@ -159,10 +159,11 @@ func runBareChainOn(b *testing.B, n int, pub message.Publisher, sub message.Subs
 
 // benchDir is a fresh directory that lives until the test process ends.
 // b.TempDir would delete each run's 10,000 job logs before the next run, and
-// ext4 (here) scans the inodes freed in the last 5 to 35 seconds before it
-// reuses one: every file the next run creates then costs ~0.5 ms of kernel
-// CPU instead of ~25 µs, a cost of the benchmark's own cleanup, not of the
-// worker.
+// ext4 (here) scans the recently freed inodes before it reuses one: every
+// file the next run creates would then cost ~0.5 ms of kernel CPU instead of
+// ~25 µs, a cost of the benchmark's own cleanup, not of the worker. (The
+// deletion at process end still slows a bench process started within the
+// next minutes.)
 func benchDir(b *testing.B) string {
 	b.Helper()
 	d, err := os.MkdirTemp(workerBin.dir, "bench-")
