@@ -61,19 +61,27 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) 
 	return err
 }
 
-func autorun(ctx context.Context, w *worker, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
+func autorun(ctx context.Context, w *worker, interval time.Duration, log *slog.Logger) {
+	every(ctx, interval, func() {
+		if d, joined, err := w.drainer.Start(ctx); err != nil {
+			log.Warn("autorun drain", "err", err)
+		} else if !joined {
+			log.Debug("autorun drain started", "drain", d.ID)
+		}
+	})
+}
+
+// every calls f each interval until ctx ends (the first call after one
+// interval).
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if d, joined, err := w.drainer.Start(ctx); err != nil {
-				log.Warn("autorun drain", "err", err)
-			} else if !joined {
-				log.Debug("autorun drain started", "drain", d.ID)
-			}
+			f()
 		}
 	}
 }

@@ -51,18 +51,7 @@ func startMemoryGuard(ctx context.Context, cfg Config, environ []string, log *sl
 	}
 	g := &memoryGuard{limit: int64(cfg.MemorySoftLimit), live: liveHeap, set: debug.SetMemoryLimit, log: log}
 	g.set(g.limit)
-	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				g.check()
-			}
-		}
-	}()
+	go every(ctx, interval, g.check)
 }
 
 // liveHeap reads the runtime's live heap size (as of the last GC).
