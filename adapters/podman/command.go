@@ -116,18 +116,15 @@ func (c *Commander) fixedArgs() {
 		"-v", o.OutputDir+":/output",
 		"-v", o.CacheDir+":/cache",
 	)
-	var env [][2]string
+	env := func(k, v string) { c.afterJobEnv = append(c.afterJobEnv, "-e", k+"="+v) }
 	if o.IndexURL != "" {
-		env = append(env, [2]string{"INDEX_URL", o.IndexURL})
+		env("INDEX_URL", o.IndexURL)
 	}
 	if o.ExtraIndexURL != "" {
-		env = append(env, [2]string{"EXTRA_INDEX_URL", o.ExtraIndexURL})
+		env("EXTRA_INDEX_URL", o.ExtraIndexURL)
 	}
 	for _, k := range slices.Sorted(maps.Keys(o.Env)) {
-		env = append(env, [2]string{k, o.Env[k]})
-	}
-	for _, kv := range env {
-		c.afterJobEnv = append(c.afterJobEnv, "-e", kv[0]+"="+kv[1])
+		env(k, o.Env[k])
 	}
 	if o.Memory != "" {
 		c.afterJobEnv = append(c.afterJobEnv, "--memory", o.Memory)
