@@ -11,7 +11,11 @@ import (
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
-var pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
+var (
+	pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
+	// workerIDRE is what the container labels and names accept.
+	workerIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+)
 
 func oneOf(v string, allowed ...string) bool {
 	for _, a := range allowed {
@@ -49,6 +53,9 @@ func (c *Config) validate() []string {
 		if strings.TrimSpace(d.v) == "" {
 			bad(d.key, "must not be empty")
 		}
+	}
+	if c.WorkerID != "" && !workerIDRE.MatchString(c.WorkerID) {
+		bad("WORKER_ID", "%q must be 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit", c.WorkerID)
 	}
 	if !pyVerRE.MatchString(c.PythonVersion) {
 		bad("PYTHON_VERSION", "%q is not MAJOR.MINOR (e.g. 3.11)", c.PythonVersion)

@@ -77,6 +77,11 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}
+		var se *startupError
+		if errors.As(err, &se) {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
 		log.Error("refinery-worker failed", "command", cmd, "err", err)
 		return exitFailed
 	}
@@ -98,6 +103,13 @@ Configuration comes from the environment; see README.md.`
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// startupError is a worker that could not start (a directory, the queue, a
+// file it keeps): a message and exit code 2, like a bad configuration.
+type startupError struct{ err error }
+
+func (e *startupError) Error() string { return "refinery-worker cannot start: " + e.err.Error() }
+func (e *startupError) Unwrap() error { return e.err }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	var level slog.Level

@@ -69,47 +69,57 @@ type workerOptions struct {
 	continuous bool
 }
 
-func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (w *worker, err error) {
-	w = &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker()}
-	defer func() {
-		if err != nil {
-			w.closeAll()
+func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (*worker, error) {
+	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker()}
+	if err := w.wire(ctx); err != nil {
+		// Close what was opened, so that nothing stays locked or running.
+		if cerr := w.closeAll(); cerr != nil {
+			log.Warn("close after a failed start", "err", cerr)
 		}
-	}()
-	for _, d := range []string{cfg.OutputDir, cfg.CacheDir, filepath.Join(cfg.OutputDir, "logs")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("create %s: %w", d, err)
+		return nil, &startupError{err: err}
+	}
+	return w, nil
+}
+
+// wire opens and connects every part; on error the caller closes what it
+// opened (w.closers).
+func (w *worker) wire(ctx context.Context) (err error) {
+	cfg, log, opts := w.cfg, w.log, w.opts
+	for _, d := range []struct{ name, path string }{{"OUTPUT_DIR", cfg.OutputDir}, {"CACHE_DIR", cfg.CacheDir},
+		{"OUTPUT_DIR", filepath.Join(cfg.OutputDir, "logs")}} {
+		if err := os.MkdirAll(d.path, 0o755); err != nil {
+			return fmt.Errorf("%s: create %s: %w", d.name, d.path, err)
 		}
 	}
 	red := secrets(cfg, opts.environ)
 	if w.reporting, err = newReporting(ctx, cfg, w, red); err != nil {
-		return nil, err
+		return err
 	}
 	if w.reporting != nil {
 		w.closers = append(w.closers, func() error { return w.reporting.close(5 * time.Second) })
 		w.outboxBacklog, w.outboxDead = w.reporting.outbox.Backlog, w.reporting.outbox.DeadLetters
 	}
 	if err := w.openIntake(); err != nil {
-		return nil, err
+		return err
 	}
 	if w.manifest, err = manifest.Open(manifest.Options{Path: filepath.Join(cfg.OutputDir, "manifest.json"), Logger: log}); err != nil {
-		return nil, err
+		return err
 	}
 	w.closers = append(w.closers, w.manifest.Close)
 	if w.rejections, err = manifest.OpenRejections(filepath.Join(cfg.OutputDir, "rejected.jsonl")); err != nil {
-		return nil, err
+		return err
 	}
 	w.closers = append(w.closers, w.rejections.Close)
 	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
 
 	runner, clean, err := newRunner(cfg, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w.runnerClean = clean
 	transport, err := w.openTransport(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	keys := pipeline.NewKeySet()
 	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
@@ -152,7 +162,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
 	if w.router, pub, err = pipeline.NewRouter(transport, stages, log); err != nil {
-		return nil, err
+		return err
 	}
 	w.metrics.Router(w.router)
 	var release func(pipeline.Claimed)
@@ -185,7 +195,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
 		Pause: w.gate, Cancel: w.running})
-	return w, nil
+	return nil
 }
 
 type publisherFunc func(ctx context.Context, topic string, w *pipeline.Work) error
@@ -199,7 +209,7 @@ func (w *worker) openIntake() error {
 	case "file":
 		q, err := filequeue.Open(filequeue.Options{Path: w.cfg.QueueFile, Owner: w.cfg.WorkerID, Logger: w.log})
 		if err != nil {
-			return err
+			return fmt.Errorf("QUEUE_FILE=%s: %w", w.cfg.QueueFile, err)
 		}
 		w.intake = q
 		w.closers = append(w.closers, q.Close)
