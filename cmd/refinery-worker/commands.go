@@ -140,20 +140,26 @@ func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer,
 	return nil
 }
 
-// enqueue adds items to the file intake: one from flags, or JSON lines from
-// stdin (the control-plane's item format; each line must be a JSON value).
-func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdin io.Reader, out io.Writer) error {
+// enqueueFlags are the flags of enqueue, bound to it and recipes.
+func enqueueFlags(it *pipeline.Item, recipes *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var it pipeline.Item
-	var recipes string
 	fs.StringVar(&it.Package, "package", "", "package name (omit to read JSON lines from stdin)")
 	fs.StringVar(&it.Version, "version", "", "version")
 	fs.StringVar(&it.PythonVersion, "python-version", "", "python version")
 	fs.StringVar(&it.PythonTag, "python-tag", "", "python tag")
 	fs.StringVar(&it.PlatformTag, "platform-tag", "", "platform tag")
-	fs.StringVar(&recipes, "recipes", "", "comma-separated recipes")
+	fs.StringVar(recipes, "recipes", "", "comma-separated recipes")
 	fs.IntVar(&it.Attempts, "attempts", 0, "earlier attempts")
+	return fs
+}
+
+// enqueue adds items to the file intake: one from flags, or JSON lines from
+// stdin (the control-plane's item format; each line must be a JSON value).
+func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdin io.Reader, out io.Writer) error {
+	var it pipeline.Item
+	var recipes string
+	fs := enqueueFlags(&it, &recipes)
 	if err := fs.Parse(args); err != nil {
 		return &usageError{fmt.Sprintf("enqueue: %v", err)}
 	}
@@ -248,25 +254,32 @@ func printStatus(ctx context.Context, cfg Config, out io.Writer) error {
 	return nil
 }
 
+// planFlags are the flags of plan; path holds the default on entry.
+func planFlags(path *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(path, "requirements", *path, "requirements file (default REQUIREMENTS_PATH)")
+	return fs
+}
+
 // planCommand plans a requirements file (REQUIREMENTS_PATH or --requirements),
 // writes OUTPUT_DIR/plan.json and prints a table.
 func planCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	path := fs.String("requirements", cfg.RequirementsPath, "requirements file (default REQUIREMENTS_PATH)")
+	path := cfg.RequirementsPath
+	fs := planFlags(&path)
 	if err := fs.Parse(args); err != nil {
 		return &usageError{fmt.Sprintf("plan: %v", err)}
 	}
-	if *path == "" {
+	if path == "" {
 		return &usageError{"plan: give --requirements FILE or set REQUIREMENTS_PATH"}
 	}
 	p, err := newPlanner(cfg, log)
 	if err != nil {
 		return err
 	}
-	plan, err := p.Plan(ctx, *path)
+	plan, err := p.Plan(ctx, path)
 	if err != nil {
-		return fmt.Errorf("plan %s: %w", *path, err)
+		return fmt.Errorf("plan %s: %w", path, err)
 	}
 	if err := planner.WriteTable(out, plan); err != nil {
 		return err

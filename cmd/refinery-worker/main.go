@@ -33,13 +33,37 @@ const (
 )
 
 func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	rawArgs := args
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
-	if cmd == "help" || cmd == "-h" || cmd == "--help" {
-		fmt.Fprintln(stdout, usage)
+	if cmd == "help" {
+		topic := ""
+		if len(args) > 0 {
+			topic = args[0]
+		}
+		if !printHelp(stdout, topic) {
+			fmt.Fprintf(stderr, "unknown command %q\n%s\n", topic, usage())
+			return exitUsage
+		}
 		return exitOK
+	}
+	if wantsHelp(args) {
+		if _, known := commandSummaries[cmd]; !known {
+			fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage())
+			return exitUsage
+		}
+		topic := cmd
+		if len(rawArgs) == len(args) {
+			topic = "" // no command named (refinery-worker --help): the whole program
+		}
+		printHelp(stdout, topic)
+		return exitOK
+	}
+	if _, known := commandSummaries[cmd]; known && commandFlags(cmd) == nil && len(args) > 0 {
+		fmt.Fprintf(stderr, "%s takes no arguments, got %q\n%s\n", cmd, args, usage())
+		return exitUsage
 	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
@@ -68,7 +92,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "replay":
 		err = replayCommand(ctx, cfg, log, args, stdout)
 	default:
-		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage)
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage())
 		return exitUsage
 	}
 	if err != nil {
@@ -87,18 +111,6 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	}
 	return exitOK
 }
-
-const usage = `usage: refinery-worker [serve|drain|enqueue|config|status|plan|replay] [flags]
-
-  serve    run the HTTP control endpoints and autorun (default)
-  drain    drain the queue once; one line per outcome, then totals
-  enqueue  add items to the intake: --package NAME [--version V ...], or JSON lines on stdin
-  config   print the effective configuration, secrets redacted
-  status   print the /status of the worker serving on WORKER_HTTP_ADDR
-  plan     plan a requirements file (--requirements or REQUIREMENTS_PATH), write plan.json, print a table
-  replay   --stage S --from X [--to Y] [--package P] [--dry-run]: re-run a stage from its input topic (redis/kafka transports)
-
-Configuration comes from the environment; see README.md.`
 
 type usageError struct{ msg string }
 

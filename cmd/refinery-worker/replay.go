@@ -12,18 +12,24 @@ import (
 	"github.com/refinery/refinery-worker/pipeline/replay"
 )
 
-// replayCommand re-publishes one stage's input messages in a range so that
-// the serving workers process them again (stage-level replay, durable
-// transports only).
-func replayCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+// replayFlags are the flags of replay, bound to o.
+func replayFlags(o *replay.Options) *flag.FlagSet {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var o replay.Options
 	fs.StringVar(&o.Stage, "stage", "", "dequeue|plan|match|build|report|requeue|poison")
 	fs.StringVar(&o.From, "from", "", "start, a stream id or offset (partition:offset), or an RFC 3339 time")
 	fs.StringVar(&o.To, "to", "", "end of the range (default: the end as the replay starts)")
 	fs.StringVar(&o.Package, "package", "", "only messages about this package")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "list what would be replayed, publish nothing")
+	return fs
+}
+
+// replayCommand re-publishes one stage's input messages in a range so that
+// the serving workers process them again (stage-level replay, durable
+// transports only).
+func replayCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	var o replay.Options
+	fs := replayFlags(&o)
 	if err := fs.Parse(args); err != nil {
 		return &usageError{fmt.Sprintf("replay: %v", err)}
 	}
