@@ -34,6 +34,23 @@ type JobLog interface {
 	Path() string
 }
 
+// TextMasker is a JobLog that masks secrets in what it is written; Mask
+// applies the same to a text that leaves the process another way (the
+// result's error and metadata).
+type TextMasker interface {
+	Mask(s string) string
+}
+
+// maskResult masks the runner's texts: the error and string metadata.
+func maskResult(res *pipeline.Result, m TextMasker) {
+	res.Error = m.Mask(res.Error)
+	for k, v := range res.Metadata {
+		if s, ok := v.(string); ok {
+			res.Metadata[k] = m.Mask(s)
+		}
+	}
+}
+
 // LogOpener opens the log of a job.
 type LogOpener interface {
 	OpenJobLog(ctx context.Context, job pipeline.Job) (JobLog, error)
@@ -146,8 +163,15 @@ func (b *Build) run(w *pipeline.Work) {
 		if res.Duration == 0 {
 			res.Duration = time.Since(start)
 		}
-		if res.Status != pipeline.StatusBuilt && len(res.LogTail) == 0 {
+		// The tail comes from the job log, which holds what the log's
+		// writers let through (secrets masked), never from the runner's own
+		// copy of the raw output.
+		res.LogTail = nil
+		if res.Status != pipeline.StatusBuilt {
 			res.LogTail = jl.Tail(20)
+		}
+		if m, ok := jl.(TextMasker); ok {
+			maskResult(&res, m)
 		}
 		if res.Metadata == nil {
 			res.Metadata = map[string]any{}

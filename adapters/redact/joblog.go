@@ -41,6 +41,9 @@ func (l *redactedLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Mask masks the secrets in s (handlers.TextMasker).
+func (l *redactedLog) Mask(s string) string { return l.w.r.String(s) }
+
 func (l *redactedLog) Close() (map[string]any, error) {
 	l.mu.Lock()
 	err := l.w.Flush()

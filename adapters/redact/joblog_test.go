@@ -49,3 +49,28 @@ func TestLogOpenerMasksSplitSecrets(t *testing.T) {
 		t.Fatalf("log file not masked as expected:\n%s", b)
 	}
 }
+
+// What the build stage takes from a redacted log for the manifest (its tail)
+// and the texts it masks with it (error, metadata) hold no secret.
+func TestLogOpenerTailAndMaskHideSecrets(t *testing.T) {
+	opener := redact.LogOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
+	jl, err := opener.OpenJobLog(context.Background(), pipeline.Job{ID: "j", Name: "a", Version: "1", Attempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = jl.Write([]byte("error: token hunter2-se"))
+	_, _ = jl.Write([]byte("cret rejected\n"))
+	if _, err := jl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if tail := strings.Join(jl.Tail(5), "\n"); tail != "error: token [REDACTED] rejected" {
+		t.Errorf("Tail = %q", tail)
+	}
+	m, ok := jl.(interface{ Mask(string) string })
+	if !ok {
+		t.Fatal("redacted job log does not offer Mask (handlers.TextMasker)")
+	}
+	if got := m.Mask("podman: bad url http://u:hunter2-secret@x"); got != "podman: bad url http://u:[REDACTED]@x" {
+		t.Errorf("Mask = %q", got)
+	}
+}
