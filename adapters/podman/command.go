@@ -30,6 +30,8 @@ type Commander struct {
 	// Built once by fixedArgs: the command line parts no job changes.
 	workerLabel              string
 	afterLabels, afterJobEnv []string
+	// clientEnv holds NAME=value of the variables passed by name only.
+	clientEnv []string
 }
 
 // NewCommander validates opts (every bad field is reported at once; an unknown
@@ -101,6 +103,13 @@ func (c *Commander) Command(job pipeline.Job) ([]string, error) {
 	return append(args, c.afterJobEnv...), nil
 }
 
+// ClientEnv is the environment to run the podman client of Command with:
+// this process's environment plus the values of the variables that the
+// command line passes by name only (-e NAME), so that no secret is on it.
+func (c *Commander) ClientEnv() []string {
+	return append(os.Environ(), c.clientEnv...)
+}
+
 // fixedArgs builds the parts of every command line that do not depend on
 // the job, once: what follows the labels (owner label, timeout, mounts) and
 // what follows the job's environment (the worker's environment, limits,
@@ -116,7 +125,14 @@ func (c *Commander) fixedArgs() {
 		"-v", o.OutputDir+":/output",
 		"-v", o.CacheDir+":/cache",
 	)
-	env := func(k, v string) { c.afterJobEnv = append(c.afterJobEnv, "-e", k+"="+v) }
+	// The worker-wide variables may carry credentials (an index URL with a
+	// password): the command line names them only (-e NAME), and podman
+	// takes their values from its own environment (ClientEnv), which other
+	// local users cannot read the way they read command lines.
+	env := func(k, v string) {
+		c.afterJobEnv = append(c.afterJobEnv, "-e", k)
+		c.clientEnv = append(c.clientEnv, k+"="+v)
+	}
 	if o.IndexURL != "" {
 		env("INDEX_URL", o.IndexURL)
 	}

@@ -49,8 +49,8 @@ func TestCommandArgv(t *testing.T) {
 		"-v", "/srv/out:/output", "-v", "/srv/cache:/cache",
 		"-e", "JOB_NAME=lxml", "-e", "JOB_VERSION=5.2.1", "-e", "PYTHON_VERSION=3.11", "-e", "PYTHON_TAG=cp311",
 		"-e", "PLATFORM_TAG=manylinux2014_s390x", "-e", "PYTHONUNBUFFERED=1",
-		"-e", "RECIPES=dnf:libxml2-devel,pip:cython<3", "-e", "INDEX_URL=http://127.0.0.1:8080/simple/",
-		"-e", "PIP_NO_COLOR=1",
+		"-e", "RECIPES=dnf:libxml2-devel,pip:cython<3", "-e", "INDEX_URL",
+		"-e", "PIP_NO_COLOR",
 		"--memory", "2g", "--cpus", "1.5", "--pids-limit", "512", "--network", "none",
 		LocalImage, "sh", "-c", `echo "$JOB_NAME"`}
 	if !slices.Equal(got, want) {
@@ -75,7 +75,7 @@ func TestCommandDefaults(t *testing.T) {
 	if !slices.Equal(tail, []string{"localhost/refinery-builder-rocky:latest", "refinery-build"}) {
 		t.Errorf("image and command = %q", tail)
 	}
-	if slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "RECIPES=") || strings.HasPrefix(s, "INDEX_URL=") }) {
+	if slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "RECIPES=") || strings.HasPrefix(s, "INDEX_URL") }) {
 		t.Errorf("empty RECIPES or INDEX_URL passed: %q", got)
 	}
 	if i := slices.Index(got, "--timeout"); got[i+1] != "940" {
@@ -214,5 +214,40 @@ func TestHostileFixturesNeverReachArgv(t *testing.T) {
 	}
 	if lines < 20 {
 		t.Fatalf("read only %d fixture lines", lines)
+	}
+}
+
+// The worker-wide variables (index URLs with credentials, extra environment)
+// are named on the command line, readable by every local user, and their
+// values travel in the podman client's environment.
+func TestCommandKeepsSecretsOffTheCommandLine(t *testing.T) {
+	opts := baseOptions()
+	opts.IndexURL = "http://builder:idx-pass-4821@127.0.0.1:8080/simple/"
+	opts.ExtraIndexURL = "https://u:extra-pass-77@mirror.example/simple/ http://127.0.0.1:9/simple/"
+	opts.Env = map[string]string{"UPLOAD_TOKEN": "tok-5b7e9c1d2a"}
+	c, err := NewCommander(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv, err := c.Command(goodJob())
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Join(argv, " ")
+	for _, secret := range []string{"idx-pass-4821", "extra-pass-77", "tok-5b7e9c1d2a"} {
+		if strings.Contains(line, secret) {
+			t.Errorf("argv holds %q: %s", secret, line)
+		}
+	}
+	for _, name := range []string{"INDEX_URL", "EXTRA_INDEX_URL", "UPLOAD_TOKEN"} {
+		if i := slices.Index(argv, name); i < 1 || argv[i-1] != "-e" {
+			t.Errorf("argv does not pass %s by name (-e %s): %q", name, name, argv)
+		}
+	}
+	env := c.ClientEnv()
+	for _, kv := range []string{"INDEX_URL=" + opts.IndexURL, "EXTRA_INDEX_URL=" + opts.ExtraIndexURL, "UPLOAD_TOKEN=tok-5b7e9c1d2a"} {
+		if !slices.Contains(env, kv) {
+			t.Errorf("client environment lacks %s", kv)
+		}
 	}
 }

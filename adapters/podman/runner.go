@@ -158,6 +158,7 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 		return -1, "", fmt.Errorf("stderr pipe: %w", err)
 	}
 	c := exec.Command(argv[0], argv[1:]...)
+	c.Env = r.cmd.ClientEnv()
 	c.Stdout, c.Stderr = outW, errW
 	// Own process group: a terminal's Ctrl-C goes to the worker, which stops
 	// the container itself, not straight to the client.
