@@ -92,3 +92,27 @@ func TestMembersMatchByExactName(t *testing.T) {
 		t.Errorf("node re-encoded = %s, %v", out, err)
 	}
 }
+
+// A reason never quotes an unbounded value: a recipe of 8 MB gives a reason
+// of a few hundred bytes.
+func TestValidateItemReasonsAreBounded(t *testing.T) {
+	long := strings.Repeat("a", 8<<20)
+	for _, it := range []Item{
+		{Package: "x", Recipes: []string{"pip:" + long}},
+		{Package: "x", Recipes: []string{long}},
+		{Package: "x", Recipes: []string{long + ":v"}},
+		{Package: "x", Recipes: []string{"env:" + long}},
+		{Package: "x", Recipes: []string{"env:LD_" + long + "=1"}},
+		{Package: "x", Recipes: []string{"env:K=" + long}},
+		{Package: long},
+		{Package: "x", Version: long},
+	} {
+		_, err := ValidateItem(it)
+		if err == nil {
+			t.Fatal("accepted an 8 MB value")
+		}
+		if n := len(err.Error()); n > 512 {
+			t.Errorf("reason of %d bytes: %.120s...", n, err.Error())
+		}
+	}
+}

@@ -52,27 +52,28 @@ var (
 // ValidateRecipe checks one recipe "manager:value" (dnf, apt, pip, or
 // env:KEY=VALUE) against a charset that no shell would interpret.
 func ValidateRecipe(r string) error {
+	q := truncate(r) // a reason never quotes an unbounded value
 	mgr, val, ok := strings.Cut(r, ":")
 	if !ok {
-		return fmt.Errorf("%q is not manager:value", r)
+		return fmt.Errorf("%q is not manager:value", q)
 	}
 	if !recipeManagers[mgr] {
-		return fmt.Errorf("%q: unknown manager %q (dnf, apt, pip, env)", r, mgr)
+		return fmt.Errorf("%q: unknown manager %q (dnf, apt, pip, env)", q, truncate(mgr))
 	}
 	if mgr == "env" {
 		key, value, ok := strings.Cut(val, "=")
 		switch {
 		case !ok || !envKeyRE.MatchString(key):
-			return fmt.Errorf("%q: env recipe must be env:KEY=VALUE with KEY in [A-Z_][A-Z0-9_]*", r)
+			return fmt.Errorf("%q: env recipe must be env:KEY=VALUE with KEY in [A-Z_][A-Z0-9_]*", q)
 		case forbiddenEnv[key] || strings.HasPrefix(key, "LD_") || strings.HasPrefix(key, "DYLD_"):
-			return fmt.Errorf("%q: setting %s is not allowed", r, key)
+			return fmt.Errorf("%q: setting %s is not allowed", q, truncate(key))
 		case !envValueRE.MatchString(value):
-			return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=/%%-] (no commas: RECIPES is comma-separated)", r)
+			return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=/%%-] (no commas: RECIPES is comma-separated)", q)
 		}
 		return nil
 	}
 	if !recipeValueRE.MatchString(val) {
-		return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=<>!~-] (no commas: RECIPES is comma-separated) or is too long", r)
+		return fmt.Errorf("%q: value has characters outside [A-Za-z0-9._+:@=<>!~-] (no commas: RECIPES is comma-separated) or is too long", q)
 	}
 	return nil
 }
