@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -126,14 +127,18 @@ func (m *Match) job(w *pipeline.Work, n pipeline.PlanNode) (*pipeline.Job, error
 		nodeRecipes = append(nodeRecipes, r.Name)
 	}
 	j.Recipes = pipeline.MergeRecipes(req.Recipes, nodeRecipes)
-	j.ID = JobID(j)
+	j.ID = JobID(j, first(w.Claim, w.CorrelationID))
 	return j, nil
 }
 
-// JobID is deterministic for what defines a build: name, version, tags and
-// recipes. It is 16 hex digits of a SHA-256.
-func JobID(j *pipeline.Job) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{j.Name, j.Version, j.PythonTag, j.PlatformTag, strings.Join(j.Recipes, ",")}, "\x00")))
+// JobID names one build of one claim: what defines the build (name, version,
+// tags, recipes), the intake's claim and the attempt. Identical items get
+// different ids (their logs and containers never collide); a redelivery of
+// the same claim and attempt gets the same id. It is 16 hex digits of a
+// SHA-256.
+func JobID(j *pipeline.Job, claim string) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{j.Name, j.Version, j.PythonTag, j.PlatformTag,
+		strings.Join(j.Recipes, ","), claim, strconv.Itoa(j.Attempt)}, "\x00")))
 	return hex.EncodeToString(h[:8])
 }
 
