@@ -34,6 +34,9 @@ func NewMatch(d MatchDefaults) *Match { return &Match{d: d} }
 func (m *Match) Handle(_ context.Context, w *pipeline.Work) (string, error) {
 	req := w.Request
 	node, ok := m.find(req, w.Plan.Nodes)
+	if w.Plan.Source == PlanNone && len(w.Plan.Nodes) == 1 {
+		node, ok = w.Plan.Nodes[0], true // the version asked, no override
+	}
 	if !ok {
 		want := req.Name
 		if req.Version != "" {

@@ -24,8 +24,9 @@ type PlanByID interface {
 }
 
 // Plan attaches the plan snapshot to each request: which plan, and the nodes
-// whose name matches the request's (PEP 503). No plan is a recorded failure
-// (reason no_plan), not a crash.
+// whose name matches the request's (PEP 503). With no plan at all, an item
+// naming a version is built as asked (source PlanNone); one without a version
+// is a recorded failure (reason no_plan), not a crash.
 type Plan struct {
 	source PlanSource
 	byID   PlanByID // optional: requests naming a plan_id use that plan
@@ -34,6 +35,15 @@ type Plan struct {
 	last  *pipeline.Plan
 	index map[string][]int // normalised name → positions in last.Nodes
 }
+
+// PlanNone is the plan source of an item built without a plan: an exact
+// version asked for when no plan exists (recorded as metadata.plan "none").
+const PlanNone = "none"
+
+// noPlanHelp ends the error of an item that has neither a version nor a plan.
+const noPlanHelp = "; the item names no version: give it one to build that version for the target, " +
+	"or provide a plan (OUTPUT_DIR/plan.json or CACHE_DIR/plan.json, which `refinery-worker plan --requirements FILE` " +
+	"writes, or a plan_id served by CONTROL_PLANE_URL)"
 
 // NewPlan builds the plan stage. byID may be nil; when set, a request with a
 // plan_id is matched against that plan (the control-plane build queue's
@@ -53,10 +63,19 @@ func (p *Plan) Handle(ctx context.Context, w *pipeline.Work) (string, error) {
 	}
 	if err != nil {
 		reason := pipeline.ReasonNoPlan
-		if !errors.Is(err, ErrNoPlan) {
+		msg := err.Error()
+		switch {
+		case !errors.Is(err, ErrNoPlan):
 			reason = "bad_plan"
+		case w.Request.Item.PlanID == 0 && w.Request.Version != "":
+			// No plan at all: build the exact version asked for the target.
+			w.Plan = &pipeline.PlanRef{Source: PlanNone, Nodes: []pipeline.PlanNode{{Name: w.Request.Item.Package,
+				Version: w.Request.Version, Action: pipeline.ActionBuild}}}
+			return pipeline.TopicPlanned, nil
+		case w.Request.Item.PlanID == 0:
+			msg += noPlanHelp
 		}
-		w.Result = &pipeline.Result{Status: pipeline.StatusFailed, Reason: reason, Error: err.Error()}
+		w.Result = &pipeline.Result{Status: pipeline.StatusFailed, Reason: reason, Error: msg}
 		return pipeline.TopicResults, nil
 	}
 	w.Plan = &pipeline.PlanRef{RunID: plan.RunID, Source: src, Nodes: p.nodes(plan, w.Request.Name)}

@@ -76,6 +76,8 @@ type Report struct {
 	outputDir string
 	workerID  string
 	now       func() time.Time
+	// the target's, for entries without tags (Target)
+	pythonVersion, platformTag string
 }
 
 // NewReport builds the report stage. reporter may be nil.
@@ -147,6 +149,10 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 			meta[pipeline.MetaLog] = r.relative(j.LogPath)
 		}
 	}
+	r.targetTags(w, &e)
+	if w.Plan != nil && w.Plan.Source == PlanNone {
+		meta["plan"] = PlanNone
+	}
 	if r.policy.WillRequeue(w) {
 		e.Status = pipeline.StatusRetry
 	}
@@ -185,6 +191,28 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 		o.LogPath = w.Job.LogPath
 	}
 	return o
+}
+
+// Target sets the target's tags for entries that neither the request nor
+// the plan gives tags (PYTHON_VERSION as cpXY, PLATFORM_TAG).
+func (r *Report) Target(pythonVersion, platformTag string) *Report {
+	r.pythonVersion, r.platformTag = pythonVersion, platformTag
+	return r
+}
+
+// targetTags fills the tags an entry lacks: the request's python_version as
+// cpXY, else the target's.
+func (r *Report) targetTags(w *pipeline.Work, e *pipeline.ManifestEntry) {
+	if e.PythonTag == "" {
+		pv := r.pythonVersion
+		if w.Request != nil && w.Request.PythonVersion != "" {
+			pv = w.Request.PythonVersion
+		}
+		e.PythonTag = pythonTag(pv)
+	}
+	if e.PlatformTag == "" {
+		e.PlatformTag = r.platformTag
+	}
 }
 
 func (r *Report) relative(p string) string {

@@ -34,7 +34,7 @@ func TestDrainFixtureQueue(t *testing.T) {
 		"zope-interface":     {pipeline.StatusSkipped, "zope.interface", "6.4", "cp311", "manylinux2014_s390x"},
 		"charset-normalizer": {pipeline.StatusSkipped, "charset-normalizer", "3.3.2", "cp311", "manylinux2014_s390x"},
 		"six":                {pipeline.StatusReused, "six", "1.16.0", "py3", "any"},
-		"requests":           {pipeline.StatusUnmatched, "requests", "2.32.3", "", ""},
+		"requests":           {pipeline.StatusUnmatched, "requests", "2.32.3", "cp311", "manylinux2014_s390x"}, // the target's tags
 	}
 	entries := e.manifest(t)
 	if len(entries) != len(want) {

@@ -156,8 +156,9 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Plan:    handlers.NewPlan(w.plans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
-		Build:   w.build.Handle,
-		Report:  handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).Handle,
+		Build: w.build.Handle,
+		Report: handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
+			Target(cfg.PythonVersion, cfg.PlatformTag).Handle,
 		Requeue: handlers.NewRequeue(w.settler, policy, w.enqueuerIfReleasing(transport)).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
