@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 )
 
 // Item is one entry of the control-plane's retry/build queue (contract §1).
@@ -172,7 +171,7 @@ func decodeInt(field string, v json.RawMessage) (int64, error) {
 		}
 		return 0, &FieldError{Field: field, Reason: "must be an integer: " + err.Error()}
 	}
-	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+	if !ValidIntField(f) {
 		return 0, &FieldError{Field: field, Reason: fmt.Sprintf("must be an integer within ±2^53, got %s", bytes.TrimSpace(v))}
 	}
 	return int64(f), nil

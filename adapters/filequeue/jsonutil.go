@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/jsonscan"
 )
 
@@ -181,10 +182,17 @@ func unixField(obj []byte, name string) (int64, bool) {
 }
 
 // due reports whether item may be handed out at now: it has no numeric
-// not_before, or not_before is not in the future.
+// not_before, not_before is not in the future, or it is a number the dequeue
+// stage refuses (1e30, a fraction): handed out, that item is rejected with a
+// reason instead of staying in the queue forever.
 func due(item []byte, now time.Time) bool {
 	nb, ok := unixField(item, "not_before")
-	return !ok || nb <= now.Unix()
+	if !ok || nb <= now.Unix() {
+		return true
+	}
+	v, _ := field(item, "not_before")
+	f, err := strconv.ParseFloat(string(v), 64)
+	return err != nil || !pipeline.ValidIntField(f)
 }
 
 // encodeQueue renders items the way the control-plane writes its file: a

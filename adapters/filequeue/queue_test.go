@@ -49,11 +49,12 @@ func TestClaim(t *testing.T) {
 			wantQueue: []string{`{"package":"a","not_before":` + itoa(now+1) + `}`, `{"package":"d","not_before":` + itoa(now-100) + `}`},
 		},
 		{
-			name:      "non-numeric not_before is ready (dequeue rejects it)",
-			file:      `[{"package":"a","not_before":"soon"},{"package":"b","not_before":1e30}]`,
-			max:       5,
-			want:      []string{`{"package":"a","not_before":"soon"}`},
-			wantQueue: []string{`{"package":"b","not_before":1e30}`},
+			// Not held forever: handed out, the dequeue stage rejects them.
+			name: "non-numeric or out-of-range not_before is ready (dequeue rejects it)",
+			file: `[{"package":"a","not_before":"soon"},{"package":"b","not_before":1e30},{"package":"c","not_before":4102444800.5}]`,
+			max:  5,
+			want: []string{`{"package":"a","not_before":"soon"}`, `{"package":"b","not_before":1e30}`,
+				`{"package":"c","not_before":4102444800.5}`},
 		},
 		{
 			name: "hostile items handed out raw",
