@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/tempfile"
 )
 
 // flock applies how (syscall.LOCK_*) to f, retrying on EINTR.
@@ -121,7 +123,7 @@ func (q *Queue) createEmpty() error {
 // writeTemp writes data to a new temporary file beside path and fsyncs it.
 // With lock, the file is flock'ed (LOCK_EX) before anything is written.
 func (q *Queue) writeTemp(path string, data []byte, lock bool, perm fs.FileMode) (*os.File, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := tempfile.Create(filepath.Dir(path), tempPrefix(path), "")
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
@@ -145,6 +147,20 @@ func (q *Queue) writeTemp(path string, data []byte, lock bool, perm fs.FileMode)
 		return fail(err)
 	}
 	return f, nil
+}
+
+// tempPrefix starts the names of path's temp files.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// removeLeftoverTemps removes the temp files of the queue and in-flight files
+// that dead writers left (a kill during a write); they can be as large as the
+// queue.
+func (q *Queue) removeLeftoverTemps() {
+	for _, p := range []string{q.path, q.flightPath} {
+		for _, gone := range tempfile.RemoveLeftovers(q.dir, tempPrefix(p), "", staleTemp) {
+			q.opts.Logger.Info("removed a temp file a dead writer left", "path", gone)
+		}
+	}
 }
 
 // replace atomically replaces path with data (temp file, fsync, rename, fsync

@@ -112,6 +112,7 @@ func Open(opts Options) (*Queue, error) {
 		return nil, err
 	}
 	q.log = opts.Logger.With("queue", path, "owner", q.owner)
+	q.removeLeftoverTemps()
 	return q, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -202,12 +201,5 @@ func (q *Queue) sweep(owners map[string]bool) {
 		}
 		_ = f.Close()
 	}
-	for _, pat := range []string{q.path, q.flightPath} {
-		tmps, _ := filepath.Glob(filepath.Join(q.dir, "."+filepath.Base(pat)+".tmp-*"))
-		for _, p := range tmps {
-			if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > staleTemp {
-				_ = os.Remove(p)
-			}
-		}
-	}
+	q.removeLeftoverTemps()
 }

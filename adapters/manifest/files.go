@@ -11,11 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"syscall"
+	"time"
 
+	"github.com/refinery/refinery-worker/adapters/tempfile"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -207,9 +210,26 @@ func (s *Store) appendEntries(entries [][]byte) error {
 	})
 }
 
+// Names of manifest.json's temp files: .manifest-<pid>-<random>.tmp.
+const (
+	manifestTempPrefix = ".manifest-"
+	manifestTempSuffix = ".tmp"
+	// staleTemp is the age after which an unlocked temp file whose writer
+	// cannot be told is a leftover.
+	staleTemp = 10 * time.Minute
+)
+
+// removeLeftoverTemps removes the temp files of manifest.json that dead
+// writers left (a kill during a rewrite); they are as large as the manifest.
+func removeLeftoverTemps(dir string, log *slog.Logger) {
+	for _, gone := range tempfile.RemoveLeftovers(dir, manifestTempPrefix, manifestTempSuffix, staleTemp) {
+		log.Info("removed a temp file a dead writer left", "path", gone)
+	}
+}
+
 func (s *Store) replace(write func(io.Writer) error) error {
 	dir := filepath.Dir(s.opts.Path)
-	tmp, err := os.CreateTemp(dir, ".manifest-*.tmp")
+	tmp, err := tempfile.Create(dir, manifestTempPrefix, manifestTempSuffix)
 	if err != nil {
 		return fmt.Errorf("write manifest %s: %w", s.opts.Path, err)
 	}

@@ -97,6 +97,7 @@ func Open(opts Options) (*Store, error) {
 		learned: map[string]json.RawMessage{},
 		jid:     fmt.Sprintf("%d-%s", os.Getpid(), randHex(4)),
 		kick:    make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
+	removeLeftoverTemps(filepath.Dir(opts.Path), s.log)
 	if err := s.rotate(); err != nil {
 		return nil, err
 	}
