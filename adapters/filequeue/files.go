@@ -201,10 +201,14 @@ func (q *Queue) syncDir() error {
 	return nil
 }
 
-// readAll reads f from the start.
-func readAll(f *os.File) ([]byte, error) {
+// readQueueFile reads the queue file f from the start, unless it is larger
+// than MaxBytes.
+func (q *Queue) readQueueFile(f *os.File) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
+		return nil, err
+	}
+	if err := q.checkSize(fi.Size()); err != nil {
 		return nil, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -226,6 +230,10 @@ func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error), c *q
 	wait := q.opts.ParseBackoff
 	for attempt := 0; ; attempt++ {
 		data, err := read()
+		var tooLarge *TooLargeError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read queue %s: %w", q.path, err)
 		}
@@ -262,10 +270,14 @@ func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error), c *q
 // for the control-plane's in-place rewrites, which readQueue retries.
 func (q *Queue) readQueueUnlocked(ctx context.Context) ([][]byte, error) {
 	return q.readQueue(ctx, func() ([]byte, error) {
-		data, err := os.ReadFile(q.path)
+		f, err := os.Open(q.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return []byte("[]"), nil
 		}
-		return data, err
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return q.readQueueFile(f)
 	}, nil)
 }

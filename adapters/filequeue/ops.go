@@ -99,8 +99,13 @@ func (q *Queue) Enqueue(ctx context.Context, items [][]byte) error {
 		if err != nil {
 			return err
 		}
-		next := make([][]byte, 0, len(cur)+len(add))
-		return t.setQueue(append(append(next, cur...), add...))
+		next := append(append(make([][]byte, 0, len(cur)+len(add)), cur...), add...)
+		if t.q.opts.MaxBytes > 0 {
+			if err := t.q.checkSize(int64(len(encodeQueue(next)))); err != nil {
+				return fmt.Errorf("%d item(s) not added: %w", len(add), err)
+			}
+		}
+		return t.setQueue(next)
 	})
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)

@@ -39,6 +39,31 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for not_before and claimed_at. Default time.Now.
 	Now func() time.Time
+	// MaxBytes (QUEUE_FILE_MAX_BYTES) bounds the queue file this instance
+	// reads: parsed, a file takes several times its size in memory. A larger
+	// file is not read, nor changed: Claim, Depth and Ready fail with a
+	// *TooLargeError, and Enqueue refuses items that would make it larger.
+	// Items put back (settle, requeue) are never refused. 0: no bound.
+	MaxBytes int64
+}
+
+// TooLargeError is a queue file above Options.MaxBytes.
+type TooLargeError struct {
+	Path      string
+	Size, Max int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("queue file %s is %d bytes, above QUEUE_FILE_MAX_BYTES (%d): nothing was taken from it; "+
+		"split it into smaller files or raise the limit", e.Path, e.Size, e.Max)
+}
+
+// checkSize refuses a queue file of size bytes above MaxBytes.
+func (q *Queue) checkSize(size int64) error {
+	if q.opts.MaxBytes > 0 && size > q.opts.MaxBytes {
+		return &TooLargeError{Path: q.path, Size: size, Max: q.opts.MaxBytes}
+	}
+	return nil
 }
 
 // Queue is the file intake. Its methods are safe for concurrent use, within

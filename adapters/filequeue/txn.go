@@ -189,7 +189,7 @@ func (t *txn) keepInPlaceWrites() error {
 		return nil
 	}
 	old := t.locks[0]
-	now, err := t.q.readQueue(t.ctx, func() ([]byte, error) { return readAll(old) }, nil)
+	now, err := t.q.readQueue(t.ctx, func() ([]byte, error) { return t.q.readQueueFile(old) }, nil)
 	if err != nil {
 		t.q.log.Error("queue file rewritten in place during an update, and unreadable: its changes are lost", "err", err)
 		return nil
@@ -231,7 +231,7 @@ func (t *txn) queue() ([][]byte, error) {
 		if fi, err := cur.Stat(); err == nil { // before the read: conservative
 			t.baseSize, t.baseMod = fi.Size(), fi.ModTime()
 		}
-		return readAll(cur)
+		return t.q.readQueueFile(cur)
 	}, &t.q.queueCache)
 	if err != nil {
 		return nil, err

@@ -194,7 +194,8 @@ func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 			return fmt.Errorf("read stdin: %w", err)
 		}
 	}
-	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log})
+	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log,
+		MaxBytes: int64(cfg.QueueFileMaxBytes)})
 	if err != nil {
 		return err
 	}

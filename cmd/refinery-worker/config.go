@@ -23,6 +23,12 @@ type Config struct {
 	// QueueFile is the control-plane's file queue (a JSON array). Default
 	// /tmp/refinery/retry_queue.json.
 	QueueFile string `env:"QUEUE_FILE" envDefault:"/tmp/refinery/retry_queue.json"`
+	// QueueFileMaxBytes bounds the queue file the worker reads (parsed, a
+	// file takes several times its size in memory): a larger one is neither
+	// read nor changed, /ready and drains say so, and enqueue refuses items
+	// that would pass it. Bytes, or with a unit. Default 64MiB; 0 (no bound)
+	// or 1KiB..1TiB.
+	QueueFileMaxBytes ByteSize `env:"QUEUE_FILE_MAX_BYTES" envDefault:"64MiB"`
 	// RedisURL is the Redis server of the redis intake/transport (redis:// or rediss://).
 	RedisURL string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" secretURL:"true"`
 	// RedisKey is the list the control-plane pushes to. Default refinery:queue.

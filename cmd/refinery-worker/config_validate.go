@@ -54,6 +54,9 @@ func (c *Config) validate() []string {
 			bad(d.key, "must not be empty")
 		}
 	}
+	if m := c.QueueFileMaxBytes; m != 0 && (m < 1<<10 || m > 1<<40) {
+		bad("QUEUE_FILE_MAX_BYTES", "%d is outside 1KiB..1TiB (0: no bound)", m)
+	}
 	if c.WorkerID != "" && !workerIDRE.MatchString(c.WorkerID) {
 		bad("WORKER_ID", "%q must be 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit", c.WorkerID)
 	}

@@ -208,7 +208,8 @@ func (f publisherFunc) Publish(ctx context.Context, topic string, w *pipeline.Wo
 func (w *worker) openIntake() error {
 	switch w.cfg.QueueBackend {
 	case "file":
-		q, err := filequeue.Open(filequeue.Options{Path: w.cfg.QueueFile, Owner: w.cfg.WorkerID, Logger: w.log})
+		q, err := filequeue.Open(filequeue.Options{Path: w.cfg.QueueFile, Owner: w.cfg.WorkerID, Logger: w.log,
+			MaxBytes: int64(w.cfg.QueueFileMaxBytes)})
 		if err != nil {
 			return fmt.Errorf("QUEUE_FILE=%s: %w", w.cfg.QueueFile, err)
 		}
