@@ -63,7 +63,7 @@ func NewHTTP(o HTTPOptions) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = jsonErrors(o.Logger)
-	e.Use(middleware.RequestID(), middleware.Recover(), middleware.BodyLimit(o.BodyLimit), accessLog(o.Logger))
+	e.Use(middleware.RequestID(), middleware.Recover(), middleware.BodyLimit(o.BodyLimit), readChunked, accessLog(o.Logger))
 	h := &httpHandlers{o: o}
 	e.GET("/health", h.health)
 	e.GET("/ready", h.ready)

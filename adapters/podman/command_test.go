@@ -84,7 +84,7 @@ func TestCommandDefaults(t *testing.T) {
 }
 
 func TestPresetImage(t *testing.T) {
-	for _, p := range []string{"rocky", "fedora", "ubuntu"} {
+	for _, p := range []string{"debian", "rocky", "fedora", "ubuntu"} {
 		img, err := PresetImage(p)
 		if err != nil || img != "localhost/refinery-builder-"+p+":latest" {
 			t.Errorf("PresetImage(%q) = %q, %v", p, img, err)

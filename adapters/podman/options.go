@@ -41,6 +41,7 @@ const (
 
 // presets maps CONTAINER_PRESET to builder image names (builder/Containerfile.<preset>).
 var presets = map[string]string{
+	"debian": LocalImage,
 	"rocky":  "localhost/refinery-builder-rocky:latest",
 	"fedora": "localhost/refinery-builder-fedora:latest",
 	"ubuntu": "localhost/refinery-builder-ubuntu:latest",
@@ -56,7 +57,7 @@ func Presets() []string {
 	return out
 }
 
-// PresetImage maps a CONTAINER_PRESET (rocky, fedora, ubuntu) to its builder
+// PresetImage maps a CONTAINER_PRESET (debian, rocky, fedora, ubuntu) to its builder
 // image, localhost/refinery-builder-<preset>:latest. An unknown preset is an
 // error naming it and the known ones.
 func PresetImage(preset string) (string, error) {
@@ -75,7 +76,7 @@ type Options struct {
 	Bin string
 	// Image is the builder image (CONTAINER_IMAGE). When empty, Preset decides.
 	Image string
-	// Preset (CONTAINER_PRESET: rocky, fedora, ubuntu) picks the image when
+	// Preset (CONTAINER_PRESET: debian, rocky, fedora, ubuntu) picks the image when
 	// Image is empty. Both empty is an error, and so is an unknown preset
 	// even when Image is set. See PresetImage.
 	Preset string

@@ -167,6 +167,7 @@ func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return &usageError{fmt.Sprintf("enqueue: QUEUE_BACKEND=%s is not supported by enqueue yet (file only)", cfg.QueueBackend)}
 	}
 	var items [][]byte
+	var where []string // each item's origin, for errors
 	if it.Package != "" {
 		if recipes != "" {
 			it.Recipes = strings.Split(recipes, ",")
@@ -176,7 +177,7 @@ func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		if err != nil {
 			return fmt.Errorf("encode item: %w", err)
 		}
-		items = append(items, b)
+		items, where = append(items, b), append(where, "the item of the flags")
 	} else {
 		sc := bufio.NewScanner(stdin)
 		sc.Buffer(make([]byte, 64<<10), 16<<20)
@@ -188,10 +189,20 @@ func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 			if !json.Valid([]byte(line)) {
 				return &usageError{fmt.Sprintf("enqueue: stdin line %d is not valid JSON", n)}
 			}
-			items = append(items, []byte(line))
+			items, where = append(items, []byte(line)), append(where, fmt.Sprintf("stdin line %d", n))
 		}
 		if err := sc.Err(); err != nil {
 			return fmt.Errorf("read stdin: %w", err)
+		}
+	}
+	// What the drain would reject is refused here, where the sender sees it.
+	for i, b := range items {
+		it, err := pipeline.DecodeItem(b)
+		if err == nil {
+			_, err = pipeline.ValidateItem(it)
+		}
+		if err != nil {
+			return &usageError{fmt.Sprintf("enqueue: %s: %v (nothing enqueued)", where[i], err)}
 		}
 	}
 	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log,

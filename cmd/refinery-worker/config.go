@@ -83,7 +83,7 @@ type Config struct {
 	ContainerPreset string `env:"CONTAINER_PRESET" envDefault:"rocky"`
 	// WorkerRunCmd is the container command, split with shell quoting rules
 	// (never run by a shell on the host). Default refinery-build.
-	WorkerRunCmd string `env:"WORKER_RUN_CMD"`
+	WorkerRunCmd string `env:"WORKER_RUN_CMD" envDefault:"refinery-build"`
 	// ContainerMemory (e.g. 4g), ContainerCPUs (e.g. 2), ContainerPidsLimit
 	// (>0) and ContainerNetwork (podman --network value) are passed when set.
 	ContainerMemory    string `env:"CONTAINER_MEMORY"`
@@ -180,10 +180,20 @@ func LoadConfig(environ []string) (Config, error) {
 		},
 	}
 	var problems []string
+	unparsed := map[string]bool{} // variables whose value did not parse
 	if err := env.ParseWithOptions(&cfg, opts); err != nil {
-		problems = append(problems, envErrors(err)...)
+		for _, p := range envErrors(err) {
+			key, _, _ := strings.Cut(p, ": ")
+			unparsed[key] = true
+			problems = append(problems, p)
+		}
 	}
-	problems = append(problems, cfg.validate()...)
+	for _, p := range cfg.validate() {
+		// The zero value left by a parse error is no second problem.
+		if key, _, _ := strings.Cut(p, ": "); !unparsed[key] {
+			problems = append(problems, p)
+		}
+	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return cfg, &ConfigError{Problems: problems}

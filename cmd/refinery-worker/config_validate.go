@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/podman"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -54,6 +57,9 @@ func (c *Config) validate() []string {
 			bad(d.key, "must not be empty")
 		}
 	}
+	if err := checkListenAddr(c.WorkerHTTPAddr); err != nil {
+		bad("WORKER_HTTP_ADDR", "%q %v", c.WorkerHTTPAddr, err)
+	}
 	if m := c.QueueFileMaxBytes; m != 0 && (m < 1<<10 || m > 1<<40) {
 		bad("QUEUE_FILE_MAX_BYTES", "%d is outside 1KiB..1TiB (0: no bound)", m)
 	}
@@ -96,8 +102,8 @@ func (c *Config) validate() []string {
 			bad(r.key, "%d is outside %d..%d", r.v, r.l, r.h)
 		}
 	}
-	if c.ContainerImage == "" && !oneOf(c.ContainerPreset, "rocky", "fedora", "ubuntu", "debian") {
-		bad("CONTAINER_PRESET", "%q is not one of rocky, fedora, ubuntu, debian", c.ContainerPreset)
+	if _, err := podman.PresetImage(c.ContainerPreset); c.ContainerImage == "" && err != nil {
+		bad("CONTAINER_PRESET", "%q is not one of %s", c.ContainerPreset, strings.Join(podman.Presets(), ", "))
 	}
 	if c.ContainerNetwork != "" && !pipeline.ValidTag(c.ContainerNetwork) {
 		bad("CONTAINER_NETWORK", "%q is not a network name", c.ContainerNetwork)
@@ -134,6 +140,22 @@ func (c *Config) validate() []string {
 		bad("OBJECT_STORE_BUCKET", "required when OBJECT_STORE_ENDPOINT is set")
 	}
 	return p
+}
+
+// checkListenAddr checks a host:port to listen on, as net.Listen would take
+// it: the host may be empty, the port is a number 0..65535.
+func checkListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("is not host:port (e.g. :9000 or 127.0.0.1:9000)")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("has port %q, not a number 0..65535", port)
+	}
+	if strings.ContainsAny(host, " \t/") {
+		return fmt.Errorf("has host %q, not a host name or address", host)
+	}
+	return nil
 }
 
 func redactURL(s string) string {

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/refinery/refinery-worker/adapters/podman"
+)
+
+// A variable that does not parse is reported once, for what it is, not
+// again as a zero value out of range; a listen address that cannot be
+// listened on is found by the configuration check, before any drain.
+func TestConfigReportsEachBadVariableOnceAndChecksTheListenAddress(t *testing.T) {
+	_, err := LoadConfig([]string{"BATCH_SIZE=abc", "WORKER_HTTP_ADDR=notanaddr", "MAX_DEPS=x"})
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want *ConfigError", err)
+	}
+	count := map[string]int{}
+	for _, p := range ce.Problems {
+		key, _, _ := strings.Cut(p, ": ")
+		count[key]++
+		if strings.Contains(p, "0 is outside") {
+			t.Errorf("misleading problem for a value that did not parse: %q", p)
+		}
+	}
+	for _, k := range []string{"BATCH_SIZE", "WORKER_HTTP_ADDR", "MAX_DEPS"} {
+		if count[k] != 1 {
+			t.Errorf("%s reported %d times in %q, want once", k, count[k], ce.Problems)
+		}
+	}
+	for _, ok := range []string{":9000", "127.0.0.1:0", "[::1]:8080", "localhost:9000"} {
+		if _, err := LoadConfig([]string{"WORKER_HTTP_ADDR=" + ok}); err != nil {
+			t.Errorf("WORKER_HTTP_ADDR=%s refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"9000", "host:port", ":99999", "a b:1"} {
+		if _, err := LoadConfig([]string{"WORKER_HTTP_ADDR=" + bad}); err == nil || !strings.Contains(err.Error(), "WORKER_HTTP_ADDR") {
+			t.Errorf("WORKER_HTTP_ADDR=%s: err %v, want one naming the variable", bad, err)
+		}
+	}
+}
+
+// `config` prints the container command actually run, and every preset the
+// configuration check accepts is one the podman adapter knows (debian is
+// the image `task image:local` builds).
+func TestConfigDefaultsAreTheOnesUsed(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"config"}, nil, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("config exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "\nWORKER_RUN_CMD=refinery-build\n") {
+		t.Errorf("config does not print WORKER_RUN_CMD=refinery-build:\n%s", out.String())
+	}
+	for _, preset := range []string{"debian", "rocky", "fedora", "ubuntu"} {
+		cfg, err := LoadConfig([]string{"CONTAINER_PRESET=" + preset, "OUTPUT_DIR=/o", "CACHE_DIR=/c"})
+		if err != nil {
+			t.Fatalf("CONTAINER_PRESET=%s: %v", preset, err)
+		}
+		c, err := podman.NewCommander(podmanOptions(cfg))
+		if err != nil {
+			t.Errorf("CONTAINER_PRESET=%s passes the configuration check but not the podman adapter: %v", preset, err)
+			continue
+		}
+		if preset == "debian" && c.Image() != podman.LocalImage {
+			t.Errorf("debian preset image %s, want %s", c.Image(), podman.LocalImage)
+		}
+	}
+}
+
+// enqueue refuses what the drain would reject (bad names, versions,
+// recipes, not_before), naming the line and field, and adds nothing then.
+func TestEnqueueRejectsWhatTheDrainWould(t *testing.T) {
+	dir := t.TempDir()
+	queue := filepath.Join(dir, "q.json")
+	environ := []string{"QUEUE_FILE=" + queue, "OUTPUT_DIR=" + filepath.Join(dir, "o"), "CACHE_DIR=" + filepath.Join(dir, "c")}
+	enq := func(stdin string, args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(t.Context(), append([]string{"enqueue"}, args...), environ, strings.NewReader(stdin), &out, &errOut)
+		return code, errOut.String()
+	}
+	if code, msg := enq(`{"package":"good","version":"1.0"}` + "\n"); code != 0 {
+		t.Fatalf("good item refused: %d %s", code, msg)
+	}
+	before, _ := os.ReadFile(queue)
+	cases := []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"--package", "not a name!"}, "package"},
+		{"", []string{"--package", "ok", "--version", "not-a-version"}, "version"},
+		{"", []string{"--package", "ok", "--recipes", "curl:x"}, "recipes[0]"},
+		{`{"package":"ok"}` + "\n" + `{"package":"bad name"}` + "\n", nil, "line 2"},
+		{`{"package":"ok","not_before":1e30}` + "\n", nil, "not_before"},
+		{`["not","an","object"]` + "\n", nil, "line 1"},
+	}
+	for _, tc := range cases {
+		code, msg := enq(tc.stdin, tc.args...)
+		if code != exitUsage || !strings.Contains(msg, tc.want) {
+			t.Errorf("enqueue %v %q: exit %d, stderr %q; want exit 2 naming %q", tc.args, tc.stdin, code, msg, tc.want)
+		}
+	}
+	if after, _ := os.ReadFile(queue); !bytes.Equal(before, after) {
+		t.Errorf("refused items changed the queue:\n%s", after)
+	}
+}
