@@ -24,13 +24,15 @@ func (s *statusLog) ReportBuildStatus(_ context.Context, _, _ string, st control
 
 func TestIntakeSettlements(t *testing.T) {
 	tests := []struct {
-		name string
-		kind pipeline.SettleKind
-		want []string // statuses the intake sends
+		name    string
+		started bool // the build started (Started was called)
+		kind    pipeline.SettleKind
+		want    []string // statuses the intake sends
 	}{
-		{"release leaves the final status to the reporter", pipeline.Release, []string{"building"}},
-		{"requeue sends retry", pipeline.Requeue, []string{"building", "retry"}},
-		{"return at shutdown sends pending", pipeline.Return, []string{"building", "pending"}},
+		{"release leaves the final status to the reporter", true, pipeline.Release, []string{"building"}},
+		{"requeue sends retry", true, pipeline.Requeue, []string{"building", "retry"}},
+		{"return at shutdown sends pending", true, pipeline.Return, []string{"building", "pending"}},
+		{"a lease returned before its build started was never building", false, pipeline.Return, []string{"pending"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +54,12 @@ func TestIntakeSettlements(t *testing.T) {
 			if err != nil || !ok || it.Package != "numpy" || it.PlanID != 3 || it.Attempts != 0 || lease.Attempts != 1 {
 				t.Fatalf("item %+v lease %+v, %v", it, lease, err)
 			}
+			if len(log.seen) != 0 {
+				t.Fatalf("statuses at lease time: %+v; building comes when the build starts", log.seen)
+			}
+			if tc.started {
+				in.Started(ctx, &pipeline.Work{Claim: got[0].Claim, Request: &pipeline.Request{Item: it}})
+			}
 			s := pipeline.Settlement{Claim: got[0].Claim, Kind: tc.kind}
 			if tc.kind == pipeline.Requeue {
 				it.Attempts, it.NotBefore = 1, 1795721600
@@ -68,7 +76,7 @@ func TestIntakeSettlements(t *testing.T) {
 					t.Errorf("status %d = %+v, want %s", i, log.seen[i], w)
 				}
 			}
-			if tc.kind == pipeline.Requeue && log.seen[1].BackoffUntil != 1795721600 {
+			if tc.kind == pipeline.Requeue && log.seen[len(log.seen)-1].BackoffUntil != 1795721600 {
 				t.Errorf("retry without backoff_until: %+v", log.seen[1])
 			}
 			if rec, _ := in.Recover(ctx); len(rec) != 0 {

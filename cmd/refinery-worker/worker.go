@@ -141,6 +141,9 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	}
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
+	if in, ok := w.intake.(*controlplane.Intake); ok {
+		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
+	}
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(w.plans, w.planByID()).Handle,
@@ -167,6 +170,9 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		// A streaming intake hands out what this worker can start soon, so
 		// several workers share the work.
 		window = max(2, 2*cfg.BuildConcurrency)
+	}
+	if cfg.QueueBackend == "controlplane" {
+		window = cfg.BuildConcurrency // a lease is held only while it builds (or is about to)
 	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
 		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous, Release: release,
@@ -223,8 +229,12 @@ func (w *worker) openIntake() error {
 		w.closers = append(w.closers, q.Close)
 		return nil
 	case "controlplane":
-		in, err := controlplane.NewIntake(controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
-			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log})
+		opts := controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
+			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log}
+		if w.opts.continuous { // serve polls; a one-shot drain stops at the first empty pop
+			opts.PollInterval, opts.PollMax = w.cfg.BuildQueuePollInterval.D(), w.cfg.BuildQueuePollMax.D()
+		}
+		in, err := controlplane.NewIntake(opts)
 		if err != nil {
 			return err
 		}
