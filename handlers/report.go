@@ -146,6 +146,9 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 		if j.LogPath != "" {
 			meta[pipeline.MetaLog] = r.relative(j.LogPath)
 		}
+		if len(j.HintIDs) > 0 {
+			meta[pipeline.MetaHintIDs] = j.HintIDs
+		}
 	}
 	if r.policy.WillRequeue(w) {
 		e.Status = pipeline.StatusRetry

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -144,7 +145,7 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	}
 	ev := controlplane.Event{Name: e.Name, Version: version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
 		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: at.Unix(), Metadata: meta,
-		MatchedHintIDs: controlplane.StringList(e.Metadata["hint_ids"]), RunID: runID}
+		MatchedHintIDs: matchedHintIDs(w, e), RunID: runID}
 	evBody, err := controlplane.EncodeJSON(ev)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -195,6 +196,22 @@ func (r *Reporter) outcomeTime(e pipeline.ManifestEntry) time.Time {
 		return t
 	}
 	return r.now()
+}
+
+// matchedHintIDs are the ids of the plan node's hints (metadata hint_ids)
+// followed by those of the control-plane lease not already named.
+func matchedHintIDs(w *pipeline.Work, e pipeline.ManifestEntry) []string {
+	ids := controlplane.StringList(e.Metadata[pipeline.MetaHintIDs])
+	if it, ok := leasedItem(w); ok {
+		if lease, ok := controlplane.LeaseOf(it); ok {
+			for _, id := range lease.HintIDs {
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
 }
 
 // facts finds the attempt, run id and duration of w from the most specific
