@@ -111,6 +111,10 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	if err != nil {
 		return nil, err
 	}
+	stagePlans, poster, err := w.stagePlans()
+	if err != nil {
+		return nil, err
+	}
 	keys := pipeline.NewKeySet()
 	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
 		OutboxBacklog: func() int { return call(w.outboxBacklog) }, OutboxDead: func() int { return call(w.outboxDead) }}
@@ -146,7 +150,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	}
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
-		Plan:    handlers.NewPlan(w.plans, w.planByID()).Handle,
+		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build:   w.build.Handle,
@@ -186,7 +190,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 			return nil
 		}, Gate: w.gate.Check}, log)
 	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
-		reporting: w.reporting, written: w.plans.Invalidate}
+		poster: poster, written: w.plans.Invalidate}
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
 		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
