@@ -31,6 +31,7 @@ const (
 	KindEvent       = "event"
 	KindBuildStatus = "build_status"
 	KindPlan        = "plan"
+	KindStream      = "stream"
 )
 
 // UnspecifiedVersion stands for a missing version in the full log and the
@@ -176,6 +177,23 @@ func (r *Reporter) ReportBuildStatus(ctx context.Context, group, key string, st 
 		return fmt.Errorf("report build status: %w", err)
 	}
 	return r.box.Add(ctx, Record{Key: key, Group: group, Kind: KindBuildStatus, Path: "/api/builds/status", Body: b})
+}
+
+// ResendStream queues the NDJSON lines (with their original seq) a live log
+// stream could not deliver, as one POST to the same stream; the control-plane
+// stores them as it would have live. It implements logstream.Resender.
+func (r *Reporter) ResendStream(ctx context.Context, name, version, runID string, attempt int, body []byte) error {
+	if len(body) == 0 {
+		return nil
+	}
+	id := name + "\x00" + version + "\x00" + runID + "\x00" + strconv.Itoa(attempt)
+	h := sha256.New()
+	h.Write([]byte(id + "\x00"))
+	h.Write(body)
+	key := "stream-" + hex.EncodeToString(h.Sum(nil)[:12])
+	g := sha256.Sum256([]byte(id))
+	return r.box.Add(ctx, Record{Key: key, Group: "stream:" + hex.EncodeToString(g[:12]), Kind: KindStream,
+		Path: controlplane.StreamPath(name, version, runID, attempt), ContentType: "application/x-ndjson", Body: body})
 }
 
 // ReportPlan queues POST /api/plan (always with a dag key). key must be unique

@@ -73,7 +73,8 @@ func newReporting(ctx context.Context, cfg Config, w *worker, red *redact.Redact
 		ob.Close()
 		return nil, err
 	}
-	st, err := logstream.New(logstream.Options{Client: client, SpillDir: filepath.Join(cfg.CacheDir, "logstream"), Redactor: red, Logger: w.log})
+	st, err := logstream.New(logstream.Options{Client: client, SpillDir: filepath.Join(cfg.CacheDir, "logstream"), Resender: rep,
+		Redactor: red, Logger: w.log})
 	if err != nil {
 		ob.Close()
 		return nil, err
