@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
@@ -86,5 +87,54 @@ func TestIntakeSettlements(t *testing.T) {
 				t.Errorf("ready: %v", err)
 			}
 		})
+	}
+}
+
+// With PollInterval set, an empty pop waits before Claim returns, longer
+// after each further empty pop up to PollMax, and a cancelled claim returns
+// at once; without it, Claim never waits (a one-shot drain).
+func TestIntakePollsEmptyQueueWithBackoff(t *testing.T) {
+	fake, c := newPair(t, cpfake.Options{}, controlplane.Options{})
+	in, err := controlplane.NewIntake(controlplane.IntakeOptions{Client: c, Statuses: &statusLog{}, Dir: t.TempDir(),
+		PollInterval: 20 * time.Millisecond, PollMax: 80 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	ctx := context.Background()
+	claim := func() ([]pipeline.Claimed, time.Duration) {
+		start := time.Now()
+		got, err := in.Claim(ctx, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, time.Since(start)
+	}
+	// Least waits (3/4 of the nominal wait, for the jitter): 20ms, 40ms, 80ms, capped.
+	for i, least := range []time.Duration{15, 30, 60, 60} {
+		if got, d := claim(); len(got) != 0 || d < least*time.Millisecond {
+			t.Fatalf("empty claim %d returned %d items after %s, want none after at least %dms", i, len(got), d, least)
+		}
+	}
+	fake.AddBuilds(cpfake.Build{Package: "numpy", Version: "1.0"})
+	if got, _ := claim(); len(got) != 1 {
+		t.Fatalf("claimed %d, want the new build", len(got))
+	}
+	if _, d := claim(); d < 15*time.Millisecond {
+		t.Fatalf("first empty claim after a build waited %s, want at least the interval's 15ms", d)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if got, _ := in.Claim(cctx, 5); len(got) != 0 {
+		t.Fatalf("cancelled claim = %v", got)
+	}
+
+	oneShot, err := controlplane.NewIntake(controlplane.IntakeOptions{Client: c, Statuses: &statusLog{}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oneShot.Close()
+	if got, err := oneShot.Claim(ctx, 5); len(got) != 0 || err != nil {
+		t.Fatalf("one-shot claim = %v, %v", got, err)
 	}
 }
