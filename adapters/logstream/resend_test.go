@@ -111,3 +111,22 @@ func TestResendBeyondTheBoundIsNamed(t *testing.T) {
 		t.Errorf("outbox backlog %d, want the one resend", box.Backlog())
 	}
 }
+
+// A stream the control-plane refuses (a 4xx) is not resent: another request
+// would be refused too. The metadata says why the lines were not sent.
+func TestRefusedStreamIsNotResent(t *testing.T) {
+	_, c := setup(t, cpfake.Options{Token: "right"}, "wrong")
+	box, err := outbox.Open(outbox.Options{Dir: t.TempDir(), Sender: c, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	rep, _ := outbox.NewReporter(outbox.ReporterOptions{Outbox: box})
+	s := newStreamer(t, c, func(o *logstream.Options) { o.Resender = rep })
+	st := s.Sink(context.Background(), job)
+	st.Line(1, []byte("x"), time.Now())
+	meta := st.Close()
+	if meta[logstream.MetaLinesNotResent] != int64(1) || meta[logstream.MetaResendNote] == nil || box.Backlog() != 0 {
+		t.Fatalf("meta = %v, backlog %d", meta, box.Backlog())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/refinery/refinery-worker/adapters/redact"
 	"os"
@@ -244,6 +245,8 @@ func (st *Stream) resendLocked(missed [][]byte) {
 	switch {
 	case st.s.opts.Resender == nil:
 		note = "no resender: the lines are only in the job log and the full log"
+	case errors.Is(st.lastErr, errPermanent):
+		note = "the control-plane refused the stream; the lines are only in the job log and the full log"
 	default:
 		for _, b := range missed {
 			if len(b) > maxResendLine {
