@@ -88,10 +88,17 @@ type Build struct {
 	log     *slog.Logger
 	// observer, when set, sees each finished build.
 	observer BuildObserver
+	// onStart, when set, is called as each build starts.
+	onStart func(context.Context, *pipeline.Work)
 }
 
 // Observe sets the build observer (metrics); call before the first build.
 func (b *Build) Observe(o BuildObserver) { b.observer = o }
+
+// OnStart sets a function called as each build starts, right before the
+// runner runs it (the control-plane's "building" status); call before the
+// first build.
+func (b *Build) OnStart(f func(context.Context, *pipeline.Work)) { b.onStart = f }
 
 // NewBuild builds the build stage. base is the worker's build context: cancel
 // it with cause pipeline.ErrShutdown to stop every build.
@@ -153,6 +160,9 @@ func (b *Build) run(w *pipeline.Work) {
 		job.LogPath = jl.Path()
 		w.Job.LogPath = jl.Path()
 		b.running.add(w, cancel, jl)
+		if b.onStart != nil {
+			b.onStart(ctx, w)
+		}
 		res := b.runner.Run(ctx, job, jl)
 		requeue := b.running.requeueRequested(w.CorrelationID)
 		b.running.remove(w.CorrelationID)

@@ -130,6 +130,7 @@ func (m *Match) job(w *pipeline.Work, n pipeline.PlanNode) (*pipeline.Job, error
 		nodeRecipes = append(nodeRecipes, r.Name)
 	}
 	j.Recipes = pipeline.MergeRecipes(req.Recipes, nodeRecipes)
+	j.HintIDs = pipeline.HintIDs(n.Hints)
 	j.ID = JobID(j, first(w.Claim, w.CorrelationID))
 	return j, nil
 }

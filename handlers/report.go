@@ -148,6 +148,9 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 		if j.LogPath != "" {
 			meta[pipeline.MetaLog] = r.relative(j.LogPath)
 		}
+		if len(j.HintIDs) > 0 {
+			meta[pipeline.MetaHintIDs] = j.HintIDs
+		}
 	}
 	r.targetTags(w, &e)
 	if w.Plan != nil && w.Plan.Source == PlanNone {

@@ -77,6 +77,9 @@ type Job struct {
 	RunID   string `json:"run_id,omitempty"`
 	// LogPath is where the full job log is kept (under OUTPUT_DIR/logs).
 	LogPath string `json:"log_path,omitempty"`
+	// HintIDs are the ids of the plan node's hints (the event's
+	// matched_hint_ids).
+	HintIDs []string `json:"hint_ids,omitempty"`
 }
 
 // Result is how a job (or a request that never became a job) ended.
@@ -139,4 +142,7 @@ const (
 	MetaExitCode      = "exit_code"
 	MetaLog           = "log"
 	MetaRecordedAt    = "recorded_at"
+	// MetaHintIDs holds the ids of the matched plan node's hints, when it has
+	// any.
+	MetaHintIDs = "hint_ids"
 )

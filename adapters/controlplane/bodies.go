@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -39,6 +40,8 @@ type manifestWire struct {
 	RuntimeURLP   string         `json:"RuntimeURL,omitempty"`
 	PackURLs      []string       `json:"pack_urls,omitempty"`
 	PackURLsP     []string       `json:"PackURLs,omitempty"`
+	CreatedAt     string         `json:"created_at,omitempty"`
+	CreatedAtP    string         `json:"CreatedAt,omitempty"`
 	Metadata      map[string]any `json:"metadata,omitempty"`
 }
 
@@ -56,7 +59,9 @@ const (
 // array whose entries carry every key twice (snake_case and PascalCase), so
 // the reference control-plane stores every field. wheel_url, repair_url,
 // repair_digest, runtime_url and pack_urls are taken from the entry's
-// metadata when present.
+// metadata when present; created_at is the outcome time (metadata
+// recorded_at), so an entry delivered late is not stamped with its delivery
+// time.
 func EncodeManifest(entries []pipeline.ManifestEntry) ([]byte, error) {
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("encode manifest: no entries")
@@ -74,9 +79,24 @@ func EncodeManifest(entries []pipeline.ManifestEntry) ([]byte, error) {
 		w.NameP, w.VersionP, w.StatusP, w.PythonTagP, w.PlatformTagP = w.Name, w.Version, w.Status, w.PythonTag, w.PlatformTag
 		w.WheelP, w.WheelURLP, w.RepairURLP, w.RepairDigestP = w.Wheel, w.WheelURL, w.RepairURL, w.RepairDigest
 		w.RuntimeURLP, w.PackURLsP = w.RuntimeURL, w.PackURLs
+		if t, ok := RecordedAt(e); ok {
+			w.CreatedAt = t.UTC().Format(time.RFC3339Nano)
+			w.CreatedAtP = w.CreatedAt
+		}
 		out = append(out, w)
 	}
 	return marshal(out)
+}
+
+// RecordedAt is the time an outcome was recorded (metadata recorded_at, RFC
+// 3339), if the entry carries one.
+func RecordedAt(e pipeline.ManifestEntry) (time.Time, bool) {
+	s, _ := e.Metadata[pipeline.MetaRecordedAt].(string)
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
 }
 
 // StringList reads a metadata value that holds a list of strings (decoded

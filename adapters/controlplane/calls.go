@@ -253,15 +253,21 @@ func (c *Client) Settings(ctx context.Context) (map[string]any, error) {
 	return out, nil
 }
 
+// StreamPath is the path (with query) of the live log stream of one job
+// attempt: /api/logs/stream/{name}/{version}?run_id=R&attempt=N.
+func StreamPath(name, version, runID string, attempt int) string {
+	q := url.Values{}
+	q.Set("run_id", runID)
+	q.Set("attempt", strconv.Itoa(attempt))
+	return "/api/logs/stream/" + url.PathEscape(name) + "/" + url.PathEscape(version) + "?" + q.Encode()
+}
+
 // OpenLogStream starts POST /api/logs/stream/{name}/{version}?run_id=&attempt=
 // with body streamed as NDJSON. It is one attempt without a timeout other
 // than ctx: the answer comes when body ends. The caller closes the response
 // body.
 func (c *Client) OpenLogStream(ctx context.Context, name, version, runID string, attempt int, body io.Reader) (*http.Response, error) {
-	q := url.Values{}
-	q.Set("run_id", runID)
-	q.Set("attempt", strconv.Itoa(attempt))
-	path := "/api/logs/stream/" + url.PathEscape(name) + "/" + url.PathEscape(version) + "?" + q.Encode()
+	path := StreamPath(name, version, runID, attempt)
 	hr, err := c.newRequest(ctx, http.MethodPost, path, body)
 	if err != nil {
 		return nil, err

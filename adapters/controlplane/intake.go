@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +61,13 @@ type IntakeOptions struct {
 	// Dir keeps the leases held by this worker until they are settled
 	// (CACHE_DIR/cp-leases). Required.
 	Dir string
+	// PollInterval, when positive, makes Claim wait after a pop that found
+	// nothing: PollInterval after the first empty pop, doubling per further
+	// empty pop up to PollMax (with jitter), back to PollInterval once a pop
+	// finds builds. Zero: Claim returns at once (a one-shot drain).
+	PollInterval time.Duration
+	// PollMax caps the wait; default (and at least) PollInterval.
+	PollMax time.Duration
 	// Logger default slog.Default().
 	Logger *slog.Logger
 }
@@ -67,15 +76,20 @@ type IntakeOptions struct {
 // /api/build-queue/pop and implements pipeline.Intake. Each lease is written
 // to an fsynced file under Dir before Claim returns, so a worker that dies
 // with builds in flight has them taken again by the next one (Recover): the
-// control-plane itself never re-offers a row left in "building". A crash
-// between the pop's answer and that write loses the lease (the row stays
-// building); the contract offers no way to avoid that.
+// reference control-plane never re-offers a popped row (the newer one does
+// after its lease timeout). A crash between the pop's answer and that write
+// loses the lease (the row stays leased until the control-plane's lease
+// timeout, if it has one). "building" is reported when a build starts
+// (Started), not at lease time.
 type Intake struct {
 	opts IntakeOptions
 	root string
 	own  string
 	lock *os.File
 	log  *slog.Logger
+	// empty counts consecutive pops that found nothing (Claim is called by
+	// one goroutine at a time: the drain's claim loop).
+	empty int
 }
 
 var _ pipeline.Intake = (*Intake)(nil)
@@ -90,6 +104,9 @@ type leaseFile struct {
 func NewIntake(opts IntakeOptions) (*Intake, error) {
 	if opts.Client == nil || opts.Statuses == nil || opts.Dir == "" {
 		return nil, errors.New("controlplane intake: client, statuses and dir are required")
+	}
+	if opts.PollMax < opts.PollInterval {
+		opts.PollMax = opts.PollInterval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -112,12 +129,19 @@ func NewIntake(opts IntakeOptions) (*Intake, error) {
 
 func claimFile(dir, claim string) string { return filepath.Join(dir, claim+".json") }
 
-// Claim leases up to max builds (at most 100 per call).
+// Claim leases up to max builds (at most 100 per call). With PollInterval
+// set, a pop that finds nothing waits before Claim returns (see
+// IntakeOptions.PollInterval), so a continuous drain polls at a bounded rate.
 func (in *Intake) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) {
 	builds, err := in.opts.Client.PopBuilds(ctx, min(max, 100))
 	if err != nil {
 		return nil, fmt.Errorf("lease builds: %w", err)
 	}
+	if len(builds) == 0 {
+		in.idle(ctx)
+		return nil, nil
+	}
+	in.empty = 0
 	now := time.Now().UTC()
 	out := make([]pipeline.Claimed, 0, len(builds))
 	for _, b := range builds {
@@ -138,16 +162,53 @@ func (in *Intake) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error
 			in.log.Error("controlplane intake: cannot keep a lease; its row stays building", "package", b.Package, "err", err)
 			continue
 		}
-		if err := in.opts.Statuses.ReportBuildStatus(ctx, claim, "building-"+claim,
-			BuildStatus{Package: b.Package, Version: b.Version, Status: "building", Attempts: b.Attempts}); err != nil {
-			in.log.Warn("controlplane intake: cannot queue the building status", "package", b.Package, "err", err)
-		}
 		out = append(out, pipeline.Claimed{Claim: claim, Raw: raw, ClaimedAt: now})
 	}
 	return out, nil
 }
 
 func max0(n int) int { return max(n, 0) }
+
+// idle waits after an empty pop (PollInterval doubling to PollMax), or
+// until ctx ends.
+func (in *Intake) idle(ctx context.Context) {
+	if in.opts.PollInterval <= 0 {
+		return
+	}
+	d := in.opts.PollInterval << min(in.empty, 16)
+	if d <= 0 || d > in.opts.PollMax {
+		d = in.opts.PollMax
+	}
+	in.empty++
+	d = d*3/4 + mrand.N(d/4+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// Started reports "building" for a leased build when its build starts (not at
+// lease time, so the control-plane never shows a build as started that never
+// ran). Items not leased from the control-plane are ignored.
+func (in *Intake) Started(ctx context.Context, w *pipeline.Work) {
+	if w == nil || w.Request == nil {
+		return
+	}
+	it := w.Request.Item
+	lease, ok := LeaseOf(it)
+	if !ok {
+		return
+	}
+	st := BuildStatus{Package: it.Package, Version: it.Version, Status: "building", Attempts: lease.Attempts}
+	if w.Job != nil {
+		st.Recipes = w.Job.Recipes
+	}
+	if err := in.opts.Statuses.ReportBuildStatus(ctx, w.Claim, "building-"+w.Claim+"-"+strconv.Itoa(lease.Attempts), st); err != nil {
+		in.log.Warn("controlplane intake: cannot queue the building status", "package", it.Package, "err", err)
+	}
+}
 
 func writeFileSync(path string, b []byte) error {
 	tmp := path + ".tmp"

@@ -25,6 +25,15 @@ type PlanSource struct {
 	latest  *StoredPlan
 	err     error
 	byID    map[int64]*pipeline.Plan
+	// fetching holds the fetch of each plan id in flight: one GET per id at
+	// a time, the other callers wait for its result.
+	fetching map[int64]*planFetch
+}
+
+type planFetch struct {
+	done chan struct{}
+	plan *pipeline.Plan
+	err  error
 }
 
 var _ handlers.PlanSource = (*PlanSource)(nil)
@@ -34,7 +43,7 @@ func NewPlanSource(c *Client, ttl time.Duration) *PlanSource {
 	if ttl <= 0 {
 		ttl = 10 * time.Second
 	}
-	return &PlanSource{client: c, ttl: ttl, byID: map[int64]*pipeline.Plan{}}
+	return &PlanSource{client: c, ttl: ttl, byID: map[int64]*pipeline.Plan{}, fetching: map[int64]*planFetch{}}
 }
 
 // Current returns the latest plan; the same pointer while its id is
@@ -65,23 +74,43 @@ func (p *PlanSource) Current(ctx context.Context) (*pipeline.Plan, string, error
 	return &p.latest.Plan, "control-plane plan " + strconv.FormatInt(p.latest.ID, 10), nil
 }
 
-// ByID returns plan id.
+// ByID returns plan id. Concurrent calls for an id not cached yet share one
+// fetch (a drain of many leases naming the same plan sends one GET); a caller
+// whose ctx ends stops waiting, the fetch goes on for the others. A failed
+// fetch is not cached: the next call tries again.
 func (p *PlanSource) ByID(ctx context.Context, id int64) (*pipeline.Plan, error) {
 	p.mu.Lock()
 	if pl, ok := p.byID[id]; ok {
 		p.mu.Unlock()
 		return pl, nil
 	}
-	p.mu.Unlock()
-	sp, err := p.client.GetPlan(ctx, id)
-	if err != nil {
-		return nil, err
+	f, inFlight := p.fetching[id]
+	if !inFlight {
+		f = &planFetch{done: make(chan struct{})}
+		p.fetching[id] = f
+		go p.fetch(context.WithoutCancel(ctx), id, f)
 	}
+	p.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.plan, f.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("fetch plan %d: %w", id, ctx.Err())
+	}
+}
+
+// fetch gets plan id once for every waiter of f (the client bounds it with
+// its request timeout and retries).
+func (p *PlanSource) fetch(ctx context.Context, id int64, f *planFetch) {
+	sp, err := p.client.GetPlan(ctx, id)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if pl, ok := p.byID[id]; ok {
-		return pl, nil
+	delete(p.fetching, id)
+	if err != nil {
+		f.err = err
+	} else {
+		p.byID[id] = &sp.Plan
+		f.plan = &sp.Plan
 	}
-	p.byID[id] = &sp.Plan
-	return &sp.Plan, nil
+	close(f.done)
 }

@@ -16,6 +16,11 @@
 // are sent again on the next request (the same seq numbers), so nothing is
 // lost; a control-plane that de-duplicates by seq (the in-repo fake does)
 // stores each line once, the reference may store a re-sent line twice.
+//
+// When a stream closes before its lines are acknowledged (the control-plane
+// was down while the job ran and ended), the lines it still holds go to the
+// Resender (the outbox) as one NDJSON body with their original seq, delivered
+// once the control-plane is back; the manifest metadata says how many.
 package logstream
 
 import (
@@ -62,10 +67,25 @@ type Options struct {
 	// CloseTimeout bounds how long Close waits for the remaining lines to be
 	// delivered before it gives up and counts them unsent. Default 15s.
 	CloseTimeout time.Duration
+	// Resender, when set, takes the lines a stream could not get
+	// acknowledged by the time it closed (an outage) and delivers them later,
+	// durably, with their original seq (the outbox). Without it such lines
+	// are only counted unsent.
+	Resender Resender
+	// MaxResendBytes bounds the encoded lines handed to the Resender per
+	// stream (the first ones missed); the rest are counted in the metadata as
+	// not resent. Default 8 MiB.
+	MaxResendBytes int
 	// Redactor masks secrets in every line. Optional.
 	Redactor *redact.Redactor
 	// Logger receives reconnects and give-ups. Default slog.Default().
 	Logger *slog.Logger
+}
+
+// Resender queues the NDJSON body of lines a stream missed for a later
+// delivery to the same stream (name, version, run id, attempt).
+type Resender interface {
+	ResendStream(ctx context.Context, name, version, runID string, attempt int, body []byte) error
 }
 
 // Streamer makes one Stream per job.
@@ -96,6 +116,7 @@ func New(opts Options) (*Streamer, error) {
 		}
 	}
 	def(&opts.BufferBytes, 4<<20)
+	def(&opts.MaxResendBytes, 8<<20)
 	def(&opts.RotateLines, 2000)
 	def(&opts.RotateBytes, 1<<20)
 	defD(&opts.RotateInterval, 10*time.Second)

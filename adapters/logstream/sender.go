@@ -25,6 +25,7 @@ type result struct {
 func (st *Stream) run() {
 	defer close(st.done)
 	var unacked [][]byte
+	defer func() { st.leftover = unacked }() // Close resends them
 	failures, failedClosing := 0, 0
 	for {
 		if len(unacked) == 0 && !st.waitWork() {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/refinery/refinery-worker/adapters/redact"
 	"os"
@@ -22,12 +23,21 @@ const (
 	MetaLinesResent   = "stream_lines_resent"
 	MetaReconnects    = "stream_reconnects"
 	MetaStreamError   = "stream_error"
+	// MetaLinesResendQueued counts the lines not acknowledged at close that
+	// were queued for a later delivery with their original seq.
+	MetaLinesResendQueued = "stream_lines_resend_queued"
+	// MetaLinesNotResent counts the lines that will never reach the stream
+	// (over MaxResendBytes, lost to a spill error, or no Resender), with
+	// MetaResendNote saying why.
+	MetaLinesNotResent = "stream_lines_not_resent"
+	MetaResendNote     = "stream_resend_note"
 )
 
 // Stream is the live log stream of one job attempt. Line and Close may be
 // called from any goroutine; Line never blocks on the network.
 type Stream struct {
 	s                       *Streamer
+	base                    context.Context // values only: the resend's context
 	ctx                     context.Context
 	cancel                  context.CancelFunc
 	name, version, runID    string
@@ -52,11 +62,13 @@ type Stream struct {
 	// Owned by the sender goroutine; read by Close after done.
 	acked, resent, reconnects int64
 	lastErr                   error
+	leftover                  [][]byte // sent but not acknowledged when run returned
 }
 
 func newStream(s *Streamer, ctx context.Context, name, version, runID string, attempt int) *Stream {
+	base := ctx
 	ctx, cancel := context.WithCancel(ctx)
-	return &Stream{s: s, ctx: ctx, cancel: cancel, name: name, version: version, runID: runID, attempt: attempt,
+	return &Stream{s: s, base: base, ctx: ctx, cancel: cancel, name: name, version: version, runID: runID, attempt: attempt,
 		notify: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -197,6 +209,7 @@ func (st *Stream) Close() map[string]any {
 		}
 		t.Stop()
 		st.cancel()
+		missed := append(st.leftover, st.take(int(^uint(0)>>1))...)
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		if st.spillW != nil {
@@ -214,9 +227,62 @@ func (st *Stream) Close() map[string]any {
 		if st.lastErr != nil && st.total != st.acked {
 			st.meta[MetaStreamError] = st.lastErr.Error()
 		}
+		if st.total != st.acked {
+			st.resendLocked(missed)
+		}
 	})
 	return st.meta
 }
+
+// resendLocked hands the lines missed (sent unacknowledged, or never sent) to
+// the Resender, as many as MaxResendBytes allows, and records in the metadata
+// how many were queued and how many will never be sent, and why.
+func (st *Stream) resendLocked(missed [][]byte) {
+	unsent := st.total - st.acked
+	var body []byte
+	queued := int64(0)
+	var note string
+	switch {
+	case st.s.opts.Resender == nil:
+		note = "no resender: the lines are only in the job log and the full log"
+	case errors.Is(st.lastErr, errPermanent):
+		note = "the control-plane refused the stream; the lines are only in the job log and the full log"
+	default:
+		for _, b := range missed {
+			if len(b) > maxResendLine {
+				note = "a line over the stream's line limit is not resent"
+				continue
+			}
+			if len(body)+len(b) > st.s.opts.MaxResendBytes {
+				note = fmt.Sprintf("over %d bytes: the later lines are only in the job log and the full log", st.s.opts.MaxResendBytes)
+				break
+			}
+			body = append(body, b...)
+			queued++
+		}
+	}
+	if queued > 0 {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(st.base), 10*time.Second)
+		err := st.s.opts.Resender.ResendStream(ctx, st.name, st.version, st.runID, st.attempt, body)
+		cancel()
+		if err != nil {
+			st.s.log.Error("logstream: cannot queue the missed lines for a later delivery", "job", st.name, "err", err)
+			note, queued = "queueing the missed lines failed: "+err.Error(), 0
+		}
+	}
+	st.meta[MetaLinesResendQueued] = queued
+	if rest := unsent - queued; rest > 0 {
+		st.meta[MetaLinesNotResent] = rest
+		if note == "" {
+			note = "lost before they could be queued (spill error or written after close)"
+		}
+		st.meta[MetaResendNote] = note
+	}
+}
+
+// maxResendLine is the longest encoded line resent: the control-plane aborts
+// a stream request on a longer one.
+const maxResendLine = 1 << 20
 
 func safe(s string) string {
 	b := []byte(s)

@@ -54,6 +54,8 @@ type Store struct {
 	mu      sync.Mutex
 	journal *os.File
 	jseq    int
+	jsize   int64    // bytes in journal
+	jcut    bool     // journal ends in a cut line
 	jid     string   // this process's journal name part
 	opened  bool     // Refresh has read manifest.json once
 	readOff int64    // how far Learn has read manifest.json
@@ -206,10 +208,18 @@ func (s *Store) Record(_ context.Context, o pipeline.Outcome) error {
 			return nil // already recorded (a redelivery): keep one entry
 		}
 	}
-	if _, err := s.journal.Write(line); err != nil {
+	if s.jcut {
+		// An earlier append was cut short and could not be undone: end that
+		// line first, or this entry would be glued to it and unreadable.
+		line = append([]byte{'\n'}, line...)
+	}
+	if n, err := s.journal.Write(line); err != nil {
+		s.undoShortWriteLocked(n)
 		s.mu.Unlock()
 		return fmt.Errorf("append manifest journal: %w", err)
 	}
+	s.jsize += int64(len(line))
+	s.jcut = false
 	if claim != "" {
 		s.claims[claim] = o.Entry.Status
 	}
@@ -220,6 +230,21 @@ func (s *Store) Record(_ context.Context, o pipeline.Outcome) error {
 	default:
 	}
 	return nil
+}
+
+// undoShortWriteLocked removes the n bytes of a journal append that failed
+// part way (a full disk writes what fits), so that the next entry starts on
+// a line of its own; when that fails too, the next append starts with a
+// newline instead.
+func (s *Store) undoShortWriteLocked(n int) {
+	if n <= 0 {
+		return
+	}
+	if err := s.journal.Truncate(s.jsize); err != nil {
+		s.jsize += int64(n)
+		s.jcut = true
+		s.log.Warn("manifest journal: cannot remove a cut entry; the next one starts a new line", "err", err)
+	}
 }
 
 // recentTail is how many of manifest.json's last entries Refresh keeps whole.
@@ -383,6 +408,7 @@ func (s *Store) rotateLocked() error {
 	}
 	s.jseq++
 	s.journal = f
+	s.jsize, s.jcut = 0, false
 	return nil
 }
 

@@ -14,7 +14,8 @@ import (
 
 // TestControlPlaneIntakeEndsEveryLease drives 20 leased builds through the
 // intake, the Reporter and the settlements, with a worker crash in between
-// for some of them, and checks that each row ends with its final status.
+// for some of them, and checks that each row ends with its final status, and
+// that "building" comes only when the build starts, not with the lease.
 func TestControlPlaneIntakeEndsEveryLease(t *testing.T) {
 	fake := cpfake.New(cpfake.Options{Token: "tok"})
 	ts, err := cpfake.Listen(fake, "127.0.0.1:0")
@@ -46,6 +47,14 @@ func TestControlPlaneIntakeEndsEveryLease(t *testing.T) {
 	if err != nil || len(claimed) != 20 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
+	if box.Backlog() != 0 {
+		t.Fatalf("leasing queued %d reports; building must wait for the build to start", box.Backlog())
+	}
+	for _, b := range fake.Builds() {
+		if b.Status != "leased" {
+			t.Fatalf("%s is %q after the pop, want leased", b.Package, b.Status)
+		}
+	}
 	finish := func(in *controlplane.Intake, c pipeline.Claimed) {
 		it, err := pipeline.DecodeItem(c.Raw)
 		if err != nil {
@@ -56,6 +65,7 @@ func TestControlPlaneIntakeEndsEveryLease(t *testing.T) {
 			Request: &pipeline.Request{Item: it, Name: it.Package, Version: it.Version},
 			Outcome: &pipeline.Outcome{Entry: pipeline.ManifestEntry{Name: it.Package, Version: it.Version, Status: status,
 				Metadata: map[string]any{"error": "exit 2"}}}}
+		in.Started(ctx, w) // the build starts
 		if err := rep.Report(ctx, w); err != nil {
 			t.Fatal(err)
 		}

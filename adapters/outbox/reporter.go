@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,6 +31,7 @@ const (
 	KindEvent       = "event"
 	KindBuildStatus = "build_status"
 	KindPlan        = "plan"
+	KindStream      = "stream"
 )
 
 // UnspecifiedVersion stands for a missing version in the full log and the
@@ -48,17 +50,23 @@ type ReporterOptions struct {
 	// Redactor masks secrets in log content, event detail and metadata
 	// strings. Optional (nil masks nothing).
 	Redactor *redact.Redactor
-	// Now gives event timestamps. Default time.Now.
+	// Now gives event timestamps of outcomes that carry no recorded_at.
+	// Default time.Now.
 	Now func() time.Time
+	// SkipBackoff holds a leased build that was skipped (not attempted) back
+	// from being offered again for this long (its backoff_until). Default
+	// DefaultSkipBackoff.
+	SkipBackoff time.Duration
 }
 
 // Reporter implements handlers.Reporter: it turns an outcome into outbox
 // records (manifest entry, full log, event, and a build status for builds
 // leased from the control-plane) and returns once they are durable.
 type Reporter struct {
-	box *Outbox
-	red *redact.Redactor
-	now func() time.Time
+	box         *Outbox
+	red         *redact.Redactor
+	now         func() time.Time
+	skipBackoff time.Duration
 }
 
 var _ handlers.Reporter = (*Reporter)(nil)
@@ -71,7 +79,10 @@ func NewReporter(opts ReporterOptions) (*Reporter, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now}, nil
+	if opts.SkipBackoff <= 0 {
+		opts.SkipBackoff = DefaultSkipBackoff
+	}
+	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now, skipBackoff: opts.SkipBackoff}, nil
 }
 
 // Report writes the records of w.Outcome to the outbox. The idempotency keys
@@ -93,6 +104,16 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 		group = w.CorrelationID
 	}
 	base := keyBase(w, attempt)
+	at := r.outcomeTime(e)
+	if _, ok := controlplane.RecordedAt(e); !ok {
+		// The manifest's created_at comes from recorded_at.
+		md := make(map[string]any, len(e.Metadata)+1)
+		for k, v := range e.Metadata {
+			md[k] = v
+		}
+		md[pipeline.MetaRecordedAt] = at.UTC().Format(time.RFC3339Nano)
+		e.Metadata = md
+	}
 
 	manifest, err := controlplane.EncodeManifest([]pipeline.ManifestEntry{e})
 	if err != nil {
@@ -124,8 +145,8 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 		meta[pipeline.MetaRunID] = runID
 	}
 	ev := controlplane.Event{Name: e.Name, Version: version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
-		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: r.now().Unix(), Metadata: meta,
-		MatchedHintIDs: controlplane.StringList(e.Metadata["hint_ids"]), RunID: runID}
+		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: at.Unix(), Metadata: meta,
+		MatchedHintIDs: matchedHintIDs(w, e), RunID: runID}
 	evBody, err := controlplane.EncodeJSON(ev)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -135,7 +156,7 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 		{Key: base + "-" + KindLog, Group: group, Kind: KindLog, Path: "/api/logs", Body: logBody},
 		{Key: base + "-" + KindEvent, Group: group, Kind: KindEvent, Path: "/api/history", Body: evBody},
 	}
-	if st, ok := buildStatus(w, e, attempt); ok {
+	if st, ok := buildStatus(w, e, attempt, at, r.skipBackoff); ok {
 		b, err := controlplane.EncodeJSON(st)
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
@@ -158,6 +179,23 @@ func (r *Reporter) ReportBuildStatus(ctx context.Context, group, key string, st 
 	return r.box.Add(ctx, Record{Key: key, Group: group, Kind: KindBuildStatus, Path: "/api/builds/status", Body: b})
 }
 
+// ResendStream queues the NDJSON lines (with their original seq) a live log
+// stream could not deliver, as one POST to the same stream; the control-plane
+// stores them as it would have live. It implements logstream.Resender.
+func (r *Reporter) ResendStream(ctx context.Context, name, version, runID string, attempt int, body []byte) error {
+	if len(body) == 0 {
+		return nil
+	}
+	id := name + "\x00" + version + "\x00" + runID + "\x00" + strconv.Itoa(attempt)
+	h := sha256.New()
+	h.Write([]byte(id + "\x00"))
+	h.Write(body)
+	key := "stream-" + hex.EncodeToString(h.Sum(nil)[:12])
+	g := sha256.Sum256([]byte(id))
+	return r.box.Add(ctx, Record{Key: key, Group: "stream:" + hex.EncodeToString(g[:12]), Kind: KindStream,
+		Path: controlplane.StreamPath(name, version, runID, attempt), ContentType: "application/x-ndjson", Body: body})
+}
+
 // ReportPlan queues POST /api/plan (always with a dag key). key must be unique
 // per plan (for example "plan-" + run id).
 func (r *Reporter) ReportPlan(ctx context.Context, key string, up controlplane.PlanUpload) error {
@@ -166,6 +204,32 @@ func (r *Reporter) ReportPlan(ctx context.Context, key string, up controlplane.P
 		return fmt.Errorf("report plan: %w", err)
 	}
 	return r.box.Add(ctx, Record{Key: key, Group: "plan:" + key, Kind: KindPlan, Path: "/api/plan", Body: b})
+}
+
+// outcomeTime is when the outcome was recorded (metadata recorded_at), so a
+// report delivered late, or re-reported after a crash, carries the time of
+// the outcome rather than the time of its delivery; now when there is none.
+func (r *Reporter) outcomeTime(e pipeline.ManifestEntry) time.Time {
+	if t, ok := controlplane.RecordedAt(e); ok {
+		return t
+	}
+	return r.now()
+}
+
+// matchedHintIDs are the ids of the plan node's hints (metadata hint_ids)
+// followed by those of the control-plane lease not already named.
+func matchedHintIDs(w *pipeline.Work, e pipeline.ManifestEntry) []string {
+	ids := controlplane.StringList(e.Metadata[pipeline.MetaHintIDs])
+	if it, ok := leasedItem(w); ok {
+		if lease, ok := controlplane.LeaseOf(it); ok {
+			for _, id := range lease.HintIDs {
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
 }
 
 // facts finds the attempt, run id and duration of w from the most specific
@@ -261,51 +325,6 @@ func (r *Reporter) readLog(o *pipeline.Outcome, w *pipeline.Work) (string, error
 		return "", fmt.Errorf("read job log: %w", err)
 	}
 	return prefix + string(r.red.Bytes(b)), nil
-}
-
-// buildStatus maps the outcome of a leased build to its final build status:
-// built and reused end built, every other terminal status failed. A retry
-// outcome gets none here: the intake reports "retry" when the requeue stage
-// settles the lease, with the backoff it chose.
-func buildStatus(w *pipeline.Work, e pipeline.ManifestEntry, attempt int) (controlplane.BuildStatus, bool) {
-	if e.Status == pipeline.StatusRetry {
-		return controlplane.BuildStatus{}, false
-	}
-	var it pipeline.Item
-	switch {
-	case w.Request != nil:
-		it = w.Request.Item
-	case len(w.Raw) > 0:
-		// A recorded outcome re-reported after a crash has no Request.
-		var err error
-		if it, err = pipeline.DecodeItem(w.Raw); err != nil {
-			return controlplane.BuildStatus{}, false
-		}
-	default:
-		return controlplane.BuildStatus{}, false
-	}
-	lease, ok := controlplane.LeaseOf(it)
-	if !ok {
-		return controlplane.BuildStatus{}, false
-	}
-	st := controlplane.BuildStatus{Package: it.Package, Version: it.Version, Attempts: lease.Attempts, Recipes: it.Recipes}
-	if st.Attempts == 0 {
-		st.Attempts = attempt
-	}
-	switch e.Status {
-	case pipeline.StatusBuilt, pipeline.StatusReused:
-		st.Status = "built"
-	default:
-		st.Status = "failed"
-		st.Error, _ = e.Metadata[pipeline.MetaError].(string)
-		if st.Error == "" {
-			st.Error = string(e.Status)
-			if reason, _ := e.Metadata[pipeline.MetaReason].(string); reason != "" {
-				st.Error += ": " + reason
-			}
-		}
-	}
-	return st, true
 }
 
 // redactMap returns a copy of m with secrets masked in every string.

@@ -147,6 +147,13 @@ type Config struct {
 	ControlPlaneToken string `env:"CONTROL_PLANE_TOKEN" secret:"true"`
 	// WorkerHeartbeatIntervalSec is the heartbeat period (1..3600). Default 15.
 	WorkerHeartbeatIntervalSec int `env:"WORKER_HEARTBEAT_INTERVAL_SEC" envDefault:"15"`
+	// BuildQueuePollInterval: with QUEUE_BACKEND=controlplane, serve leases
+	// builds continuously; after a pop that found nothing it waits this long
+	// before the next (100ms..10m). Default 5s.
+	BuildQueuePollInterval Interval `env:"BUILD_QUEUE_POLL_INTERVAL" envDefault:"5s"`
+	// BuildQueuePollMax caps the wait, which doubles per further empty pop
+	// (BUILD_QUEUE_POLL_INTERVAL..10m). Default 30s.
+	BuildQueuePollMax Interval `env:"BUILD_QUEUE_POLL_MAX" envDefault:"30s"`
 
 	// Object store (S3-compatible) for pending inputs.
 	ObjectStoreEndpoint  string `env:"OBJECT_STORE_ENDPOINT"`
@@ -206,9 +213,12 @@ func LoadConfig(environ []string) (Config, error) {
 	return cfg, nil
 }
 
-// continuous reports whether the intake streams (Redis list, Kafka topic):
-// the worker consumes as items arrive instead of draining on trigger.
-func (c Config) continuous() bool { return c.QueueBackend == "redis" || c.QueueBackend == "kafka" }
+// continuous reports whether the intake streams (Redis list, Kafka topic, the
+// control-plane's build queue, polled): serve consumes as items arrive
+// instead of draining on trigger.
+func (c Config) continuous() bool {
+	return c.QueueBackend == "redis" || c.QueueBackend == "kafka" || c.QueueBackend == "controlplane"
+}
 
 // ContainerOwner is the refinery.worker label of this worker's containers. It
 // must survive a restart, so that the next start removes what a killed run

@@ -124,6 +124,11 @@ func (c *Config) validate() []string {
 	if c.RequeueBackoffMax < c.RequeueBackoff {
 		bad("REQUEUE_BACKOFF_MAX", "%s is below REQUEUE_BACKOFF %s", c.RequeueBackoffMax, c.RequeueBackoff)
 	}
+	if d := c.BuildQueuePollInterval.D(); d < 100*time.Millisecond || d > 10*time.Minute {
+		bad("BUILD_QUEUE_POLL_INTERVAL", "%s is outside 100ms..10m", c.BuildQueuePollInterval)
+	} else if m := c.BuildQueuePollMax.D(); m < d || m > 10*time.Minute {
+		bad("BUILD_QUEUE_POLL_MAX", "%s is outside BUILD_QUEUE_POLL_INTERVAL (%s)..10m", c.BuildQueuePollMax, c.BuildQueuePollInterval)
+	}
 	if c.ClaimIdle.D() < time.Second {
 		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)
 	}

@@ -120,7 +120,7 @@ func TestControlPlaneBuildQueueIntake(t *testing.T) {
 	}
 	eventually(t, 30*time.Second, "a final status for every leased build", func() bool {
 		for _, b := range fake.Builds() {
-			if b.Status == "building" || b.Status == "pending" || b.Status == "" {
+			if !finalBuildStatus(b) {
 				return false
 			}
 		}

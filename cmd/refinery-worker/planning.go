@@ -8,10 +8,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/objstore"
+	"github.com/refinery/refinery-worker/adapters/outbox"
 	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/pyindex"
+	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
@@ -42,14 +43,28 @@ func newPlanner(cfg Config, log *slog.Logger) (*planner.Planner, error) {
 		OutputDir: cfg.OutputDir, Strategy: strategy, MaxDeps: cfg.MaxDeps, Overrides: overrides, Logger: log})
 }
 
+// stagePlans is the plan stage's source: plan.json, stored at the
+// control-plane once per run_id when one is configured (the poster, also
+// used by POST /plan; nil without a control-plane).
+func (w *worker) stagePlans() (handlers.PlanSource, *outbox.PlanPoster, error) {
+	if w.reporting == nil {
+		return w.plans, nil, nil
+	}
+	pp, err := outbox.NewPlanPoster(w.plans, w.reporting.reporter, filepath.Join(w.cfg.CacheDir, "plans-posted"), w.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pp, pp, nil
+}
+
 // planService is POST /plan: plan REQUIREMENTS_PATH, write plan.json, post
 // the plan to the control-plane (through the outbox) when one is configured.
 type planService struct {
-	cfg       Config
-	log       *slog.Logger
-	jobs      *planner.Jobs
-	reporting *reporting
-	written   func() // the plan source re-reads plan.json
+	cfg     Config
+	log     *slog.Logger
+	jobs    *planner.Jobs
+	poster  *outbox.PlanPoster // nil without a control-plane
+	written func()             // the plan source re-reads plan.json
 }
 
 func (s *planService) plan(ctx context.Context) (*pipeline.Plan, error) {
@@ -65,8 +80,8 @@ func (s *planService) plan(ctx context.Context) (*pipeline.Plan, error) {
 		return nil, err
 	}
 	s.written()
-	if s.reporting != nil {
-		if err := s.reporting.reporter.ReportPlan(ctx, "plan-"+plan.RunID, controlplane.PlanUpload{Plan: *plan}); err != nil {
+	if s.poster != nil {
+		if err := s.poster.Post(ctx, plan); err != nil {
 			return plan, fmt.Errorf("queue plan %s for the control-plane: %w", plan.RunID, err)
 		}
 	}

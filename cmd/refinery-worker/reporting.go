@@ -66,12 +66,15 @@ func newReporting(ctx context.Context, cfg Config, w *worker, red *redact.Redact
 	if err != nil {
 		return nil, err
 	}
-	rep, err := outbox.NewReporter(outbox.ReporterOptions{Outbox: ob, Redactor: red})
+	// A leased build that was skipped (not attempted) is offered again no
+	// sooner than the longest requeue backoff.
+	rep, err := outbox.NewReporter(outbox.ReporterOptions{Outbox: ob, Redactor: red, SkipBackoff: cfg.RequeueBackoffMax.D()})
 	if err != nil {
 		ob.Close()
 		return nil, err
 	}
-	st, err := logstream.New(logstream.Options{Client: client, SpillDir: filepath.Join(cfg.CacheDir, "logstream"), Redactor: red, Logger: w.log})
+	st, err := logstream.New(logstream.Options{Client: client, SpillDir: filepath.Join(cfg.CacheDir, "logstream"), Resender: rep,
+		Redactor: red, Logger: w.log})
 	if err != nil {
 		ob.Close()
 		return nil, err

@@ -121,6 +121,10 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	stagePlans, poster, err := w.stagePlans()
+	if err != nil {
+		return err
+	}
 	keys := pipeline.NewKeySet()
 	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
 		OutboxBacklog: func() int { return call(w.outboxBacklog) }, OutboxDead: func() int { return call(w.outboxDead) }}
@@ -151,9 +155,12 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
+	if in, ok := w.intake.(*controlplane.Intake); ok {
+		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
+	}
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
-		Plan:    handlers.NewPlan(w.plans, w.planByID()).Handle,
+		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build: w.build.Handle,
@@ -179,6 +186,9 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		// several workers share the work.
 		window = max(2, 2*cfg.BuildConcurrency)
 	}
+	if cfg.QueueBackend == "controlplane" {
+		window = cfg.BuildConcurrency // a lease is held only while it builds (or is about to)
+	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
 		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous, Release: release,
 		BeforeRecovered: func() error {
@@ -191,7 +201,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 			return nil
 		}, Gate: w.gate.Check}, log)
 	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
-		reporting: w.reporting, written: w.plans.Invalidate}
+		poster: poster, written: w.plans.Invalidate}
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
 		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
@@ -235,8 +245,12 @@ func (w *worker) openIntake() error {
 		w.closers = append(w.closers, q.Close)
 		return nil
 	case "controlplane":
-		in, err := controlplane.NewIntake(controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
-			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log})
+		opts := controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
+			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log}
+		if w.opts.continuous { // serve polls; a one-shot drain stops at the first empty pop
+			opts.PollInterval, opts.PollMax = w.cfg.BuildQueuePollInterval.D(), w.cfg.BuildQueuePollMax.D()
+		}
+		in, err := controlplane.NewIntake(opts)
 		if err != nil {
 			return err
 		}

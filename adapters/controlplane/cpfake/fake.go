@@ -10,6 +10,10 @@
 //   - the worker token is checked only on the endpoints the contract marks
 //     *token*, and only when Options.Token is set;
 //   - POST /api/worker/heartbeat is 404 unless Options.HeartbeatEnabled;
+//   - a manifest entry without CreatedAt is stamped with its time of receipt;
+//   - the build queue behaves as the newer version's: a pop marks rows leased
+//     and re-offers them after Options.LeaseTimeout, and a pending row is not
+//     offered before its backoff_until;
 //   - the NDJSON log stream stores each line as it arrives (empty content is
 //     skipped, a line over 1 MiB aborts the request with 500, a non-JSON line is
 //     stored verbatim) and answers 200 only when the body ends.
@@ -33,6 +37,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Limits of the reference control-plane.
@@ -61,6 +66,10 @@ type Options struct {
 	// Settings is what GET /api/settings answers. Default: python_version
 	// 3.11, platform_tag manylinux2014_s390x, pool sizes 1, auto flags false.
 	Settings map[string]any
+	// LeaseTimeout, when positive, offers a build-queue row popped (leased)
+	// that long ago, and not reported since, again (BUILD_LEASE_TIMEOUT_SEC of
+	// the newer control-plane). Default 0: a leased row stays leased.
+	LeaseTimeout time.Duration
 	// Logger receives one debug line per request. Default: discard.
 	Logger *slog.Logger
 }

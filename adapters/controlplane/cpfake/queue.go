@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // Build is one row of the control-plane's build queue (contract §4).
@@ -17,12 +18,16 @@ type Build struct {
 	PlanID      int64    `json:"plan_id"`
 	Recipes     []string `json:"recipes"`
 	HintIDs     []string `json:"hint_ids"`
-	// Status is pending (queued), building (leased), or the last status the
-	// worker reported.
+	// Status is pending (queued), leased (popped), or the last status the
+	// worker reported (building, built, failed, retry, pending).
 	Status string `json:"-"`
 	// Error and BackoffUntil are the last ones reported.
 	Error        string `json:"-"`
 	BackoffUntil int64  `json:"-"`
+	// LeasedAt is when the row was last popped.
+	LeasedAt time.Time `json:"-"`
+	// Leases counts the pops of this row (re-offers included).
+	Leases int `json:"-"`
 }
 
 // BuildStatusRecord is one POST /api/builds/status.
@@ -61,17 +66,27 @@ func popMax(r *http.Request) int {
 	return min(n, MaxPop)
 }
 
+// handleBuildPop leases rows as the newer control-plane does: a popped row is
+// marked leased (not building: the worker reports building when the build
+// starts) and its attempts incremented; a row still leased after
+// Options.LeaseTimeout is offered again. A pending row whose backoff_until
+// lies ahead is not offered yet.
 func (s *Server) handleBuildPop(w http.ResponseWriter, r *http.Request) {
 	max := popMax(r)
 	var out []Build
+	now := time.Now()
 	s.mu.Lock()
 	for _, b := range s.builds {
 		if len(out) == max {
 			break
 		}
-		if b.Status == "pending" {
-			b.Status = "building"
+		expired := b.Status == "leased" && s.opts.LeaseTimeout > 0 && now.Sub(b.LeasedAt) >= s.opts.LeaseTimeout
+		ready := b.Status == "pending" && b.BackoffUntil <= now.Unix()
+		if ready || expired {
+			b.Status = "leased"
 			b.Attempts++
+			b.Leases++
+			b.LeasedAt = now
 			out = append(out, *b)
 		}
 	}

@@ -10,10 +10,13 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ManifestRecord is a manifest entry as the reference control-plane stores it:
 // bound by Go field name, case-insensitively, so snake_case keys are lost.
+// CreatedAt is stamped with the time of receipt when the entry has none (a
+// database default), as the reference does.
 type ManifestRecord struct {
 	Name         string
 	Version      string
@@ -26,6 +29,7 @@ type ManifestRecord struct {
 	PythonTag    string
 	PlatformTag  string
 	Status       string
+	CreatedAt    time.Time
 }
 
 // FullLogRecord is a full log as stored: only name, version and content.
@@ -90,6 +94,9 @@ func (s *Server) handleManifest(w http.ResponseWriter, r *http.Request) {
 		if err := bindByFieldName(e, &m); err != nil {
 			badRequest(w, fmt.Sprintf("entry %d: %v", i, err))
 			return
+		}
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = time.Now().UTC()
 		}
 		recs = append(recs, m)
 	}
