@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/refinery/refinery-worker/adapters/podman"
@@ -10,10 +11,30 @@ import (
 
 // newPodmanRunner builds the real runner; its Cleanup removes containers a
 // previous run of this worker left behind (by the refinery.worker label).
-func newPodmanRunner(_ Config, cmd *podman.Commander, log *slog.Logger) (handlers.Runner, func(context.Context) (int, error), error) {
-	r, err := podman.NewRunner(cmd, log)
+// It refuses to start when the builder image is not for PLATFORM_TAG's
+// machine or this host cannot run it.
+func newPodmanRunner(cfg Config, cmd *podman.Commander, log *slog.Logger) (handlers.Runner, func(context.Context) (int, error), error) {
+	r, err := podman.NewRunner(cmd, podman.RunnerOptions{Logger: log, Target: cfg.PlatformTag, SmokeTest: cfg.SmokeTest})
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := r.CheckPlatform(context.Background(), cfg.PlatformTag); err != nil {
+		return nil, nil, fmt.Errorf("PLATFORM_TAG %s: %w", cfg.PlatformTag, err)
+	}
 	return r, r.Cleanup, nil
+}
+
+// platformChecker is the runner's check that its image fits the target.
+type platformChecker interface {
+	CheckPlatform(ctx context.Context, target string) error
+}
+
+// runnerReady is the /ready check of the builder image's platform (nil for
+// a runner without one, e.g. the stub).
+func runnerReady(r handlers.Runner, cfg Config) func(context.Context) error {
+	p, ok := r.(platformChecker)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context) error { return p.CheckPlatform(ctx, cfg.PlatformTag) }
 }
