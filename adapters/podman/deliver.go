@@ -59,7 +59,7 @@ func (r *Runner) deliverOne(ctx context.Context, job pipeline.Job, target string
 		return w, nil, &failure{pipeline.ReasonAudit, msg}
 	}
 	if len(v.NeedsRepair) > 0 {
-		repaired, f := r.repair(ctx, job, target, w, v.NeedsRepair, out)
+		repaired, f := r.repair(ctx, job, target, w, v, out)
 		if f != nil {
 			return w, v.Metadata, f
 		}
@@ -107,8 +107,9 @@ func (r *Runner) deliverOne(ctx context.Context, job pipeline.Job, target string
 // repair grafts the libraries a wheel links into it with `auditwheel repair`
 // in a container of the build's image, and returns the repaired wheel (in
 // OUTPUT_DIR, replacing the original).
-func (r *Runner) repair(ctx context.Context, job pipeline.Job, target string, w pipeline.Wheel, libs []string, out *syncWriter) (pipeline.Wheel, *failure) {
+func (r *Runner) repair(ctx context.Context, job pipeline.Job, target string, w pipeline.Wheel, v Verdict, out *syncWriter) (pipeline.Wheel, *failure) {
 	o := r.cmd.opts
+	libs := v.NeedsRepair
 	work := ".repair-" + job.ID
 	if err := os.MkdirAll(filepath.Join(o.OutputDir, work), 0o755); err != nil {
 		return w, &failure{pipeline.ReasonRunner, fmt.Sprintf("create repair dir: %v", err)}
@@ -131,7 +132,7 @@ func (r *Runner) repair(ctx context.Context, job pipeline.Job, target string, w 
 	case stopReason != "":
 		return w, &failure{stopReason, fmt.Sprintf("auditwheel repair of %s stopped (%s)", w.File, stopReason)}
 	case code == 127 || (code != 0 && tailMentions(out.Tail(), "executable file not found")):
-		msg := fmt.Sprintf("links %s; no auditwheel in the image to graft it", strings.Join(libs, ", "))
+		msg := fmt.Sprintf("links %s; no auditwheel in the image to graft it (audit: %s)", strings.Join(libs, ", "), v.Error)
 		fmt.Fprintf(out, "refinery: audit: %s\n", msg)
 		return w, &failure{pipeline.ReasonPlatformMismatch, msg}
 	case code != 0:

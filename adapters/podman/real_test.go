@@ -68,7 +68,7 @@ func newRealRunner(t testing.TB, modify func(*Options)) realSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRunner(cmd, RunnerOptions{})
+	r, err := NewRunner(cmd, RunnerOptions{Auditor: WheelAudit{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,8 @@ import (
 // It refuses to start when the builder image is not for PLATFORM_TAG's
 // machine or this host cannot run it.
 func newPodmanRunner(cfg Config, cmd *podman.Commander, log *slog.Logger) (handlers.Runner, func(context.Context) (int, error), error) {
-	r, err := podman.NewRunner(cmd, podman.RunnerOptions{Logger: log, Target: cfg.PlatformTag, SmokeTest: cfg.SmokeTest})
+	r, err := podman.NewRunner(cmd, podman.RunnerOptions{Logger: log, Target: cfg.PlatformTag, SmokeTest: cfg.SmokeTest,
+		Auditor: podman.WheelAudit{}})
 	if err != nil {
 		return nil, nil, err
 	}
