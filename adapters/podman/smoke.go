@@ -71,7 +71,10 @@ func (r *Runner) smokeTest(ctx context.Context, job pipeline.Job, wheel string, 
 	}
 	name := r.cmd.ContainerName(job) + "-smoke"
 	argv := r.smokeCommand(job, name, inContainer, tail)
-	fmt.Fprintf(out, "refinery: smoke test: %s\n", Join(argv))
+	// The script and the import code are fixed (smokeScript, smokeImport);
+	// the log shows what varies.
+	fmt.Fprintf(out, "refinery: smoke test: %s in a fresh %s container without network: pip install --no-index --no-deps, then %s\n",
+		wheel, r.cmd.image, smokeWhat(tail))
 	code, stopReason, err := r.runContainer(ctx, name, argv, out)
 	switch {
 	case err != nil:
@@ -181,4 +184,15 @@ func eachLine(f *zip.File, fn func(string)) error {
 		return fmt.Errorf("read %s: %w", f.Name, err)
 	}
 	return nil
+}
+
+// smokeWhat says what a smoke test runs after the install.
+func smokeWhat(tail []string) string {
+	if tail[0] == "import" {
+		if len(tail) == 2 {
+			return "nothing (no top-level module)"
+		}
+		return "import " + strings.Join(tail[2:], ", ")
+	}
+	return Join(tail[2:])
 }
