@@ -26,6 +26,7 @@ func BenchmarkNativeVsEmulatedBuild(b *testing.B) {
 	build := func(image, target string) (time.Duration, string) {
 		s := newRealRunnerWith(b, func(o *Options) {
 			o.Image = image
+			o.Arch = OCIArch(MachineOf(target))
 			o.Network = "host"
 			o.IndexURL = srv.URL + "/simple/"
 			o.Timeout = 5 * time.Minute

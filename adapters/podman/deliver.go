@@ -122,7 +122,9 @@ func (r *Runner) repair(ctx context.Context, job pipeline.Job, target string, w 
 	if r.cmd.owner != "" {
 		argv = append(argv, "--label", LabelOwner+"="+r.cmd.owner)
 	}
-	argv = append(argv, "--network=none", "-v", o.OutputDir+":/output", r.cmd.image,
+	argv = append(argv, "--network=none", "-v", o.OutputDir+":/output")
+	argv = append(argv, r.cmd.archArgs()...)
+	argv = append(argv, r.cmd.image,
 		"auditwheel", "repair", "--plat", target, "-w", "/output/"+work, "/output/"+w.File)
 	fmt.Fprintf(out, "refinery: audit: %s links %s; repairing: %s\n", w.File, strings.Join(libs, ", "), Join(argv))
 	code, stopReason, err := r.runContainer(ctx, name, argv, out)

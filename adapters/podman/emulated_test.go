@@ -71,6 +71,7 @@ func emulatedRun(t *testing.T, project, module, csrc, target string) (pipeline.R
 	})
 	s := newRealRunner(t, func(o *Options) {
 		o.Image = image
+		o.Arch = "s390x"
 		o.Network = "host"
 		o.IndexURL = srv.URL + "/simple/"
 		o.Timeout = 5 * time.Minute

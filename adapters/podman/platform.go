@@ -117,3 +117,12 @@ func checkBinfmt(dir, machine, host string) error {
 	}
 	return nil
 }
+
+// archArgs is podman's --arch for the image's architecture (Options.Arch),
+// or nothing.
+func (c *Commander) archArgs() []string {
+	if c.opts.Arch == "" {
+		return nil
+	}
+	return []string{"--arch", c.opts.Arch}
+}

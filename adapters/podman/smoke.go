@@ -112,6 +112,7 @@ func (r *Runner) smokeCommand(job pipeline.Job, name, wheel string, tail []strin
 	if o.PidsLimit > 0 {
 		args = append(args, "--pids-limit", strconv.Itoa(o.PidsLimit))
 	}
+	args = append(args, c.archArgs()...)
 	args = append(args, c.image, "sh", "-c", smokeScript, "smoke")
 	return append(args, tail...)
 }
