@@ -72,9 +72,11 @@ type workerOptions struct {
 
 func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (w *worker, err error) {
 	w = &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker()}
+	// Every error return sets w to nil: close what was opened through a copy.
+	opened := w
 	defer func() {
 		if err != nil {
-			w.closeAll()
+			opened.closeAll()
 		}
 	}()
 	for _, d := range []string{cfg.OutputDir, cfg.CacheDir, filepath.Join(cfg.OutputDir, "logs")} {
