@@ -60,14 +60,20 @@ func AuditWith(path string, limits Limits) (*Report, error) {
 }
 
 func auditZip(name string, r io.ReaderAt, size int64, limits Limits) (*Report, error) {
-	rep, err := audit(name, r, size, limits.withDefaults())
+	return auditZipWith(name, r, size, limits, pooledInflater())
+}
+
+// auditZipWith takes the deflate decompressor (nil: compress/flate), for
+// the benchmark's baseline.
+func auditZipWith(name string, r io.ReaderAt, size int64, limits Limits, inflate zip.Decompressor) (*Report, error) {
+	rep, err := audit(name, r, size, limits.withDefaults(), inflate)
 	if err != nil {
 		return nil, fmt.Errorf("audit wheel %s: %w", name, err)
 	}
 	return rep, nil
 }
 
-func audit(name string, r io.ReaderAt, size int64, limits Limits) (*Report, error) {
+func audit(name string, r io.ReaderAt, size int64, limits Limits, inflate zip.Decompressor) (*Report, error) {
 	pol, err := loadPolicy()
 	if err != nil {
 		return nil, err
@@ -79,6 +85,9 @@ func audit(name string, r io.ReaderAt, size int64, limits Limits) (*Report, erro
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a zip archive: %w", err)
+	}
+	if inflate != nil {
+		zr.RegisterDecompressor(zip.Deflate, inflate)
 	}
 	if err := checkMembers(zr.File, limits); err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package wheelaudit
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -106,5 +109,76 @@ func TestAuditELF(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAuditRefusesBadWheels(t *testing.T) {
+	elf := fixture(t, "s390x/old.so")
+	bomb := append([]byte("\x7fELF"), make([]byte, 8<<20)...) // deflates to a few KiB
+	const name = "pkg-1.0-cp311-cp311-linux_s390x.whl"
+	tests := []struct {
+		name    string
+		file    string   // wheel file name
+		tags    []string // WHEEL Tag lines; nil: from the name
+		members []member
+		raw     []byte // file content instead of a wheel
+		limits  Limits
+		want    string
+	}{
+		{name: "tag mismatch", file: name, tags: []string{"cp311-cp311-linux_x86_64"}, members: []member{{"pkg/a.so", elf}},
+			want: "tag mismatch: the file name says cp311-cp311-linux_s390x, WHEEL Tag lines say cp311-cp311-linux_x86_64"},
+		{name: "no Tag lines", file: name, tags: []string{}, members: []member{{"pkg/a.so", elf}},
+			want: "tag mismatch: the file name says cp311-cp311-linux_s390x, WHEEL Tag lines say none"},
+		{name: "not a zip", file: name, raw: []byte("this is not a wheel"), want: "not a zip archive"},
+		{name: "bad file name", file: "pkg-1.0.whl", raw: []byte("x"), want: `wheel name "pkg-1.0.whl": want name-version[-build]-python-abi-platform.whl`},
+		{name: "path traversal", file: name, members: []member{{"pkg/../../evil.py", []byte("x")}}, want: "path traversal"},
+		{name: "duplicate member", file: name, members: []member{{"pkg/a.py", []byte("x")}, {"pkg/a.py", []byte("y")}}, want: `member "pkg/a.py": appears twice`},
+		{name: "corrupt ELF", file: name, members: []member{{"pkg/a.so", append([]byte("\x7fELF"), make([]byte, 100)...)}}, want: "member pkg/a.so: bad ELF"},
+		{name: "truncated ELF", file: name, members: []member{{"pkg/a.so", elf[:300]}}, want: "member pkg/a.so: bad ELF"},
+		{name: "ELF bigger than the per-file limit", file: name, members: []member{{"pkg/a.so", bomb}}, limits: Limits{MaxMemberBytes: 1 << 20},
+			want: "member pkg/a.so: more than 1048576 uncompressed bytes"},
+		{name: "wheel bigger than the total limit", file: name, members: []member{{"pkg/a.so", elf}, {"pkg/b.so", elf}}, limits: Limits{MaxTotalBytes: int64(len(elf)) + 1000},
+			want: "member pkg/b.so: more than"},
+		{name: "too many files", file: name, members: []member{{"pkg/a.py", nil}, {"pkg/b.py", nil}}, limits: Limits{MaxMembers: 3},
+			want: "5 files, more than the limit of 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, tt.file)
+			if tt.raw != nil {
+				if err := os.WriteFile(path, tt.raw, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				tags := tt.tags
+				if tags == nil {
+					wn, _ := parseWheelName(tt.file)
+					tags = wn.triples()
+				}
+				var err error
+				if path, err = writeWheelFile(dir, tt.file, tags, tt.members...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep, err := AuditWith(path, tt.limits)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "audit wheel "+tt.file) {
+				t.Fatalf("AuditWith = %v, %v; want an error naming %s and %q", rep, err, tt.file, tt.want)
+			}
+		})
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	rep := auditFixtureWheel(t, "pkg-1.0-cp311-cp311-linux_s390x.whl", [2]string{"pkg/_ext.so", "s390x/xml.so"})
+	rep.Fits("manylinux_2_36_s390x")
+	got, err := json.Marshal(rep.Metadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"arch":"s390x","external":["libxml2.so.2"],"glibc_level":"","needed":["libc.so.6","libxml2.so.2"],` +
+		`"problems":["links libxml2.so.2, not allowed by manylinux_2_36"],"pure":false,"satisfied_tags":[],"symbol_versions":{}}`
+	if string(got) != want {
+		t.Errorf("metadata\n%s\nwant\n%s", got, want)
 	}
 }
