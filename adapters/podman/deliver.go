@@ -116,7 +116,9 @@ func (r *Runner) repair(ctx context.Context, job pipeline.Job, target string, w 
 	}
 	defer os.RemoveAll(filepath.Join(o.OutputDir, work))
 	name := r.cmd.ContainerName(job) + "-repair"
-	argv := []string{o.Bin, "run", "--rm", "--init", "--pull=never", "--name", name,
+	// No --init: without it a missing auditwheel is podman's exit code 127
+	// (catatonit would turn it into 1).
+	argv := []string{o.Bin, "run", "--rm", "--pull=never", "--name", name,
 		"--label", LabelJob + "=" + job.ID, "--label", r.cmd.workerLabel,
 		"--label", LabelAttempt + "=" + strconv.Itoa(job.Attempt)}
 	if r.cmd.owner != "" {
@@ -133,7 +135,7 @@ func (r *Runner) repair(ctx context.Context, job pipeline.Job, target string, w 
 		return w, &failure{pipeline.ReasonRunner, err.Error()}
 	case stopReason != "":
 		return w, &failure{stopReason, fmt.Sprintf("auditwheel repair of %s stopped (%s)", w.File, stopReason)}
-	case code == 127 || (code != 0 && tailMentions(out.Tail(), "executable file not found")):
+	case code == 127:
 		msg := fmt.Sprintf("links %s; no auditwheel in the image to graft it (audit: %s)", strings.Join(libs, ", "), v.Error)
 		fmt.Fprintf(out, "refinery: audit: %s\n", msg)
 		return w, &failure{pipeline.ReasonPlatformMismatch, msg}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -177,4 +178,45 @@ func TestHostWheelRefusedForS390xTarget(t *testing.T) {
 	if want := "machine " + strings.ReplaceAll(hostMachine(), "_", "-") + ", target s390x"; !strings.Contains(res.Error, want) {
 		t.Errorf("error %q does not say %q", res.Error, want)
 	}
+}
+
+// A wheel linking a library outside the manylinux policy (libffi.so.8,
+// which the image has but no policy allows) needs grafting; the Debian image
+// has no auditwheel, so the outcome says so rather than delivering it.
+func TestWheelNeedingGraftWithoutAuditwheel(t *testing.T) {
+	srv := serveIndex(t, map[string]sdistFile{
+		"xpkg": {"xpkg-0.3.tar.gz", pyfixture.SdistLinking(t, "xpkg", "xpkg", "0.3", ffiModule("xpkg"), "-l:libffi.so.8")},
+	})
+	s := newRealRunner(t, func(o *Options) {
+		o.Network = "host"
+		o.IndexURL = srv.URL + "/simple/"
+	})
+	job := newJob("xpkg", "0.3")
+	job.PlatformTag = "manylinux_2_36_" + hostMachine()
+	w := newWatchWriter("")
+	res := s.runner.Run(context.Background(), job, w)
+	if res.Status != pipeline.StatusFailed || res.Reason != pipeline.ReasonPlatformMismatch || len(res.Wheels) != 0 {
+		t.Fatalf("result %+v, want failed platform_mismatch without wheels\nlog:\n%s", res, w)
+	}
+	if want := "links libffi.so.8; no auditwheel in the image to graft it"; !strings.Contains(res.Error, want) {
+		t.Errorf("error %q does not say %q\nlog:\n%s", res.Error, want, w)
+	}
+}
+
+// ffiModule uses libffi (declared here: the image has the library but not
+// its headers), so the linker keeps it in DT_NEEDED.
+func ffiModule(module string) string {
+	return `#include <Python.h>
+void *ffi_closure_alloc(size_t size, void **code);
+void ffi_closure_free(void *closure);
+static PyObject *roundtrip(PyObject *self, PyObject *args) {
+	void *code; void *c = ffi_closure_alloc(64, &code);
+	if (c == NULL) return PyErr_NoMemory();
+	ffi_closure_free(c);
+	Py_RETURN_NONE;
+}
+static PyMethodDef methods[] = {{"roundtrip", roundtrip, METH_NOARGS, "alloc and free a closure"}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "` + module + `", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_` + module + `(void) { return PyModule_Create(&mod); }
+`
 }
