@@ -12,6 +12,9 @@
 # the handler is registered with the F flag (the interpreter is opened when
 # registered, so it works inside containers whose root has no qemu). Exits 1
 # with the reason when any of that cannot be done.
+#
+# Environment: ARCH, PLATFORM_TAG; BINFMT_DIR (/proc/sys/fs/binfmt_misc) and
+# QEMU_DIR (/usr/bin, where qemu-ARCH-static is) are for tests.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +34,8 @@ if [ "$ARCH" = "$host_arch" ] || [ "$ARCH" = native ]; then
 	exit 0
 fi
 qemu=$(qemu_name "$ARCH")
-binfmt=/proc/sys/fs/binfmt_misc
+binfmt=${BINFMT_DIR:-/proc/sys/fs/binfmt_misc}
+qemu_dir=${QEMU_DIR:-/usr/bin}
 handler=$binfmt/qemu-$qemu
 
 SUDO=
@@ -80,8 +84,8 @@ if [ ! -e "$handler" ] && [ "$check_only" = 0 ]; then
 	fi
 fi
 if [ ! -e "$handler" ]; then
-	if [ ! -x "/usr/bin/qemu-$qemu-static" ]; then
-		fail "qemu-user-static is not installed (no /usr/bin/qemu-$qemu-static; apt-get install qemu-user-static binfmt-support)"
+	if [ ! -x "$qemu_dir/qemu-$qemu-static" ]; then
+		fail "qemu-user-static is not installed (no $qemu_dir/qemu-$qemu-static; apt-get install qemu-user-static binfmt-support)"
 	fi
 	fail "no binfmt_misc handler qemu-$qemu is registered ($handler is absent; run: update-binfmts --enable qemu-$qemu)"
 fi
