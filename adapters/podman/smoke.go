@@ -36,9 +36,18 @@ exec "$@"
 `
 
 // smokeImport imports each module named on its command line.
+// A module missing from the wheel itself is named with a hint: the wheel is
+// installed without its dependencies.
 const smokeImport = `import importlib, sys
-for m in sys.argv[1:]:
-    mod = importlib.import_module(m)
+mods = sys.argv[1:]
+for m in mods:
+    try:
+        mod = importlib.import_module(m)
+    except ModuleNotFoundError as e:
+        if e.name and e.name.split(".")[0] not in mods:
+            print("smoke: importing", m, "needs", e.name, "which this wheel does not contain; the smoke test installs",
+                  "it without dependencies (--no-deps): set SMOKE_TEST to a command, or off", file=sys.stderr)
+        raise
     print("smoke: imported", m, "from", getattr(mod, "__file__", None))
 `
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/refinery/refinery-worker/adapters/podman"
 	"github.com/refinery/refinery-worker/handlers"
@@ -19,7 +20,9 @@ func newPodmanRunner(cfg Config, cmd *podman.Commander, log *slog.Logger) (handl
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := r.CheckPlatform(context.Background(), cfg.PlatformTag); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.CheckPlatform(ctx, cfg.PlatformTag); err != nil {
 		return nil, nil, fmt.Errorf("PLATFORM_TAG %s: %w", cfg.PlatformTag, err)
 	}
 	return r, r.Cleanup, nil
