@@ -40,7 +40,9 @@
 // A wheel is untrusted input: [Limits] bound the number of members and the
 // uncompressed bytes read per member and per wheel (zip bombs), member names
 // that escape the install directory or repeat are refused, and corrupt ELF
-// files give errors, never panics.
+// files give errors, never panics. Stored ELF members are read in place;
+// deflated ones are inflated into memory up to Limits.MaxMemoryBytes and
+// spill to a temporary file beyond it.
 //
 // Not checked, unlike auditwheel: per-symbol blacklists, versions of other
 // families (ZLIB, LIBATOMIC), the dependencies of libraries bundled in the
