@@ -36,6 +36,9 @@ func (b *budget) memberReader(f *zip.File, wheel io.ReaderAt, wheelSize int64) (
 	}
 	defer rc.Close()
 	sw := &spillWriter{memLimit: b.limits.MaxMemoryBytes, dir: b.limits.SpillDir}
+	if n := f.UncompressedSize64; n > 0 && n <= uint64(sw.memLimit) && n <= uint64(max) {
+		sw.buf.Grow(int(n)) // the declared size is only a hint: Write checks the real one
+	}
 	n, err := io.Copy(sw, io.LimitReader(rc, max+1))
 	b.used += n
 	if err == nil && n > max {
