@@ -106,7 +106,7 @@ func audit(name string, r io.ReaderAt, size int64, limits Limits, inflate zip.De
 	if err := sameTags(rep.FileTags, rep.WheelTags); err != nil {
 		return nil, err
 	}
-	infos, err := scanMembers(zr, b, rep)
+	infos, err := scanMembers(zr, b, rep, r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ type memberELF struct {
 }
 
 // scanMembers reads every member's first bytes and each ELF file whole.
-func scanMembers(zr *zip.Reader, b *budget, rep *Report) ([]memberELF, error) {
+func scanMembers(zr *zip.Reader, b *budget, rep *Report, wheel io.ReaderAt, wheelSize int64) ([]memberELF, error) {
 	var out []memberELF
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
@@ -173,11 +173,12 @@ func scanMembers(zr *zip.Reader, b *budget, rep *Report) ([]memberELF, error) {
 		if !isELF(head) {
 			continue
 		}
-		data, err := b.readAll(f, b.limits.MaxMemberBytes)
+		ra, release, err := b.memberReader(f, wheel, wheelSize)
 		if err != nil {
 			return nil, err
 		}
-		info, err := scanELF(data)
+		info, err := scanELF(ra)
+		release()
 		if err != nil {
 			return nil, fmt.Errorf("member %s: %w", f.Name, err)
 		}

@@ -1,10 +1,14 @@
 package wheelaudit
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -180,5 +184,84 @@ func TestMetadata(t *testing.T) {
 		`"problems":["links libxml2.so.2, not allowed by manylinux_2_36"],"pure":false,"satisfied_tags":[],"symbol_versions":{}}`
 	if string(got) != want {
 		t.Errorf("metadata\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestAuditStoredAndSpilledMembers: a stored ELF member is read in place,
+// a deflated one past MaxMemoryBytes through a temporary file that is gone
+// afterwards; both give the same report as the in-memory path.
+func TestAuditStoredAndSpilledMembers(t *testing.T) {
+	const name = "pkg-1.0-cp311-cp311-linux_s390x.whl"
+	ms := []member{{"pkg/_ext.so", fixture(t, "s390x/new.so")}, {"pkg/_xml.so", fixture(t, "s390x/xml.so")}}
+	tags := []string{"cp311-cp311-linux_s390x"}
+	inMemory, err := Audit(makeWheel(t, name, ms...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	data, err := wheelBytesMethod(name, tags, zip.Store, ms...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := filepath.Join(dir, name)
+	if err := os.WriteFile(stored, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spillDir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		path   string
+		limits Limits
+	}{
+		{"stored", stored, Limits{}},
+		{"spilled", makeWheel(t, name, ms...), Limits{MaxMemoryBytes: 1024, SpillDir: spillDir}},
+	} {
+		rep, err := AuditWith(c.path, c.limits)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if rep.GlibcLevel != inMemory.GlibcLevel || !reflect.DeepEqual(rep.Needed, inMemory.Needed) ||
+			!reflect.DeepEqual(rep.SatisfiedTags, inMemory.SatisfiedTags) || rep.Arch != "s390x" {
+			t.Errorf("%s: glibc %s needed %v satisfied %v; in memory: %s %v %v", c.name,
+				rep.GlibcLevel, rep.Needed, rep.SatisfiedTags, inMemory.GlibcLevel, inMemory.Needed, inMemory.SatisfiedTags)
+		}
+	}
+	if left, _ := os.ReadDir(spillDir); len(left) != 0 {
+		t.Errorf("temporary files left in the spill directory: %v", left)
+	}
+}
+
+// TestAuditRefusesStoredMemberPastTheEnd: a stored member whose declared
+// size runs past the end of the wheel is an error, not a short read.
+func TestAuditRefusesStoredMemberPastTheEnd(t *testing.T) {
+	const name = "pkg-1.0-cp311-cp311-linux_s390x.whl"
+	elf := fixture(t, "s390x/old.so")
+	data, err := wheelBytesMethod(name, []string{"cp311-cp311-linux_s390x"}, zip.Store, member{"pkg/_ext.so", elf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The central directory records the member's sizes; grow both in place.
+	var sz [4]byte
+	binary.LittleEndian.PutUint32(sz[:], uint32(len(elf)))
+	var big [4]byte
+	binary.LittleEndian.PutUint32(big[:], uint32(len(data)*4))
+	cd := bytes.LastIndex(data, []byte("PK\x01\x02"))
+	first := bytes.Index(data, []byte("PK\x01\x02"))
+	if first < 0 || cd < 0 {
+		t.Fatal("no central directory")
+	}
+	hdr := data[first:] // the ELF member is the first entry
+	if !bytes.Equal(hdr[20:24], sz[:]) || !bytes.Equal(hdr[24:28], sz[:]) {
+		t.Fatalf("central directory sizes %x %x, want %x", hdr[20:24], hdr[24:28], sz)
+	}
+	copy(hdr[20:24], big[:])
+	copy(hdr[24:28], big[:])
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Audit(p)
+	if err == nil || !strings.Contains(err.Error(), "member pkg/_ext.so: stored sizes "+strconv.Itoa(len(data)*4)) {
+		t.Fatalf("Audit = %v, want an error about the member's sizes", err)
 	}
 }

@@ -18,11 +18,20 @@
 //	links libxml2.so.2, not allowed by manylinux_2_36
 //
 // with Reason "platform_mismatch", or OK with the tags to write when the
-// wheel is tagged linux_<arch> ([Verdict.RetagTo]), or the libraries that
-// would have to be grafted ([Verdict.NeedsRepair]). [Retag] rewrites the
-// file name, the WHEEL Tag lines and the RECORD row of WHEEL, writing a new
-// file whole and renaming it. [Report.Metadata] is the audit as recorded in
-// a manifest entry.
+// wheel is tagged linux_<arch> ([Verdict.RetagTo]: the oldest policy the
+// wheel satisfies, as auditwheel repair picks it). When only unbundled
+// libraries stand in the way, [Verdict.NeedsRepair] lists them and
+// [Verdict.Repairable] is set: `auditwheel repair` would graft them. A pure
+// wheel fits every target; a wheel tagged any that holds ELF files is
+// judged by those files. [Retag] rewrites the file name, the WHEEL Tag
+// lines and the RECORD row of WHEEL, writing a new file whole and renaming
+// it. [Report.Metadata] is the audit as recorded in a manifest entry.
+//
+// [AuditAndRetag] does the three steps for one built wheel:
+//
+//	rep, v, path, err := wheelaudit.AuditAndRetag(wheelPath, "manylinux2014_s390x")
+//	// err: unreadable or corrupt wheel; !v.OK: failed, reason v.Reason, error v.Error;
+//	// else deliver path (retagged when needed), metadata "audit": rep.Metadata()
 //
 // The policies (glibc levels manylinux_2_5 to manylinux_2_36, the highest
 // GLIBCXX/CXXABI/GCC version per level and architecture, the allowed
@@ -31,7 +40,9 @@
 // A wheel is untrusted input: [Limits] bound the number of members and the
 // uncompressed bytes read per member and per wheel (zip bombs), member names
 // that escape the install directory or repeat are refused, and corrupt ELF
-// files give errors, never panics.
+// files give errors, never panics. Stored ELF members are read in place;
+// deflated ones are inflated into memory up to Limits.MaxMemoryBytes and
+// spill to a temporary file beyond it.
 //
 // Not checked, unlike auditwheel: per-symbol blacklists, versions of other
 // families (ZLIB, LIBATOMIC), the dependencies of libraries bundled in the

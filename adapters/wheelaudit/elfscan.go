@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"io"
 )
 
 // elfInfo is what the audit reads from one ELF file.
@@ -21,13 +22,13 @@ func isELF(head []byte) bool { return bytes.HasPrefix(head, elfMagic) }
 // scanELF reads machine, DT_NEEDED, DT_SONAME and the needed symbol
 // versions (SHT_GNU_verneed) of one ELF file. Corrupt input yields an
 // error, never a panic (debug/elf panics are recovered as a last resort).
-func scanELF(data []byte) (info elfInfo, err error) {
+func scanELF(data io.ReaderAt) (info elfInfo, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("corrupt ELF: %v", r)
 		}
 	}()
-	f, err := elf.NewFile(bytes.NewReader(data))
+	f, err := elf.NewFile(data)
 	if err != nil {
 		return elfInfo{}, fmt.Errorf("bad ELF: %w", err)
 	}

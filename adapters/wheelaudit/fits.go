@@ -15,6 +15,9 @@ type Verdict struct {
 	Error       string   // one line: "machine x86-64, target s390x"; "needs GLIBC_2.34, manylinux2014 allows 2.17"; "links libxml2.so.2, not allowed by manylinux_2_36"
 	RetagTo     []string // when OK and the file's platform tag is linux_<arch>: the manylinux platform tags to write
 	NeedsRepair []string // libraries that would have to be grafted (auditwheel repair) for the target
+	// Repairable is set when NeedsRepair is all that stands in the way, so
+	// `auditwheel repair` (grafting the libraries) would make the wheel fit.
+	Repairable bool
 }
 
 // Fits says whether the audited wheel installs on target, a platform tag
@@ -36,6 +39,7 @@ func (r *Report) Fits(target string) Verdict {
 		if tp := parsePlatform(target); tp.Kind == "manylinux" && r.Arch == tp.Arch && r.mixed == "" {
 			if lv, ok := r.policy.levelFor(tp.Glibc, tp.Arch); ok {
 				v.NeedsRepair = r.unbundled(lv)
+				v.Repairable = onlyLinkProblems(r.Problems, v.NeedsRepair, tp.policyName())
 			}
 		}
 		return v
@@ -85,6 +89,8 @@ func (r *Report) tagProblem(tp platform) string {
 	for _, plat := range r.name.Plat {
 		p := parsePlatform(plat)
 		switch {
+		case p.Kind == "any":
+			return "" // an any wheel with ELF files: their machine and needs decide
 		case p.Arch != tp.Arch:
 			reasons = append(reasons, fmt.Sprintf("tagged %s, target %s", plat, machineName(tp.Arch)))
 		case p.Kind == "linux":
@@ -127,4 +133,22 @@ func (r *Report) oldestSatisfied(tp platform) []string {
 		}
 	}
 	return []string{tp.Tag}
+}
+
+// onlyLinkProblems reports whether every problem is one of the libraries
+// to graft.
+func onlyLinkProblems(problems, libs []string, policyName string) bool {
+	if len(libs) == 0 {
+		return false
+	}
+	link := map[string]bool{}
+	for _, lib := range libs {
+		link[fmt.Sprintf("links %s, not allowed by %s", lib, policyName)] = true
+	}
+	for _, p := range problems {
+		if !link[p] {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,7 @@ func TestFits(t *testing.T) {
 		err      string
 		retag    []string
 		repair   []string
+		fixable  bool // Verdict.Repairable
 	}{
 		{name: "pure fits any target", wheel: "pkg-1.0-py3-none-any.whl", target: "manylinux2014_s390x", ok: true},
 		{name: "pure fits any", wheel: "pkg-1.0-py3-none-any.whl", target: "any", ok: true},
@@ -53,9 +54,9 @@ func TestFits(t *testing.T) {
 		{name: "target above the newest policy", wheel: s390, fixtures: [][2]string{newS390},
 			target: "manylinux_2_39_s390x", ok: true, retag: []string{"manylinux_2_34_s390x"}},
 		{name: "external library", wheel: s390, fixtures: [][2]string{xmlS390},
-			target: "manylinux_2_36_s390x", err: "links libxml2.so.2, not allowed by manylinux_2_36", repair: []string{"libxml2.so.2"}},
+			target: "manylinux_2_36_s390x", err: "links libxml2.so.2, not allowed by manylinux_2_36", repair: []string{"libxml2.so.2"}, fixable: true},
 		{name: "external library, legacy name", wheel: s390, fixtures: [][2]string{xmlS390},
-			target: "manylinux2014_s390x", err: "links libxml2.so.2, not allowed by manylinux2014", repair: []string{"libxml2.so.2"}},
+			target: "manylinux2014_s390x", err: "links libxml2.so.2, not allowed by manylinux2014", repair: []string{"libxml2.so.2"}, fixable: true},
 		{name: "bundled library", wheel: s390, fixtures: [][2]string{xmlS390, {"pkg.libs/libxml2.so.2", "s390x/libxml2.so.2"}},
 			target: "manylinux_2_36_s390x", ok: true, retag: []string{"manylinux_2_17_s390x", "manylinux2014_s390x"}},
 		{name: "glibc and library both reported", wheel: s390, fixtures: [][2]string{newS390, {"pkg/_xml.so", "s390x/xml.so"}},
@@ -81,6 +82,10 @@ func TestFits(t *testing.T) {
 			target: "any", err: "platform wheel linux_s390x, target any (pure wheels only)"},
 		{name: "musllinux target unsupported", wheel: s390, fixtures: [][2]string{oldS390}, target: "musllinux_1_2_s390x",
 			err: "target musllinux_1_2_s390x: not a supported platform tag (want manylinux_X_Y_<arch>, manylinux1/2010/2014_<arch>, linux_<arch> or any)"},
+		{name: "any-tagged wheel with an ELF file of the target's machine", wheel: "pkg-1.0-py3-none-any.whl", fixtures: [][2]string{oldS390},
+			target: "manylinux2014_s390x", ok: true},
+		{name: "any-tagged wheel with an ELF file of another machine", wheel: "pkg-1.0-py3-none-any.whl", fixtures: [][2]string{oldS390},
+			target: "manylinux2014_x86_64", err: "machine s390x, target x86-64"},
 		{name: "machines mixed", wheel: s390, fixtures: [][2]string{oldS390, {"pkg/_x86.so", "x86_64/old.so"}},
 			target: "manylinux2014_s390x", err: "ELF files for different machines: pkg/_ext.so is s390x, pkg/_x86.so is x86-64"},
 	}
@@ -98,8 +103,8 @@ func TestFits(t *testing.T) {
 			if v.Reason != wantReason {
 				t.Errorf("reason %q, want %q", v.Reason, wantReason)
 			}
-			if !reflect.DeepEqual(v.RetagTo, tt.retag) || !reflect.DeepEqual(v.NeedsRepair, tt.repair) {
-				t.Errorf("retag %v repair %v, want %v and %v", v.RetagTo, v.NeedsRepair, tt.retag, tt.repair)
+			if !reflect.DeepEqual(v.RetagTo, tt.retag) || !reflect.DeepEqual(v.NeedsRepair, tt.repair) || v.Repairable != tt.fixable {
+				t.Errorf("retag %v repair %v repairable %v, want %v, %v and %v", v.RetagTo, v.NeedsRepair, v.Repairable, tt.retag, tt.repair, tt.fixable)
 			}
 			if tt.ok != (len(rep.Problems) == 0) {
 				t.Errorf("problems %v with ok %v", rep.Problems, tt.ok)

@@ -33,6 +33,6 @@ func FuzzScanELF(f *testing.F) {
 		f.Add(fixture(f, fx))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = scanELF(data)
+		_, _ = scanELF(bytes.NewReader(data))
 	})
 }

@@ -23,11 +23,17 @@ type Limits struct {
 	// MaxMetadataBytes is the most bytes read from WHEEL or RECORD.
 	// Default 64 MiB.
 	MaxMetadataBytes int64
+	// MaxMemoryBytes is how much of one inflated ELF file is kept in
+	// memory; the rest spills to a temporary file in SpillDir. Default
+	// 64 MiB.
+	MaxMemoryBytes int64
+	// SpillDir holds those temporary files. Default os.TempDir().
+	SpillDir string
 }
 
 // DefaultLimits are the limits Audit and Retag use.
 func DefaultLimits() Limits {
-	return Limits{MaxMembers: 200_000, MaxMemberBytes: 2 << 30, MaxTotalBytes: 8 << 30, MaxMetadataBytes: 64 << 20}
+	return Limits{MaxMembers: 200_000, MaxMemberBytes: 2 << 30, MaxTotalBytes: 8 << 30, MaxMetadataBytes: 64 << 20, MaxMemoryBytes: 64 << 20}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -43,6 +49,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxMetadataBytes <= 0 {
 		l.MaxMetadataBytes = d.MaxMetadataBytes
+	}
+	if l.MaxMemoryBytes <= 0 {
+		l.MaxMemoryBytes = d.MaxMemoryBytes
 	}
 	return l
 }

@@ -67,16 +67,6 @@ func (p *Policy) levelFor(glibc, arch string) (Level, bool) {
 	return found, ok
 }
 
-// hasArch reports whether any level covers arch.
-func (p *Policy) hasArch(arch string) bool {
-	for _, l := range p.Levels {
-		if _, ok := l.MaxVersions[arch]; ok {
-			return true
-		}
-	}
-	return false
-}
-
 // allows reports whether the level lets a wheel link lib without bundling it.
 func (l Level) allows(lib string) bool {
 	for _, x := range l.Libraries {

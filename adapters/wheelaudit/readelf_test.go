@@ -1,6 +1,7 @@
 package wheelaudit
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +68,7 @@ func TestAuditAgreesWithReadelf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			info, err := scanELF(data)
+			info, err := scanELF(bytes.NewReader(data))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,6 +32,11 @@ func fixture(t testing.TB, name string) []byte {
 // dist-info with METADATA, WHEEL (one Tag line per entry of tags) and a
 // RECORD with sha256 hashes and sizes.
 func wheelBytes(name string, tags []string, members ...member) ([]byte, error) {
+	return wheelBytesMethod(name, tags, zip.Deflate, members...)
+}
+
+// wheelBytesMethod is wheelBytes with every member compressed by method.
+func wheelBytesMethod(name string, tags []string, method uint16, members ...member) ([]byte, error) {
 	wn, err := parseWheelName(name)
 	if err != nil {
 		return nil, err
@@ -55,7 +60,7 @@ func wheelBytes(name string, tags []string, members ...member) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, m := range all {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Deflate})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: method})
 		if err != nil {
 			return nil, err
 		}
