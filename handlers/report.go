@@ -180,6 +180,10 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	}
 	if len(res.Wheels) > 0 {
 		e.Wheel = res.Wheels[0].File
+		// The delivered wheel's tag (after retagging), never the plan's.
+		if p := pipeline.WheelPlatformTag(e.Wheel); p != "" {
+			e.PlatformTag = p
+		}
 		meta[pipeline.MetaWheels] = res.Wheels
 	}
 	if len(res.LogTail) > 0 && res.Status == pipeline.StatusFailed {

@@ -25,4 +25,12 @@ const (
 	ReasonRunner    = "runner"   // the runner itself failed (podman missing, ...)
 	ReasonNoPlan    = "no_plan"
 	ReasonDuplicate = "duplicate"
+	// ReasonPlatformMismatch: the wheel does not fit the target platform tag
+	// (machine, glibc level, or a library outside the manylinux policy).
+	ReasonPlatformMismatch = "platform_mismatch"
+	// ReasonAudit: a wheel could not be audited or retagged.
+	ReasonAudit = "audit"
+	// ReasonSmokeTest: the wheel did not install offline or import on the
+	// target (or the configured smoke test command failed).
+	ReasonSmokeTest = "smoke_test"
 )

@@ -154,6 +154,7 @@ func (c *Commander) fixedArgs() {
 	if o.Network != "" {
 		c.afterJobEnv = append(c.afterJobEnv, "--network", o.Network)
 	}
+	c.afterJobEnv = append(c.afterJobEnv, c.archArgs()...)
 	c.afterJobEnv = append(c.afterJobEnv, c.image)
 	c.afterJobEnv = append(c.afterJobEnv, c.runCmd...)
 }

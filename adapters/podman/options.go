@@ -113,6 +113,10 @@ type Options struct {
 	// worker; Cleanup removes containers carrying it. [A-Za-z0-9_.-], at most
 	// 64 characters. Default "refinery-worker".
 	WorkerID string
+	// Arch is podman's --arch for every container (amd64, s390x, ...): the
+	// image's architecture, so that podman does not warn that it differs
+	// from the host's. Empty: no --arch (the host's).
+	Arch string
 	// Env is extra environment for every container (name → value). Names are
 	// [A-Z_][A-Z0-9_]*; the job's own variables cannot be overridden.
 	Env map[string]string
@@ -125,6 +129,7 @@ var (
 	imageRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_./:@-]{0,254}$`)
 	workerIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	envNameRE  = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
+	archRE     = regexp.MustCompile(`^[a-z0-9_]{1,16}$`)
 	urlRE      = regexp.MustCompile(`^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$`)
 )
 
@@ -214,6 +219,9 @@ func (o Options) Validate() error {
 		if !urlRE.MatchString(u) {
 			bad("extra index url", "%q is not an http(s) URL", u)
 		}
+	}
+	if o.Arch != "" && !archRE.MatchString(o.Arch) {
+		bad("arch", "%q is not an architecture like s390x", o.Arch)
 	}
 	if !workerIDRE.MatchString(o.WorkerID) {
 		bad("worker id", "%q must match %s", o.WorkerID, workerIDRE)

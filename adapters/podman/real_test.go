@@ -55,6 +55,12 @@ type realSetup struct {
 // unique worker id; modify adjusts the options first.
 func newRealRunner(t testing.TB, modify func(*Options)) realSetup {
 	t.Helper()
+	return newRealRunnerWith(t, modify, RunnerOptions{Auditor: WheelAudit{}})
+}
+
+// newRealRunnerWith is newRealRunner with the given runner options.
+func newRealRunnerWith(t testing.TB, modify func(*Options), ro RunnerOptions) realSetup {
+	t.Helper()
 	bin := requirePodman(t)
 	opts := Options{
 		Bin: bin, Image: LocalImage, Network: "none",
@@ -68,7 +74,7 @@ func newRealRunner(t testing.TB, modify func(*Options)) realSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRunner(cmd, nil)
+	r, err := NewRunner(cmd, ro)
 	if err != nil {
 		t.Fatal(err)
 	}

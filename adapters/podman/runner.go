@@ -23,18 +23,26 @@ const drainGrace = 2 * time.Second
 // Runner runs jobs in podman containers. It implements handlers.Runner. It
 // is safe for concurrent use; each Run owns its container.
 type Runner struct {
-	cmd    *Commander
-	logger *slog.Logger
+	cmd       *Commander
+	logger    *slog.Logger
+	target    string
+	smoke     []string // nil: no smoke test; empty: import the top-level modules
+	auditor   Auditor
+	binfmtDir string
 }
 
 var _ handlers.Runner = (*Runner)(nil)
 
 // NewRunner returns a runner for the commands cmd builds; it creates the
-// output and cache directories. logger receives the runner's own events
-// (stops, removals, cleanups); nil means slog.Default().
-func NewRunner(cmd *Commander, logger *slog.Logger) (*Runner, error) {
+// output and cache directories. An invalid SmokeTest command is an error.
+func NewRunner(cmd *Commander, ro RunnerOptions) (*Runner, error) {
+	logger := ro.Logger
 	if logger == nil {
 		logger = slog.Default()
+	}
+	smoke, err := ro.smokeArgv()
+	if err != nil {
+		return nil, err
 	}
 	o := cmd.Options()
 	for _, d := range []string{o.OutputDir, o.CacheDir} {
@@ -42,7 +50,12 @@ func NewRunner(cmd *Commander, logger *slog.Logger) (*Runner, error) {
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}
 	}
-	return &Runner{cmd: cmd, logger: logger.With("component", "podman")}, nil
+	binfmt := ro.BinfmtDir
+	if binfmt == "" {
+		binfmt = DefaultBinfmtDir
+	}
+	return &Runner{cmd: cmd, logger: logger.With("component", "podman"), target: ro.Target, smoke: smoke,
+		auditor: ro.Auditor, binfmtDir: binfmt}, nil
 }
 
 // Run builds the job in a container, streaming its output to log while it
@@ -50,7 +63,11 @@ func NewRunner(cmd *Commander, logger *slog.Logger) (*Runner, error) {
 // cancel), it stops the container itself (podman stop -t grace, then
 // podman rm -f) and returns failed with reason timeout, shutdown or cancelled.
 // After exit 0 the wheels for the job are looked up in OUTPUT_DIR and
-// verified; none is a failure with reason no_wheel.
+// verified; none is a failure with reason no_wheel. Each wheel is then
+// audited against the job's platform tag (deliver): built only when it fits,
+// after retagging or repair if that is what it takes, else failed with reason
+// platform_mismatch. A wheel that fits is smoke tested in a fresh container
+// of the image without network; a failure is reason smoke_test.
 func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipeline.Result {
 	start := time.Now()
 	out := &syncWriter{w: log}
@@ -119,6 +136,31 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 		msg := fmt.Sprintf("exit code 0 but no wheel for %s %s in the output dir", job.Name, job.Version)
 		fmt.Fprintf(out, "refinery: %s\n", msg)
 		return finish(pipeline.StatusFailed, pipeline.ReasonNoWheel, msg)
+	}
+	wheels, audits, f := r.deliver(runCtx, job, wheels, out)
+	switch len(audits) {
+	case 0:
+	case 1:
+		res.Metadata[MetaAudit] = audits[0]
+	default:
+		res.Metadata[MetaAudit] = audits
+	}
+	if f != nil {
+		return finish(pipeline.StatusFailed, f.reason, f.msg)
+	}
+	for _, w := range wheels {
+		msg, err := r.smokeTest(runCtx, job, w.File, out)
+		if err != nil {
+			fmt.Fprintf(out, "refinery: %v\n", err)
+			return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
+		}
+		if msg != "" {
+			fmt.Fprintf(out, "refinery: %s\n", msg)
+			for _, w := range wheels {
+				r.reject(w.File, out)
+			}
+			return finish(pipeline.StatusFailed, pipeline.ReasonSmokeTest, msg)
+		}
 	}
 	res.Wheels = wheels
 	files := make([]string, len(wheels))

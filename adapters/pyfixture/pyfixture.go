@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -20,11 +21,23 @@ import (
 // module built from csrc.
 func Sdist(t testing.TB, name, module, version, csrc string) []byte {
 	t.Helper()
+	return SdistLinking(t, name, module, version, csrc)
+}
+
+// SdistLinking is Sdist with extra linker arguments for the extension, e.g.
+// "-l:libexpat.so.1" to link a library by its file name.
+func SdistLinking(t testing.TB, name, module, version, csrc string, linkArgs ...string) []byte {
+	t.Helper()
 	root := fmt.Sprintf("%s-%s/", name, version)
+	quoted := make([]string, len(linkArgs))
+	for i, a := range linkArgs {
+		quoted[i] = fmt.Sprintf("%q", a) // a Python string literal too, for plain ASCII
+	}
+	link := "[" + strings.Join(quoted, ", ") + "]"
 	files := [][2]string{
 		{"PKG-INFO", fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", name, version)},
-		{"setup.py", fmt.Sprintf("from setuptools import setup, Extension\nsetup(name=%q, version=%q, ext_modules=[Extension(%q, sources=[%q])])\n",
-			name, version, module, module+".c")},
+		{"setup.py", fmt.Sprintf("from setuptools import setup, Extension\nsetup(name=%q, version=%q, ext_modules=[Extension(%q, sources=[%q], extra_link_args=%s)])\n",
+			name, version, module, module+".c", link)},
 		{module + ".c", csrc},
 	}
 	var buf bytes.Buffer

@@ -84,6 +84,12 @@ type Config struct {
 	// WorkerRunCmd is the container command, split with shell quoting rules
 	// (never run by a shell on the host). Default refinery-build.
 	WorkerRunCmd string `env:"WORKER_RUN_CMD" envDefault:"refinery-build"`
+	// SmokeTest is what proves each built wheel loads on the target, in a
+	// fresh container of the builder image without network after an offline
+	// `pip install --no-index --no-deps`: off | import (default: import the
+	// wheel's top-level modules) | a command, split like WORKER_RUN_CMD (no
+	// host shell), with {wheel} in an argument and $WHEEL naming the wheel.
+	SmokeTest string `env:"SMOKE_TEST" envDefault:"import"`
 	// ContainerMemory (e.g. 4g), ContainerCPUs (e.g. 2), ContainerPidsLimit
 	// (>0) and ContainerNetwork (podman --network value) are passed when set.
 	ContainerMemory    string `env:"CONTAINER_MEMORY"`

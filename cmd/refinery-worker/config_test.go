@@ -44,7 +44,7 @@ func TestLoadConfigListsEveryBadVariable(t *testing.T) {
 	_, err := LoadConfig([]string{
 		"QUEUE_BACKEND=carrier-pigeon", "BATCH_SIZE=lots", "MAX_REQUEUE_ATTEMPTS=-1", "REQUEUE_ON_FAILURE=maybe",
 		"WORKER_AUTORUN_INTERVAL=soon", "PLATFORM_TAG=x --privileged", "PLAN_OVERRIDES_JSON={bad", "CONTAINER_PRESET=arch",
-		"CONTROL_PLANE_URL=ftp://x", "RUNNER_TIMEOUT_SEC=0", "MEMORY_SOFT_LIMIT=lots",
+		"CONTROL_PLANE_URL=ftp://x", "RUNNER_TIMEOUT_SEC=0", "MEMORY_SOFT_LIMIT=lots", "SMOKE_TEST=pytest | tee log",
 	})
 	var ce *ConfigError
 	if !errors.As(err, &ce) {
@@ -52,7 +52,7 @@ func TestLoadConfigListsEveryBadVariable(t *testing.T) {
 	}
 	for _, v := range []string{"QUEUE_BACKEND", "BATCH_SIZE", "MAX_REQUEUE_ATTEMPTS", "REQUEUE_ON_FAILURE",
 		"WORKER_AUTORUN_INTERVAL", "PLATFORM_TAG", "PLAN_OVERRIDES_JSON", "CONTAINER_PRESET", "CONTROL_PLANE_URL", "RUNNER_TIMEOUT_SEC",
-		"MEMORY_SOFT_LIMIT"} {
+		"MEMORY_SOFT_LIMIT", "SMOKE_TEST"} {
 		found := false
 		for _, p := range ce.Problems {
 			if strings.HasPrefix(p, v+": ") {

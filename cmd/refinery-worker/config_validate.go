@@ -72,6 +72,9 @@ func (c *Config) validate() []string {
 	if !pipeline.ValidTag(c.PlatformTag) {
 		bad("PLATFORM_TAG", "%q is not a platform tag ([A-Za-z0-9._-]+)", c.PlatformTag)
 	}
+	if err := podman.CheckSmokeTest(c.SmokeTest); err != nil {
+		bad("SMOKE_TEST", "%v", err)
+	}
 	for _, u := range append([]string{c.IndexURL}, c.ExtraIndexURL...) {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			key := "INDEX_URL"

@@ -18,6 +18,8 @@ func podmanOptions(cfg Config) podman.Options {
 		Network: cfg.ContainerNetwork, Timeout: time.Duration(cfg.RunnerTimeoutSec) * time.Second,
 		StopGrace: time.Duration(cfg.StopGraceSec) * time.Second, OutputDir: cfg.OutputDir, CacheDir: cfg.CacheDir,
 		IndexURL: cfg.IndexURL, ExtraIndexURL: joinURLs(cfg.ExtraIndexURL), WorkerID: cfg.ContainerOwner(),
+		// The start check makes sure the image is for this machine.
+		Arch: podman.OCIArch(podman.MachineOf(cfg.PlatformTag)),
 	}
 }
 

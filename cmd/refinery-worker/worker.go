@@ -59,6 +59,7 @@ type worker struct {
 	stopBuilds  context.CancelCauseFunc
 	routerDone  chan error
 	runnerClean func(context.Context) (int, error)
+	runnerReady func(context.Context) error // nil: no platform check
 }
 
 // workerOptions are knobs the subcommands set beyond the environment.
@@ -117,6 +118,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		return err
 	}
 	w.runnerClean = clean
+	w.runnerReady = runnerReady(runner, cfg)
 	transport, err := w.openTransport(ctx)
 	if err != nil {
 		return err
@@ -394,7 +396,7 @@ func (w *worker) logOutcome(s pipeline.Summary) {
 }
 
 func (w *worker) readyChecks() []handlers.ReadyCheck {
-	return []handlers.ReadyCheck{
+	checks := []handlers.ReadyCheck{
 		{Name: "intake", Check: w.intake.Ready},
 		{Name: "output_dir", Check: func(context.Context) error { return writable(w.cfg.OutputDir) }},
 		{Name: "cache_dir", Check: func(context.Context) error { return writable(w.cfg.CacheDir) }},
@@ -407,6 +409,10 @@ func (w *worker) readyChecks() []handlers.ReadyCheck {
 		{Name: "manifest", Check: func(context.Context) error { return w.manifest.Err() }},
 		{Name: "disk", Check: w.gate.Disk},
 	}
+	if w.runnerReady != nil {
+		checks = append(checks, handlers.ReadyCheck{Name: "builder_platform", Check: w.runnerReady})
+	}
+	return checks
 }
 
 // planByID serves plans by control-plane id when a control-plane is set.
