@@ -158,7 +158,6 @@ func (x *Index) publish(ctx context.Context, src, wantSHA256 string) (Published,
 		RequiresPython: md.RequiresPython, Size: size, UploadTime: x.now().UTC().Format("2006-01-02T15:04:05.000000Z")}
 	msum := sum(md.Raw)
 	f.CoreMetadata = map[string]string{"sha256": msum}
-	f.DistInfoMetadata = f.CoreMetadata
 	p.File, p.Path = f, p.Project+"/"+wn.File
 
 	lock, err := lockFile(filepath.Join(x.dir, lockName))

@@ -69,12 +69,17 @@ func TestPublishWritesBothPagesAndMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "Name: Foo.Bar_baz") || f.MetadataSHA256() != sha(md) || f.DistInfoMetadata["sha256"] != sha(md) {
+	if !strings.Contains(string(md), "Name: Foo.Bar_baz") || f.MetadataSHA256() != sha(md) {
 		t.Fatalf("metadata file or its hash wrong: %q %+v", md, f)
 	}
 	whl, _ := os.ReadFile(src)
 	if f.SHA256() != sha(whl) || f.Size != int64(len(whl)) {
 		t.Fatalf("wheel hash/size %s %d", f.SHA256(), f.Size)
+	}
+	// pip 23.0 crashes on the JSON key dist-info-metadata (a dict): only core-metadata.
+	if raw, _ := os.ReadFile(filepath.Join(pdir, "index.json")); strings.Contains(string(raw), "dist-info-metadata") ||
+		!strings.Contains(string(raw), `"core-metadata":{"sha256":"`+sha(md)+`"}`) {
+		t.Fatalf("json page metadata keys: %s", raw)
 	}
 	html, _ := os.ReadFile(filepath.Join(pdir, "index.html"))
 	want := fmt.Sprintf(`<a href="%s#sha256=%s" data-requires-python="&gt;=3.8,&lt;4" data-dist-info-metadata="sha256=%s" data-core-metadata="sha256=%s">%s</a>`,

@@ -169,7 +169,7 @@ func (x *Index) describe(path, project string) (File, [2]string, error) {
 	}
 	ms := map[string]string{"sha256": sum(md.Raw)}
 	f := File{Filename: wn.File, URL: wn.File, Hashes: map[string]string{"sha256": sha}, RequiresPython: md.RequiresPython,
-		CoreMetadata: ms, DistInfoMetadata: ms, Size: size,
+		CoreMetadata: ms, Size: size,
 		UploadTime: info.ModTime().UTC().Format("2006-01-02T15:04:05.000000Z")}
 	return f, [2]string{md.Version, md.Name}, nil
 }

@@ -44,11 +44,14 @@ type File struct {
 	URL            string            `json:"url"`
 	Hashes         map[string]string `json:"hashes"`
 	RequiresPython string            `json:"requires-python,omitempty"`
-	CoreMetadata   map[string]string `json:"core-metadata,omitempty"`
-	// DistInfoMetadata is the older spelling of CoreMetadata (PEP 714).
-	DistInfoMetadata map[string]string `json:"dist-info-metadata,omitempty"`
-	Size             int64             `json:"size"`
-	UploadTime       string            `json:"upload-time,omitempty"`
+	// CoreMetadata is the hash of the metadata file beside the wheel. The
+	// JSON page leaves out the older key "dist-info-metadata": pip 23.0
+	// (Debian bookworm's) crashes on its dict form, and with "core-metadata"
+	// alone it just downloads the wheel. The HTML page carries both
+	// attributes; there they are plain strings every pip reads.
+	CoreMetadata map[string]string `json:"core-metadata,omitempty"`
+	Size         int64             `json:"size"`
+	UploadTime   string            `json:"upload-time,omitempty"`
 }
 
 // SHA256 is the file's listed sha256.
