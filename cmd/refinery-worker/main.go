@@ -67,6 +67,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = planCommand(ctx, cfg, log, args, stdout)
 	case "replay":
 		err = replayCommand(ctx, cfg, log, args, stdout)
+	case "index":
+		err = indexCommand(ctx, cfg, log, args, stdout)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage)
 		return exitUsage
@@ -83,7 +85,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	return exitOK
 }
 
-const usage = `usage: refinery-worker [serve|drain|enqueue|config|status|plan|replay] [flags]
+const usage = `usage: refinery-worker [serve|drain|enqueue|config|status|plan|replay|index] [flags]
 
   serve    run the HTTP control endpoints and autorun (default)
   drain    drain the queue once; one line per outcome, then totals
@@ -92,6 +94,7 @@ const usage = `usage: refinery-worker [serve|drain|enqueue|config|status|plan|re
   status   print the /status of the worker serving on WORKER_HTTP_ADDR
   plan     plan a requirements file (--requirements or REQUIREMENTS_PATH), write plan.json, print a table
   replay   --stage S --from X [--to Y] [--package P] [--dry-run]: re-run a stage from its input topic (redis/kafka transports)
+  index    rebuild | verify: regenerate OUTPUT_DIR/simple from its wheels / check every hash (exit 1 on a mismatch)
 
 Configuration comes from the environment; see README.md.`
 

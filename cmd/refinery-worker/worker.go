@@ -54,6 +54,7 @@ type worker struct {
 	outboxBacklog, outboxDead func() int
 	reporting                 *reporting
 	planSvc                   *planService
+	index                     *indexing
 
 	buildCtx    context.Context
 	stopBuilds  context.CancelCauseFunc
@@ -100,6 +101,10 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		return nil, err
 	}
 	w.closers = append(w.closers, w.rejections.Close)
+	if w.index, err = openIndexing(cfg, log); err != nil {
+		return nil, err
+	}
+	w.closers = append(w.closers, w.index.close)
 	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
 
 	runner, clean, err := newRunner(cfg, log)
@@ -118,6 +123,9 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		src.Depth = d
 	}
 	w.metrics = metrics.New(src)
+	if err := w.metrics.Register(w.index.collectors()...); err != nil {
+		return nil, err
+	}
 	w.gate = &gate{dirs: []string{cfg.OutputDir, cfg.CacheDir}, minFree: uint64(cfg.MinFreeDisk),
 		onPause: w.metrics.SetPaused, onDisk: w.metrics.SetDiskLow}
 	w.settler = pipeline.NewSettler(w.intake, func(s pipeline.Summary) {
@@ -146,8 +154,9 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		Plan:    handlers.NewPlan(w.plans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
-		Build:   w.build.Handle,
-		Report:  handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).Handle,
+		Build: w.build.Handle,
+		Report: handlers.PublishBuilt(w.index.publisher,
+			handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).Handle, log),
 		Requeue: handlers.NewRequeue(w.settler, policy, w.enqueuerIfReleasing(transport)).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
@@ -185,6 +194,12 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
 		Pause: w.gate, Cancel: w.running})
+	if cfg.IndexServe {
+		if err := handlers.AddSimple(w.http, w.index.index.Dir()); err != nil {
+			return nil, err
+		}
+	}
+	w.index.run(ctx, log)
 	return w, nil
 }
 
