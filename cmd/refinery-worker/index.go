@@ -70,12 +70,16 @@ func (ix *indexing) run(ctx context.Context, log *slog.Logger) {
 	}()
 }
 
-// close stops the uploads; those not done stay in the outbox for the next start.
+// close gives the uploads a few seconds to finish, then stops them; those
+// not done stay in the outbox for the next start (or another worker).
 func (ix *indexing) close() error {
 	if ix.uploads == nil {
 		return nil
 	}
 	if ix.stop != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = ix.uploads.WaitEmpty(ctx) // not reaching empty is not an error
+		cancel()
 		ix.stop()
 		<-ix.done
 	}

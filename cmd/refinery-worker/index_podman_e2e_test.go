@@ -5,10 +5,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/refinery/refinery-worker/adapters/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
@@ -93,5 +99,71 @@ PYTHONPATH=/tmp/site python3 -c 'import tiny_ext; print("answer", tiny_ext.answe
 	}
 	if stdout, stderr, code := e.run(t, "", "index", "verify"); code != 0 {
 		t.Fatalf("index verify exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestPodmanBuiltWheelUploadedToTheArtifactStore: with ARTIFACT_STORE_URL
+// (gofakes3 over HTTP on loopback) and a control-plane (cpfake), a wheel
+// built in a real container is stored with its metadata file, and the
+// manifest's wheel_url and the control-plane's WheelURL name the object.
+func TestPodmanBuiltWheelUploadedToTheArtifactStore(t *testing.T) {
+	bin := requirePodman(t)
+	e, _ := podmanEnv(t, bin)
+	s3 := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	defer s3.Close()
+	fake, cp := startFake(t, "cp-token")
+	e.vars["ARTIFACT_STORE_URL"] = s3.URL + "/wheels/farm"
+	e.vars["ARTIFACT_STORE_ACCESS_KEY"] = "ak"
+	e.vars["ARTIFACT_STORE_SECRET_KEY"] = "sk-secret-value"
+	e.vars["CONTROL_PLANE_URL"] = cp.URL
+	e.vars["CONTROL_PLANE_TOKEN"] = "cp-token"
+	e.writeQueue(t, []json.RawMessage{json.RawMessage(`{"package":"tiny_ext","version":"0.1"}`)})
+	stdout, stderr, code := e.run(t, "", "drain")
+	if code != 0 {
+		t.Fatalf("drain exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	wheel := "tiny_ext-0.1-cp311-cp311-" + pyfixture.HostPlatformTag() + ".whl"
+	wantURL := s3.URL + "/wheels/farm/tiny-ext/" + wheel
+	var entry pipeline.ManifestEntry
+	for _, en := range e.manifest(t) {
+		if en.Name == "tiny-ext" {
+			entry = en
+		}
+	}
+	if entry.Status != pipeline.StatusBuilt || entry.Metadata["wheel_url"] != wantURL {
+		t.Fatalf("entry %+v, want wheel_url %s", entry, wantURL)
+	}
+	// drain waits a few seconds for uploads; index verify checks the objects.
+	if stdout, stderr, code := e.run(t, "", "index", "verify"); code != 0 {
+		t.Fatalf("index verify exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	resp, err := http.Get(wantURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	local, _ := os.ReadFile(filepath.Join(e.out, "simple", "tiny-ext", wheel))
+	if resp.StatusCode != 200 || !bytes.Equal(got, local) {
+		t.Fatalf("stored wheel: %d, %d bytes, local %d", resp.StatusCode, len(got), len(local))
+	}
+	eventually(t, 30*time.Second, "the report at the control-plane", func() bool {
+		for _, m := range fake.Manifest() {
+			if m.Name == "tiny-ext" && m.WheelURL == wantURL {
+				return true
+			}
+		}
+		return false
+	})
+	if strings.Contains(stdout+stderr, "sk-secret-value") {
+		t.Fatal("the store's secret key was printed")
+	}
+	// A stored object that changes is a mismatch: verify exits non-zero.
+	req, _ := http.NewRequest(http.MethodPut, wantURL, strings.NewReader("tampered"))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tamper: %v %v", err, resp)
+	}
+	if stdout, _, code := e.run(t, "", "index", "verify"); code != 1 || !strings.Contains(stdout, "MISMATCH: stored tiny-ext/"+wheel) {
+		t.Fatalf("verify after tampering: exit %d\n%s", code, stdout)
 	}
 }
