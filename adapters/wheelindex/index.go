@@ -83,7 +83,32 @@ func Open(opts Options) (*Index, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wheel index: create %s: %w", opts.Dir, err)
 	}
-	return &Index{dir: opts.Dir, log: opts.Logger, now: opts.Now}, nil
+	x := &Index{dir: opts.Dir, log: opts.Logger, now: opts.Now}
+	if err := x.ensureRoot(); err != nil {
+		return nil, fmt.Errorf("wheel index: %w", err)
+	}
+	return x, nil
+}
+
+// ensureRoot writes empty root pages when there are none, so a new index
+// answers like an empty one rather than not at all.
+func (x *Index) ensureRoot() error {
+	if _, err := os.Stat(filepath.Join(x.dir, PageJSON)); err == nil {
+		return nil
+	}
+	lock, err := lockFile(filepath.Join(x.dir, lockName))
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if _, err := os.Stat(filepath.Join(x.dir, PageJSON)); err == nil {
+		return nil // another worker wrote it meanwhile
+	}
+	r, err := x.readRoot()
+	if err != nil {
+		return err
+	}
+	return writeRoot(x.dir, r)
 }
 
 // Dir is the index root.
