@@ -37,14 +37,18 @@ func lockFile(path string) (*os.File, error) {
 // writeAtomic replaces path with data: a temporary file in the same
 // directory, fsynced, renamed into place. Readers see the old or the new
 // content, never a part.
-func writeAtomic(path string, data []byte) error {
+func writeAtomic(path string, data []byte) error { return write(path, data, true) }
+
+// write is writeAtomic; sync false skips the fsync, for files a crash may
+// leave stale without harm (the counts, which index rebuild recounts).
+func write(path string, data []byte, sync bool) error {
 	f, err := os.CreateTemp(filepath.Dir(path), tmpPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -343,7 +343,7 @@ func (x *Index) writeStats(s Stats) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(x.dir, statsName), b)
+	return write(filepath.Join(x.dir, statsName), b, false)
 }
 
 // Counters are this process's publish counts (metrics).

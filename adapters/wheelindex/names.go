@@ -7,11 +7,8 @@ import (
 )
 
 var (
-	nameRuns = regexp.MustCompile(`[-_.]+`)
 	// validName is a PEP 508 distribution name.
 	validName = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
-	// normalName is a name already in PEP 503 normal form.
-	normalName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	// fileChars are the characters a published file name may hold.
 	fileChars = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+!-]*$`)
 )
@@ -19,14 +16,45 @@ var (
 // Normalize is the PEP 503 normal form of a project name: lowercase, runs of
 // "-", "_" and "." become one "-".
 func Normalize(name string) string {
-	return strings.ToLower(nameRuns.ReplaceAllString(name, "-"))
+	if IsNormalized(name) {
+		return name
+	}
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-' || c == '_' || c == '.':
+			if len(b) == 0 || b[len(b)-1] != '-' {
+				b = append(b, '-')
+			}
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+('a'-'A'))
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // ValidName reports whether name is a valid distribution name.
 func ValidName(name string) bool { return validName.MatchString(name) }
 
 // IsNormalized reports whether name is already in PEP 503 normal form.
-func IsNormalized(name string) bool { return normalName.MatchString(name) }
+func IsNormalized(name string) bool {
+	if name == "" || name[0] == '-' || name[len(name)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '-' && name[i-1] == '-' {
+			return false
+		}
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // WheelName is a parsed PEP 427 wheel file name.
 type WheelName struct {
