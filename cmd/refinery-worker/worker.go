@@ -149,14 +149,14 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 	}
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
+	report := handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).Handle
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(w.plans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
-		Build: w.build.Handle,
-		Report: handlers.PublishBuilt(w.index.publisher,
-			handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).Handle, log),
+		Build:   w.build.Handle,
+		Report:  handlers.PublishBuilt(w.index.publisher, report, log), // built wheels into the index first
 		Requeue: handlers.NewRequeue(w.settler, policy, w.enqueuerIfReleasing(transport)).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
