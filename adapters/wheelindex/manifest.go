@@ -1,11 +1,13 @@
 package wheelindex
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -37,4 +39,36 @@ func BuiltWheels(path string) ([]pipeline.Wheel, error) {
 		}
 	}
 	return out, nil
+}
+
+// PublishManifest publishes the built wheels of OUTPUT_DIR/manifest.json
+// that are still in OUTPUT_DIR and not yet in the index (a publish that
+// failed). It returns how many it added and why the others could not be.
+func (x *Index) PublishManifest(ctx context.Context, outputDir string) (added int, problems []string, err error) {
+	wheels, err := BuiltWheels(filepath.Join(outputDir, "manifest.json"))
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, w := range wheels {
+		if err := ctx.Err(); err != nil {
+			return added, problems, err
+		}
+		if w.File == "" || w.File != filepath.Base(w.File) {
+			problems = append(problems, fmt.Sprintf("manifest wheel %q is not a plain file name", w.File))
+			continue
+		}
+		src := filepath.Join(outputDir, w.File)
+		if _, err := os.Stat(src); err != nil {
+			continue // its file is gone; what the index holds stays
+		}
+		p, err := x.Publish(ctx, src, w.SHA256)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		if !p.Existed {
+			added++
+		}
+	}
+	return added, problems, nil
 }

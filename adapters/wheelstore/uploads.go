@@ -95,3 +95,29 @@ func (u *Uploads) Close() error { return u.box.Close() }
 
 // Store is the destination.
 func (u *Uploads) Store() *Store { return u.store }
+
+// EnqueueAll queues the upload of every file the index lists (stored
+// objects with the right bytes are not sent again) and returns how many.
+func (u *Uploads) EnqueueAll(ctx context.Context, x *wheelindex.Index) (int, error) {
+	n := 0
+	err := x.Walk(func(p wheelindex.Published) error {
+		n++
+		return u.Enqueue(ctx, p)
+	})
+	return n, err
+}
+
+// VerifyIndex reads every stored wheel and metadata file the index lists
+// and returns each missing object or sha256 mismatch.
+func (s *Store) VerifyIndex(ctx context.Context, x *wheelindex.Index) ([]string, error) {
+	var problems []string
+	err := x.Walk(func(p wheelindex.Published) error {
+		for _, c := range [][2]string{{p.Path, p.File.SHA256()}, {p.MetadataPath(), p.File.MetadataSHA256()}} {
+			if err := s.Check(ctx, c[0], c[1]); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+		return ctx.Err()
+	})
+	return problems, err
+}

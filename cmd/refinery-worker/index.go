@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -170,24 +169,12 @@ func rebuildIndex(ctx context.Context, cfg Config, ix *indexing, stdout io.Write
 	for _, s := range rep.Skipped {
 		fmt.Fprintln(stdout, "skipped:", s)
 	}
-	// Built wheels the index lacks (a publish that failed) are published now.
-	wheels, err := wheelindex.BuiltWheels(filepath.Join(cfg.OutputDir, "manifest.json"))
+	added, problems, err := ix.index.PublishManifest(ctx, cfg.OutputDir)
 	if err != nil {
 		return err
 	}
-	added := 0
-	for _, w := range wheels {
-		if _, err := os.Stat(filepath.Join(cfg.OutputDir, w.File)); err != nil {
-			continue // its file is gone; what the index holds stays
-		}
-		p, err := ix.publisher.Index.Publish(ctx, filepath.Join(cfg.OutputDir, w.File), w.SHA256)
-		if err != nil {
-			fmt.Fprintln(stdout, "not published:", err)
-			continue
-		}
-		if !p.Existed {
-			added++
-		}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, "not published:", p)
 	}
 	st, err := ix.index.Stats()
 	if err != nil {
@@ -198,7 +185,7 @@ func rebuildIndex(ctx context.Context, cfg Config, ix *indexing, stdout io.Write
 	if ix.uploads == nil {
 		return nil
 	}
-	queued, err := ix.uploadAll(ctx)
+	queued, err := ix.uploads.EnqueueAll(ctx, ix.index)
 	if err != nil {
 		return err
 	}
@@ -211,37 +198,17 @@ func rebuildIndex(ctx context.Context, cfg Config, ix *indexing, stdout io.Write
 	return nil
 }
 
-// uploadAll queues the upload of every listed file (a no-op for objects
-// already stored with the right hash).
-func (ix *indexing) uploadAll(ctx context.Context) (int, error) {
-	n := 0
-	err := ix.index.Walk(func(p wheelindex.Published) error {
-		n++
-		return ix.uploads.Enqueue(ctx, p)
-	})
-	return n, err
-}
-
 func verifyIndex(ctx context.Context, ix *indexing, stdout io.Writer) error {
 	rep, err := ix.index.Verify(ctx)
 	if err != nil {
 		return err
 	}
 	if ix.uploads != nil {
-		store := ix.uploads.Store()
-		err := ix.index.Walk(func(p wheelindex.Published) error {
-			for _, c := range [][2]string{{p.Path, p.File.SHA256()}, {p.MetadataPath(), p.File.MetadataSHA256()}} {
-				cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-				if err := store.Check(cctx, c[0], c[1]); err != nil {
-					rep.Problems = append(rep.Problems, err.Error())
-				}
-				cancel()
-			}
-			return ctx.Err()
-		})
+		problems, err := ix.uploads.Store().VerifyIndex(ctx, ix.index)
 		if err != nil {
 			return err
 		}
+		rep.Problems = append(rep.Problems, problems...)
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintln(stdout, "MISMATCH:", p)
