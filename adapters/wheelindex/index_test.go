@@ -161,6 +161,10 @@ func TestPublishRejectsBadWheels(t *testing.T) {
 	if st, _ := x.Stats(); st.Wheels != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// What the failures leave behind is not a broken index.
+	if rep, err := x.Verify(context.Background()); err != nil || !rep.OK() {
+		t.Fatalf("verify after refused publishes: %v %q", err, rep.Problems)
+	}
 }
 
 // TestConcurrentWorkersLoseNoWheel: several processes (this test binary run

@@ -55,7 +55,7 @@ func (x *Index) Verify(ctx context.Context) (VerifyReport, error) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		if !e.IsDir() || !IsNormalized(e.Name()) {
+		if !e.IsDir() || !IsNormalized(e.Name()) || (!listed[e.Name()] && x.noProject(e.Name())) {
 			continue
 		}
 		seen[e.Name()] = true
@@ -73,11 +73,31 @@ func (x *Index) Verify(ctx context.Context) (VerifyReport, error) {
 	return rep, nil
 }
 
+// noProject is true for a directory with no page and no wheel: what a
+// publish that failed before its first wheel leaves (the directory is made
+// before the lock is taken, so it is not removed after a failure).
+func (x *Index) noProject(name string) bool {
+	entries, err := os.ReadDir(filepath.Join(x.dir, name))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() == PageJSON || e.Name() == PageHTML || strings.HasSuffix(e.Name(), ".whl") {
+			return false
+		}
+	}
+	return true
+}
+
 func (x *Index) verifyProject(project string, rep *VerifyReport) {
 	pdir := filepath.Join(x.dir, project)
 	page, isNew, err := readProject(pdir)
-	if err != nil || isNew {
-		rep.problem("%s: no readable %s: %v", project, PageJSON, err)
+	if err != nil {
+		rep.problem("%s: %v", project, err)
+		return
+	}
+	if isNew {
+		rep.problem("%s: has no %s", project, PageJSON)
 		return
 	}
 	if b, err := os.ReadFile(filepath.Join(pdir, PageHTML)); err != nil || !bytes.Equal(b, renderProjectHTML(page)) {
