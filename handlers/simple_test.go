@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
 	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
@@ -177,5 +180,53 @@ func TestSimpleGivesNothingOutsideTheIndex(t *testing.T) {
 		if resp.StatusCode != http.StatusNotFound || strings.Contains(body, "secret") {
 			t.Errorf("%s: %d %q, want 404", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestSimpleLargeDownloadOutlivesWriteTimeout: a slow client fetches a wheel
+// that takes longer than the server's write timeout (meant for the control
+// endpoints) and still gets every byte.
+func TestSimpleLargeDownloadOutlivesWriteTimeout(t *testing.T) {
+	out := t.TempDir()
+	x, err := wheelindex.Open(wheelindex.Options{Dir: filepath.Join(out, "simple")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := wheeltest.Write(out, wheeltest.Spec{Name: "big", Version: "1.0", Payload: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := x.Publish(context.Background(), src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewHTTP(HTTPOptions{Plans: noPlans{}})
+	if err := AddSimple(e, x.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(e)
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/simple/" + p.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := resp.Body.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("download cut: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // a slow client: the whole read takes seconds
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != p.File.SHA256() {
+		t.Fatalf("downloaded sha256 %s, want %s", got, p.File.SHA256())
 	}
 }

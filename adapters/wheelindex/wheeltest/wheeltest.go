@@ -4,6 +4,7 @@ package wheeltest
 
 import (
 	"archive/zip"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -18,6 +19,8 @@ type Spec struct {
 	Version        string
 	RequiresPython string // optional
 	Module         string // top-level module; default the name with _
+	// Payload adds a data file of this many random (incompressible) bytes.
+	Payload int
 }
 
 // FileName is the PEP 427 file name of the wheel.
@@ -45,6 +48,11 @@ func Write(dir string, s Spec) (string, error) {
 		{s.Module + "/__init__.py", fmt.Sprintf("VERSION = %q\n", s.Version)},
 		{di + "/METADATA", md},
 		{di + "/WHEEL", "Wheel-Version: 1.0\nGenerator: wheeltest\nRoot-Is-Purelib: true\nTag: py3-none-any\n"},
+	}
+	if s.Payload > 0 {
+		data := make([]byte, s.Payload)
+		_, _ = rand.Read(data)
+		files = append(files, [2]string{s.Module + "/payload.bin", string(data)})
 	}
 	var record strings.Builder
 	for _, f := range files {
