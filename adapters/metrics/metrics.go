@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -86,6 +87,16 @@ func New(src Sources) *Metrics {
 		})
 	}
 	return m
+}
+
+// Register adds further collectors (the wheel index's) to the registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := m.reg.Register(c); err != nil {
+			return fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Handler serves the Prometheus text format.

@@ -167,6 +167,24 @@ type Config struct {
 	ObjectStoreAccessKey string `env:"OBJECT_STORE_ACCESS_KEY"`
 	ObjectStoreSecretKey string `env:"OBJECT_STORE_SECRET_KEY" secret:"true"`
 	ObjectStoreUseSSL    bool   `env:"OBJECT_STORE_USE_SSL" envDefault:"false"`
+
+	// IndexServe serves the wheel index (OUTPUT_DIR/simple) under /simple/
+	// on WORKER_HTTP_ADDR. Default true; false publishes without serving.
+	IndexServe bool `env:"INDEX_SERVE" envDefault:"true"`
+	// PublicURL is this worker's base URL as pip reaches it (http/https, no
+	// query), e.g. http://worker-1:9000. Without ARTIFACT_STORE_URL, a
+	// built wheel's wheel_url points into its /simple/. Default empty: no URL.
+	PublicURL string `env:"PUBLIC_URL"`
+	// ArtifactStoreURL uploads every published wheel and its metadata file
+	// to an S3-compatible store: http(s)://host[:port]/bucket[/prefix]
+	// (path-style). Default empty: no uploads.
+	ArtifactStoreURL string `env:"ARTIFACT_STORE_URL" secretURL:"true"`
+	// ArtifactStoreAccessKey and ArtifactStoreSecretKey are the store's
+	// credentials (default empty: anonymous).
+	ArtifactStoreAccessKey string `env:"ARTIFACT_STORE_ACCESS_KEY" secret:"true"`
+	ArtifactStoreSecretKey string `env:"ARTIFACT_STORE_SECRET_KEY" secret:"true"`
+	// ArtifactStoreRegion is sent to stores that require one. Default empty.
+	ArtifactStoreRegion string `env:"ARTIFACT_STORE_REGION"`
 }
 
 // Interval is a duration given as a Go duration ("90s", "5m") or as plain

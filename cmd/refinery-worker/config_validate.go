@@ -52,6 +52,7 @@ func (c *Config) validate() []string {
 	if c.QueueBackend == "controlplane" && c.ControlPlaneURL == "" {
 		bad("CONTROL_PLANE_URL", "required with QUEUE_BACKEND=controlplane")
 	}
+	p = append(p, c.indexProblems()...)
 	for _, d := range []struct{ key, v string }{{"OUTPUT_DIR", c.OutputDir}, {"CACHE_DIR", c.CacheDir}} {
 		if strings.TrimSpace(d.v) == "" {
 			bad(d.key, "must not be empty")

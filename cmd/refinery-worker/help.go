@@ -19,6 +19,7 @@ var commandSummaries = map[string]string{
 	"config":  "print the effective configuration, secrets redacted",
 	"status":  "print the /status of the worker serving on WORKER_HTTP_ADDR",
 	"plan":    "plan a requirements file (--requirements or REQUIREMENTS_PATH), write plan.json, print a table",
+	"index":   "rebuild | verify: regenerate OUTPUT_DIR/simple from its wheels / check every hash (exit 1 on a mismatch)",
 	"replay":  "--stage S --from X [--to Y] [--package P] [--dry-run]: re-run a stage from its input topic (redis/kafka transports)",
 }
 

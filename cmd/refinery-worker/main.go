@@ -61,7 +61,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		printHelp(stdout, topic)
 		return exitOK
 	}
-	if _, known := commandSummaries[cmd]; known && commandFlags(cmd) == nil && len(args) > 0 {
+	if _, known := commandSummaries[cmd]; known && cmd != "index" && commandFlags(cmd) == nil && len(args) > 0 {
 		fmt.Fprintf(stderr, "%s takes no arguments, got %q\n%s\n", cmd, args, usage())
 		return exitUsage
 	}
@@ -91,6 +91,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = planCommand(ctx, cfg, log, args, stdout)
 	case "replay":
 		err = replayCommand(ctx, cfg, log, args, stdout)
+	case "index":
+		err = indexCommand(ctx, cfg, log, args, stdout)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage())
 		return exitUsage

@@ -99,12 +99,13 @@ type statusDoc struct {
 	InFlightItems int                     `json:"in_flight_items"`
 	OutboxBacklog *int                    `json:"outbox_backlog,omitempty"`
 	DeadLetters   *int                    `json:"outbox_dead_letters,omitempty"`
+	Index         *indexStatus            `json:"index,omitempty"`
 }
 
 func (w *worker) status() any {
 	doc := statusDoc{WorkerID: w.cfg.WorkerID, Version: version(), Intake: w.cfg.QueueBackend,
 		Transport: w.cfg.PipelineTransport, Paused: w.gate.Paused(), Builds: w.running.List(),
-		InFlightItems: w.tracker.InFlight()}
+		InFlightItems: w.tracker.InFlight(), Index: w.index.status()}
 	if err := w.gate.Disk(context.Background()); err != nil {
 		doc.Disk = err.Error()
 	}

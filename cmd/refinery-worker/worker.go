@@ -54,6 +54,7 @@ type worker struct {
 	outboxBacklog, outboxDead func() int
 	reporting                 *reporting
 	planSvc                   *planService
+	index                     *indexing
 
 	buildCtx    context.Context
 	stopBuilds  context.CancelCauseFunc
@@ -111,6 +112,10 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		return err
 	}
 	w.closers = append(w.closers, w.rejections.Close)
+	if w.index, err = openIndexing(cfg, log); err != nil {
+		return err
+	}
+	w.closers = append(w.closers, w.index.close)
 	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
 
 	runner, clean, err := newRunner(cfg, log)
@@ -134,6 +139,9 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		src.Depth = d
 	}
 	w.metrics = metrics.New(src)
+	if err := w.metrics.Register(w.index.collectors()...); err != nil {
+		return err
+	}
 	w.gate = &gate{dirs: []string{cfg.OutputDir, cfg.CacheDir}, minFree: uint64(cfg.MinFreeDisk),
 		onPause: w.metrics.SetPaused, onDisk: w.metrics.SetDiskLow}
 	w.settler = pipeline.NewSettler(w.intake, func(s pipeline.Summary) {
@@ -160,14 +168,15 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if in, ok := w.intake.(*controlplane.Intake); ok {
 		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
+	report := handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
+		Target(cfg.PythonVersion, cfg.PlatformTag).Handle
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
-		Build: w.build.Handle,
-		Report: handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
-			Target(cfg.PythonVersion, cfg.PlatformTag).Handle,
+		Build:   w.build.Handle,
+		Report:  handlers.PublishBuilt(w.index.publisher, report, log), // built wheels into the index first
 		Requeue: handlers.NewRequeue(w.settler, policy, w.enqueuerIfReleasing(transport)).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
@@ -208,6 +217,12 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
 		Pause: w.gate, Cancel: w.running})
+	if cfg.IndexServe {
+		if err := handlers.AddSimple(w.http, w.index.index.Dir()); err != nil {
+			return err
+		}
+	}
+	w.index.run(ctx, log)
 	return nil
 }
 
