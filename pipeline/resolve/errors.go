@@ -44,7 +44,11 @@ type ConflictError struct {
 	Candidates int
 	// Reason is set when the chosen version itself proved unusable.
 	Reason string
+	// NotFound is set when no index has the package at all.
+	NotFound bool
 
+	// cause is the index's error for a package not found.
+	cause error
 	// culprits are the packages whose choices the conflict depends on
 	// (for backjumping).
 	culprits map[string]bool
@@ -54,6 +58,9 @@ func (e *ConflictError) Error() string {
 	parts := make([]string, len(e.Demands))
 	for i, d := range e.Demands {
 		parts[i] = d.String()
+	}
+	if e.NotFound {
+		return fmt.Sprintf("%s: project not found on any index (required as %s)", e.Package, strings.Join(parts, ", "))
 	}
 	if e.Reason != "" {
 		return fmt.Sprintf("%s %s cannot be used: %s", e.Package, e.Chosen, e.Reason)
@@ -66,15 +73,23 @@ func (e *ConflictError) Error() string {
 		e.Package, e.Candidates, strings.Join(parts, ", "))
 }
 
+// Unwrap returns the index's not-found error, if that was the conflict.
+func (e *ConflictError) Unwrap() error { return e.cause }
+
 // TooComplexError is returned when backtracking gives up; Last is the
 // conflict met most often.
 type TooComplexError struct {
 	Attempts int
+	// Limit is Options.MaxAttempts (RESOLVER_MAX_ATTEMPTS).
+	Limit int
+	// Packages are those met most often in conflicts, most often first.
+	Packages []string
 	Last     *ConflictError
 }
 
 func (e *TooComplexError) Error() string {
-	return fmt.Sprintf("resolution gave up after %d abandoned candidates: %v", e.Attempts, e.Last)
+	return fmt.Sprintf("resolution gave up after %d abandoned candidates (limit RESOLVER_MAX_ATTEMPTS=%d) while fighting over %s: %v",
+		e.Attempts, e.Limit, strings.Join(e.Packages, ", "), e.Last)
 }
 
 func (e *TooComplexError) Unwrap() error { return e.Last }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 	"github.com/refinery/refinery-worker/pipeline/pep508"
@@ -69,6 +70,14 @@ type run struct {
 	conflicts map[string]int
 	worst     *ConflictError
 	prefetch  *prefetcher
+	// notFound remembers projects no index has.
+	notFound map[string]error
+	// admitted are versions, by package, that a demand met after the
+	// package was decided showed to be wanted (see admit).
+	admitted map[string][]pep440.Version
+	// nogoods are learned sets of versions that cannot go together,
+	// indexed by each of their members' depKey.
+	nogoods map[string][]map[string]pep440.Version
 }
 
 // errAbort wraps errors that must stop the search rather than backtrack.
@@ -82,6 +91,8 @@ func (e *abortError) Unwrap() error { return e.err }
 // are refused.
 func (r *Resolver) Resolve(ctx context.Context, roots []pep508.Requirement) (*Resolution, error) {
 	ru := &run{Resolver: r, releases: map[string][]Release{}, deps: map[string]Dependencies{}, conflicts: map[string]int{},
+		notFound: map[string]error{}, admitted: map[string][]pep440.Version{},
+		nogoods:  map[string][]map[string]pep440.Version{},
 		prefetch: newPrefetcher(ctx, r.index, r.opts.Prefetch)}
 	defer ru.prefetch.stop()
 	st := newState()
@@ -97,7 +108,7 @@ func (r *Resolver) Resolve(ctx context.Context, roots []pep508.Requirement) (*Re
 			r.log.DebugContext(ctx, "requirement skipped by its marker", "requirement", req.String())
 			continue
 		}
-		if err := ru.require(ctx, st, req, "", "requirements", -1); err != nil {
+		if err := ru.require(ctx, st, req, nil, "requirements", -1); err != nil {
 			return nil, unwrapAbort(err)
 		}
 	}
@@ -147,48 +158,134 @@ func (ru *run) solve(ctx context.Context, st *state) (*state, error) {
 		if _, done := st.chosen[name]; done {
 			continue
 		}
+		return ru.decide(ctx, st, name)
+	}
+	if err := ru.checkConditional(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// decide tries the candidates of name in turn and solves the rest of the
+// queue under each. Conflict-directed backjumping: a failure whose
+// culprits do not include this package cannot be cured by another version
+// of it, so it goes straight up; otherwise the culprits are gathered. The
+// candidate list is recomputed after each failure, since a conflict may
+// have shown that a pre-release or yanked version is wanted (see admit).
+func (ru *run) decide(ctx context.Context, st *state, name string) (*state, error) {
+	var last *ConflictError
+	culprits := map[string]bool{}
+	var tried []pep440.Version
+	for {
 		candidates, err := ru.candidates(ctx, st, name)
 		if err != nil {
 			return nil, err
 		}
-		// Conflict-directed backjumping: a failure whose culprits do not
-		// include this package cannot be cured by another version of it,
-		// so it goes straight up; otherwise the culprits are gathered.
-		var last *ConflictError
-		culprits := map[string]bool{}
-		for _, v := range candidates {
-			next := st.clone()
-			err := ru.choose(ctx, next, name, v)
-			if err == nil {
-				var res *state
-				if res, err = ru.solve(ctx, next); err == nil {
-					return res, nil
-				}
-			}
-			var conflict *ConflictError
-			if errors.As(err, new(*abortError)) || !errors.As(err, &conflict) {
-				return nil, err
-			}
-			if !conflict.culprits[name] {
-				return nil, conflict
-			}
-			last = conflict
-			maps.Copy(culprits, conflict.culprits)
-			ru.attempts++
-			if ru.attempts > ru.opts.MaxAttempts {
-				return nil, &abortError{&TooComplexError{Attempts: ru.attempts, Last: ru.worst}}
+		i := slices.IndexFunc(candidates, func(v pep440.Version) bool {
+			return !slices.ContainsFunc(tried, v.Equal)
+		})
+		if i < 0 {
+			break
+		}
+		v := candidates[i]
+		tried = append(tried, v)
+		var next *state
+		if err = ru.learned(st, name, v); err == nil {
+			next = st.clone()
+			err = ru.choose(ctx, next, name, v)
+		}
+		if err == nil {
+			var res *state
+			if res, err = ru.solve(ctx, next); err == nil {
+				return res, nil
 			}
 		}
-		// Every version failed: blame whatever limited them and brought
-		// this package in, not the package itself.
-		delete(culprits, name)
-		maps.Copy(culprits, st.culprits(name))
-		delete(culprits, name)
-		exhausted := *last
-		exhausted.culprits = culprits
-		return nil, &exhausted
+		var conflict *ConflictError
+		if errors.As(err, new(*abortError)) || !errors.As(err, &conflict) {
+			return nil, err
+		}
+		if !conflict.culprits[name] {
+			return nil, conflict
+		}
+		last = conflict
+		maps.Copy(culprits, conflict.culprits)
+		ru.attempts++
+		if ru.attempts > ru.opts.MaxAttempts {
+			return nil, &abortError{ru.tooComplex()}
+		}
 	}
-	return st, nil
+	// Every version failed: blame whatever limited them and brought this
+	// package in, not the package itself.
+	delete(culprits, name)
+	maps.Copy(culprits, st.blameCandidates(name))
+	delete(culprits, name)
+	ru.learn(st, culprits)
+	exhausted := *last
+	exhausted.culprits = culprits
+	return nil, &exhausted
+}
+
+// learn remembers that the current versions of culprits cannot be part
+// of a resolution (a nogood), so that no later branch explores them again.
+func (ru *run) learn(st *state, culprits map[string]bool) {
+	if len(culprits) == 0 {
+		return
+	}
+	ng := make(map[string]pep440.Version, len(culprits))
+	for c := range culprits {
+		ng[c] = st.chosen[c]
+	}
+	for c, v := range ng {
+		key := depKey(c, v)
+		ru.nogoods[key] = append(ru.nogoods[key], ng)
+	}
+}
+
+// learned returns a conflict when choosing name at v would complete a
+// learned nogood.
+func (ru *run) learned(st *state, name string, v pep440.Version) error {
+	for _, ng := range ru.nogoods[depKey(name, v)] {
+		match := true
+		for c, cv := range ng {
+			if c == name {
+				continue
+			}
+			if got, ok := st.chosen[c]; !ok || !got.Equal(cv) {
+				match = false
+				break
+			}
+		}
+		if !match {
+			continue
+		}
+		culprits := make(map[string]bool, len(ng))
+		for c := range ng {
+			culprits[c] = true
+		}
+		if ru.worst != nil {
+			c := *ru.worst
+			c.culprits = culprits
+			return &c
+		}
+		return &ConflictError{Package: name, Chosen: v.String(), Reason: "excluded by an earlier conflict", culprits: culprits}
+	}
+	return nil
+}
+
+// tooComplex builds the give-up error, naming the packages met most often
+// in conflicts.
+func (ru *run) tooComplex() *TooComplexError {
+	names := slices.Collect(maps.Keys(ru.conflicts))
+	slices.SortFunc(names, func(a, b string) int {
+		if c := ru.conflicts[b] - ru.conflicts[a]; c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	if len(names) > 5 {
+		names = names[:5]
+	}
+	return &TooComplexError{Attempts: ru.attempts, Limit: ru.opts.MaxAttempts, Packages: names, Last: ru.worst}
 }
 
 // conflict records a conflict and returns it.
@@ -200,19 +297,52 @@ func (ru *run) conflict(c *ConflictError) error {
 	return c
 }
 
-// candidates lists the versions of name that meet its demands, best first.
+// candidates lists the versions of name that meet its demands, best first:
+// the versions the demands admit (pre-releases and yanked releases by the
+// usual rules), then those that a later demand was seen to need
+// (ru.admitted), which checkConditional confirms once all demands are in.
 func (ru *run) candidates(ctx context.Context, st *state, name string) ([]pep440.Version, error) {
 	releases, err := ru.releasesOf(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), NotFound: true,
+			cause: err, culprits: st.bringer(name)})
+	}
 	if err != nil {
 		return nil, err
 	}
 	if v, ok := ru.opts.Overrides[name]; ok {
-		if !slices.ContainsFunc(releases, func(r Release) bool { return r.Version.Equal(v) }) {
+		i := slices.IndexFunc(releases, func(r Release) bool { return r.Version.Equal(v) })
+		if i < 0 {
 			return nil, &abortError{fmt.Errorf("override %s==%s: no such version on the index", name, v)}
 		}
-		return []pep440.Version{v}, nil
+		// The index's spelling of the version ("1.0" for an override "1.0.0").
+		return []pep440.Version{releases[i].Version}, nil
 	}
 	specs := st.specifiers(name)
+	out := ru.admissible(releases, specs)
+	if pref, ok := ru.opts.Preferred[name]; ok && ru.opts.Strategy == Pinned {
+		if i := slices.IndexFunc(out, pref.Equal); i > 0 {
+			out = append([]pep440.Version{out[i]}, slices.Delete(slices.Clone(out), i, i+1)...)
+		}
+	}
+	var extra []pep440.Version
+	for _, v := range ru.admitted[name] {
+		if specs.Contains(v, true) && !slices.ContainsFunc(out, v.Equal) {
+			extra = append(extra, v)
+		}
+	}
+	slices.SortFunc(extra, func(a, b pep440.Version) int { return pep440.Compare(b, a) })
+	out = append(out, extra...)
+	if len(out) == 0 {
+		return nil, ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Candidates: len(releases),
+			culprits: st.blameEmpty(name, releases)})
+	}
+	return out, nil
+}
+
+// admissible returns the releases specs admit, newest first: yanked ones
+// only when pinned, pre-releases by the specifiers' pre-release rule.
+func (ru *run) admissible(releases []Release, specs pep440.Specifiers) []pep440.Version {
 	pins := pinnedBy(specs)
 	var usable []pep440.Version
 	for _, r := range releases {
@@ -222,17 +352,51 @@ func (ru *run) candidates(ctx context.Context, st *state, name string) ([]pep440
 		usable = append(usable, r.Version)
 	}
 	slices.SortFunc(usable, func(a, b pep440.Version) int { return pep440.Compare(b, a) })
-	out := specs.Filter(usable, ru.opts.AllowPre)
-	if pref, ok := ru.opts.Preferred[name]; ok && ru.opts.Strategy == Pinned {
-		if i := slices.IndexFunc(out, pref.Equal); i > 0 {
-			out = append([]pep440.Version{out[i]}, slices.Delete(slices.Clone(out), i, i+1)...)
+	return specs.Filter(usable, ru.opts.AllowPre)
+}
+
+// admit notes, when a demand rules out the version chosen for name, the
+// versions that demand together with the others would admit but the
+// choice did not consider (a pre-release it names, a yanked release it
+// pins): the candidates of name follow from all its requirements, not
+// only from those seen when it was decided.
+func (ru *run) admit(st *state, name string, releases []Release) {
+	for _, v := range ru.admissible(releases, st.specifiers(name)) {
+		if v.IsPrerelease() || isYanked(releases, v) {
+			if !slices.ContainsFunc(ru.admitted[name], v.Equal) {
+				ru.admitted[name] = append(ru.admitted[name], v)
+			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Candidates: len(releases),
-			culprits: st.culprits(name)})
+}
+
+func isYanked(releases []Release, v pep440.Version) bool {
+	return slices.ContainsFunc(releases, func(r Release) bool { return r.Yanked && r.Version.Equal(v) })
+}
+
+// checkConditional confirms, once every demand is known, that each
+// version taken from ru.admitted is admissible after all. When one is not,
+// the whole assignment is the nogood (rare: it takes a demand that
+// admitted the version in one branch and is absent in this one).
+func (ru *run) checkConditional(st *state) error {
+	for name, v := range st.chosen {
+		if !slices.ContainsFunc(ru.admitted[name], v.Equal) {
+			continue
+		}
+		if _, overridden := ru.opts.Overrides[name]; overridden {
+			continue
+		}
+		if slices.ContainsFunc(ru.admissible(ru.releases[name], st.specifiers(name)), v.Equal) {
+			continue
+		}
+		all := map[string]bool{}
+		for n := range st.chosen {
+			all[n] = true
+		}
+		return ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Chosen: v.String(),
+			Reason: "no requirement admits this pre-release or yanked version", culprits: all})
 	}
-	return out, nil
+	return nil
 }
 
 // pinnedBy returns the "==" (non-wildcard) and "===" clauses, which may
@@ -263,7 +427,11 @@ func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Vers
 		if !ok {
 			continue
 		}
-		if err := ru.require(ctx, st, dep, name, by, st.depth[name]); err != nil {
+		why := []string{name}
+		if plain, _ := applies(dep, ru.opts.Env, nil); !plain {
+			why = st.extraWhy(name)
+		}
+		if err := ru.require(ctx, st, dep, why, by, st.depth[name]); err != nil {
 			return err
 		}
 	}
@@ -271,8 +439,9 @@ func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Vers
 }
 
 // require adds one requirement's demand (and extras) on its package,
-// queueing the package when it is new and checking a chosen version.
-func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, from, by string, parentDepth int) error {
+// queueing the package when it is new and checking a chosen version. why
+// are the decisions the demand exists because of (nil for requirements).
+func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, why []string, by string, parentDepth int) error {
 	if req.IsURL() {
 		return &abortError{fmt.Errorf("dependency %s of %s: direct URLs are not supported", req, by)}
 	}
@@ -292,21 +461,27 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, f
 			if ok, err := applies(c, ru.opts.Env, nil); err != nil || !ok {
 				continue
 			}
-			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{c.Specifiers.String(), "constraints"}, c.Specifiers, ""})
+			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand: Demand{c.Specifiers.String(), "constraints"}, spec: c.Specifiers, constraint: true})
 		}
 	}
 	if !slices.Contains(st.parents[name], by) {
 		st.parents[name] = append(slices.Clip(st.parents[name]), by)
 	}
-	st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{req.Specifiers.String(), by}, req.Specifiers, from})
+	d := demand{Demand: Demand{req.Specifiers.String(), by}, spec: req.Specifiers, why: why, extras: len(req.Extras) > 0}
+	st.demands[name] = append(slices.Clip(st.demands[name]), d)
 	added := st.newExtras(name, req.Extras)
 	chosen, isChosen := st.chosen[name]
 	if !isChosen {
 		return nil
 	}
 	if _, overridden := ru.opts.Overrides[name]; !overridden && !st.specifiers(name).Contains(chosen, true) {
+		ru.admit(st, name, ru.releases[name])
+		culprits := map[string]bool{name: true}
+		for _, w := range why {
+			culprits[w] = true
+		}
 		return ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Chosen: chosen.String(),
-			culprits: st.culprits(name)})
+			culprits: culprits})
 	}
 	if len(added) == 0 {
 		return nil
@@ -322,7 +497,7 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, f
 			return &abortError{fmt.Errorf("dependency %s of %s: marker: %w", dep, name, err)}
 		}
 		if ok {
-			if err := ru.require(ctx, st, dep, name, name+" "+chosen.String(), st.depth[name]); err != nil {
+			if err := ru.require(ctx, st, dep, st.extraWhy(name), name+" "+chosen.String(), st.depth[name]); err != nil {
 				return err
 			}
 		}
@@ -332,11 +507,20 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, f
 
 func depKey(name string, v pep440.Version) string { return name + "==" + v.String() }
 
+// releasesOf returns the releases of name; a project no index has is an
+// error wrapping ErrNotFound (remembered, so it is asked once).
 func (ru *run) releasesOf(ctx context.Context, name string) ([]Release, error) {
 	if rs, ok := ru.releases[name]; ok {
 		return rs, nil
 	}
+	if err, ok := ru.notFound[name]; ok {
+		return nil, err
+	}
 	rs, err := ru.index.Releases(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		ru.notFound[name] = err
+		return nil, err
+	}
 	if err != nil {
 		return nil, &abortError{fmt.Errorf("releases of %s: %w", name, err)}
 	}
@@ -359,7 +543,8 @@ func (ru *run) dependenciesOf(ctx context.Context, name string, v pep440.Version
 		return Dependencies{}, &abortError{fmt.Errorf("dependencies of %s %s: %w", name, v, err)}
 	}
 	if !d.Known {
-		ru.log.InfoContext(ctx, "dependencies unknown; treated as none", "package", name, "version", v.String())
+		ru.log.WarnContext(ctx, "dependencies unknown: no metadata declares them; the plan marks the package",
+			"package", name, "version", v.String())
 	}
 	ru.deps[key] = d
 	return d, nil
