@@ -192,4 +192,3 @@ func envInt(b *testing.B, name string, def int) int {
 	}
 	return n
 }
-

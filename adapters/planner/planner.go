@@ -28,6 +28,9 @@ type Config struct {
 	OutputDir string
 	Strategy  resolve.Strategy
 	MaxDeps   int
+	// MaxAttempts bounds backtracking (resolve.Options.MaxAttempts;
+	// RESOLVER_MAX_ATTEMPTS).
+	MaxAttempts int
 	// Overrides from PLAN_OVERRIDES_JSON (resolve.ParseOverrides).
 	Overrides map[string]pep440.Version
 	Logger    *slog.Logger
@@ -125,7 +128,7 @@ func (p *Planner) Make(ctx context.Context, in Input) (*pipeline.Plan, error) {
 		preferred[pep508.NormalizeName(name)] = v
 	}
 	r := resolve.New(p.index, resolve.Options{
-		Env: p.env, Strategy: p.cfg.Strategy, MaxDeps: p.cfg.MaxDeps, Overrides: p.cfg.Overrides,
+		Env: p.env, Strategy: p.cfg.Strategy, MaxDeps: p.cfg.MaxDeps, MaxAttempts: p.cfg.MaxAttempts, Overrides: p.cfg.Overrides,
 		Preferred: preferred, Constraints: in.Constraints, AllowPre: in.AllowPre, Logger: p.log,
 	})
 	res, err := r.Resolve(ctx, in.Requirements)
