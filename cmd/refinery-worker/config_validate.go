@@ -11,7 +11,10 @@ import (
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
-var pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
+var pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}(\.[0-9]{1,3})?$`)
+
+// pyMinorRE picks MAJOR.MINOR out of a valid PYTHON_VERSION.
+var pyMinorRE = regexp.MustCompile(`^[0-9]+\.[0-9]+`)
 
 func oneOf(v string, allowed ...string) bool {
 	for _, a := range allowed {
@@ -51,7 +54,7 @@ func (c *Config) validate() []string {
 		}
 	}
 	if !pyVerRE.MatchString(c.PythonVersion) {
-		bad("PYTHON_VERSION", "%q is not MAJOR.MINOR (e.g. 3.11)", c.PythonVersion)
+		bad("PYTHON_VERSION", "%q is not MAJOR.MINOR or MAJOR.MINOR.MICRO (e.g. 3.11 or 3.11.7)", c.PythonVersion)
 	}
 	if !pipeline.ValidTag(c.PlatformTag) {
 		bad("PLATFORM_TAG", "%q is not a platform tag ([A-Za-z0-9._-]+)", c.PlatformTag)
@@ -73,6 +76,7 @@ func (c *Config) validate() []string {
 		v, l, h int
 	}{
 		{"MAX_DEPS", c.MaxDeps, 1, 100000},
+		{"RESOLVER_MAX_ATTEMPTS", c.ResolverMaxAttempts, 100, 10000000},
 		{"RUNNER_TIMEOUT_SEC", c.RunnerTimeoutSec, 1, 86400},
 		{"STOP_GRACE_SEC", c.StopGraceSec, 0, 300},
 		{"BUILD_CONCURRENCY", c.BuildConcurrency, 1, 64},
@@ -107,6 +111,9 @@ func (c *Config) validate() []string {
 	}
 	if c.RequeueBackoffMax < c.RequeueBackoff {
 		bad("REQUEUE_BACKOFF_MAX", "%s is below REQUEUE_BACKOFF %s", c.RequeueBackoffMax, c.RequeueBackoff)
+	}
+	if c.IndexTimeout.D() < time.Second || c.IndexTimeout.D() > 10*time.Minute {
+		bad("INDEX_TIMEOUT", "%s is outside 1s..10m", c.IndexTimeout)
 	}
 	if c.ClaimIdle.D() < time.Second {
 		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)

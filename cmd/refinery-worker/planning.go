@@ -22,7 +22,7 @@ import (
 func newPlanner(cfg Config, log *slog.Logger) (*planner.Planner, error) {
 	idx, err := pyindex.New(pyindex.Config{IndexURL: cfg.IndexURL, ExtraIndexURLs: cfg.ExtraIndexURL,
 		Username: cfg.IndexUsername, Password: cfg.IndexPassword, CacheDir: filepath.Join(cfg.CacheDir, "index"),
-		PythonVersion: cfg.PythonVersion, Logger: log})
+		PythonVersion: cfg.PythonFullVersion, Timeout: cfg.IndexTimeout.D(), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("index client: %w", err)
 	}
@@ -38,8 +38,9 @@ func newPlanner(cfg Config, log *slog.Logger) (*planner.Planner, error) {
 		}
 		overrides[name] = pv
 	}
-	return planner.New(idx, idx, planner.Config{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
-		OutputDir: cfg.OutputDir, Strategy: strategy, MaxDeps: cfg.MaxDeps, Overrides: overrides, Logger: log})
+	return planner.New(idx, idx, planner.Config{PythonVersion: cfg.PythonFullVersion, PlatformTag: cfg.PlatformTag,
+		OutputDir: cfg.OutputDir, Strategy: strategy, MaxDeps: cfg.MaxDeps, MaxAttempts: cfg.ResolverMaxAttempts,
+		Overrides: overrides, Logger: log})
 }
 
 // planService is POST /plan: plan REQUIREMENTS_PATH, write plan.json, post
