@@ -34,6 +34,9 @@ type Package struct {
 // discovery order.
 type Resolution struct {
 	Packages []Package
+	// UnusedOverrides are overridden packages (normalised, sorted) that
+	// nothing required: the override had no effect.
+	UnusedOverrides []string
 }
 
 // Resolver resolves requirements against an Index.
@@ -143,6 +146,12 @@ func (ru *run) result(st *state) *Resolution {
 			DependenciesKnown: ru.deps[depKey(name, v)].Known,
 		})
 	}
+	for name := range ru.opts.Overrides {
+		if _, used := st.chosen[name]; !used {
+			out.UnusedOverrides = append(out.UnusedOverrides, name)
+		}
+	}
+	slices.Sort(out.UnusedOverrides)
 	return out
 }
 
