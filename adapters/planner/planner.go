@@ -95,6 +95,9 @@ func (p *Planner) Plan(ctx context.Context, requirementsPath string) (*pipeline.
 		p.log.WarnContext(ctx, "index options in the requirements file are ignored; set INDEX_URL and EXTRA_INDEX_URL",
 			"file", requirementsPath)
 	}
+	for _, opt := range f.Ignored {
+		p.log.WarnContext(ctx, "requirements option ignored: it does not change which versions are planned", "option", opt)
+	}
 	in := Input{AllowPre: f.Pre, Hashes: map[string][]string{}}
 	for _, e := range f.Requirements {
 		in.Requirements = append(in.Requirements, e.Requirement)
