@@ -247,3 +247,34 @@ func TestPlanPinnedKeepsPreviousPlan(t *testing.T) {
 }
 
 func jsonLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+// TestPlanBrokenPagesAndMetadata: a page without readable links says so,
+// an href that is not a URL is skipped rather than fetched, and a release
+// whose metadata gives another version is passed over, as pip does.
+func TestPlanBrokenPagesAndMetadata(t *testing.T) {
+	liar := wheel("liar", "2.0")
+	liar.MetadataVersionClaim = "1.5"
+	dists := []pyindextest.Dist{liar, wheel("liar", "1.0"), wheel("junk", "1.0"), wheel("badhref", "1.0")}
+	idx, err := pyindextest.Start(dists, pyindextest.Options{RawPages: map[string]string{
+		"junk":    "<html><body>\x00\x01 not an index <<<>>></body>",
+		"badhref": `<html><body><a href="%zz">badhref-1.0-py3-none-any.whl</a></body></html>`,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(idx.Close)
+	p := newPlanner(t, idx, planner.Config{})
+	plan, err := p.Plan(t.Context(), writeRequirements(t, "liar\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(plan); !slices.Equal(got, []string{"liar==1.0"}) {
+		t.Errorf("plan = %v, want liar 2.0 (whose metadata says 1.5) passed over", got)
+	}
+	for _, name := range []string{"junk", "badhref"} {
+		_, err := p.Plan(t.Context(), writeRequirements(t, name+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "no usable file") || strings.Contains(err.Error(), "unsupported protocol") {
+			t.Errorf("%s: err = %v, want it to say the page lists no usable file", name, err)
+		}
+	}
+}

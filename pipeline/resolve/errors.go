@@ -69,6 +69,10 @@ func (e *ConflictError) Error() string {
 		return fmt.Sprintf("conflict on %s: version %s was chosen but the requirements are %s",
 			e.Package, e.Chosen, strings.Join(parts, ", "))
 	}
+	if e.Candidates == 0 {
+		return fmt.Sprintf("conflict on %s: the index lists no usable file for it (no readable links, or none for the target Python); required as %s",
+			e.Package, strings.Join(parts, ", "))
+	}
 	return fmt.Sprintf("conflict on %s: none of its %d versions satisfies %s",
 		e.Package, e.Candidates, strings.Join(parts, ", "))
 }
