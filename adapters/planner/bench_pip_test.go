@@ -23,6 +23,9 @@ import (
 // tens of seconds on 1,000 projects and minutes beyond.
 const benchPipMaxProjects = 320
 
+// benchResolveTimeout bounds the resolver's runs on one graph.
+const benchResolveTimeout = 5 * time.Minute
+
 // benchPipTimeout bounds one pip run (REFINERY_BENCH_PIP_TIMEOUT, a Go
 // duration, overrides it).
 const benchPipTimeout = 10 * time.Minute
@@ -75,13 +78,16 @@ func benchVsPip(b *testing.B, spec pyindextest.GraphSpec, runPip bool, pipTimeou
 	env := pep508.TargetEnv("3.11", "manylinux2014_s390x")
 	var res *resolve.Resolution
 	var resErr error
+	// Each resolve is bounded so the benchmark bounds its own runtime.
+	ctx, cancel := context.WithTimeout(context.Background(), benchResolveTimeout)
+	defer cancel()
 	for b.Loop() {
 		// A fresh client each time: no answer is reused between runs.
 		client, err := pyindex.New(pyindex.Config{IndexURL: idx.URL(), PythonVersion: "3.11", Logger: quiet})
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, resErr = resolve.New(client, resolve.Options{Env: env, Logger: quiet, MaxDeps: 100000}).Resolve(context.Background(), roots)
+		res, resErr = resolve.New(client, resolve.Options{Env: env, Logger: quiet, MaxDeps: 100000}).Resolve(ctx, roots)
 	}
 	ours := b.Elapsed() / time.Duration(b.N)
 	valid := "no set"
