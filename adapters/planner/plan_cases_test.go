@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/pyindex"
 	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
@@ -203,6 +204,13 @@ func TestPlanUnknownDependencies(t *testing.T) {
 	}
 	if err := json.Unmarshal(onDisk.Plan[0]["metadata"], &meta); err != nil || meta.Dependencies != "unknown" {
 		t.Errorf("plan.json oldmeta metadata = %s (%v)", onDisk.Plan[0]["metadata"], err)
+	}
+	body, err := controlplane.EncodePlan(controlplane.PlanUpload{Plan: *plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), `"metadata":{"dependencies":"unknown"}`) {
+		t.Errorf("control-plane plan does not carry the mark: %s", body)
 	}
 	var table bytes.Buffer
 	if err := planner.WriteTable(&table, plan); err != nil {

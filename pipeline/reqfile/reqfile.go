@@ -130,6 +130,12 @@ func (p *parser) parseFile(out *File, name string, constraint bool) error {
 	p.seen[key] = true
 	data, err := fs.ReadFile(p.fsys, name)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// The file system's path is relative to its root: name the
+			// file as the user knows it.
+			err = pe.Err
+		}
 		return fmt.Errorf("read requirements file %s: %w", p.display(name), err)
 	}
 	return p.parseContent(out, name, data, constraint)

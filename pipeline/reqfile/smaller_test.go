@@ -2,6 +2,9 @@ package reqfile
 
 import (
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -47,5 +50,21 @@ func TestHugeLineErrorBounded(t *testing.T) {
 	}
 	if len(err.Error()) > 1024 || !strings.HasPrefix(err.Error(), "r.txt:1: ") || !strings.Contains(err.Error(), "bytes in all") {
 		t.Errorf("error of %d bytes: %.300s", len(err.Error()), err)
+	}
+}
+
+// TestMissingIncludeNamed: a missing absolute "-r" file is named with its
+// leading "/".
+func TestMissingIncludeNamed(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "requirements.txt")
+	missing := filepath.Join(dir, "sub", "absent.txt")
+	if err := os.WriteFile(main, []byte("-r "+missing+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ParseFile(main)
+	if !errors.Is(err, fs.ErrNotExist) || strings.Count(err.Error(), missing) == 0 ||
+		strings.Contains(err.Error(), " "+strings.TrimPrefix(missing, "/")) {
+		t.Errorf("err = %v, want it to name %s", err, missing)
 	}
 }
