@@ -141,8 +141,8 @@ func (ru *run) result(st *state) *Resolution {
 		_, overridden := ru.opts.Overrides[name]
 		v := st.chosen[name]
 		out.Packages = append(out.Packages, Package{
-			Name: name, Version: v, Extras: st.extras[name], Depth: st.depth[name],
-			RequiredBy: st.parents[name], Overridden: overridden,
+			Name: name, Version: v, Extras: st.extras[name], Depth: st.depthOf(name),
+			RequiredBy: st.parentsOf(name), Overridden: overridden,
 			DependenciesKnown: ru.deps[depKey(name, v)].Known,
 		})
 	}
@@ -440,7 +440,7 @@ func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Vers
 		if plain, _ := applies(dep, ru.opts.Env, nil); !plain {
 			why = st.extraWhy(name)
 		}
-		if err := ru.require(ctx, st, dep, why, by, st.depth[name]); err != nil {
+		if err := ru.require(ctx, st, dep, why, by, st.depthOf(name)); err != nil {
 			return err
 		}
 	}
@@ -455,11 +455,10 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, w
 		return &abortError{fmt.Errorf("dependency %s of %s: direct URLs are not supported", req, by)}
 	}
 	name := req.Key()
-	if _, seen := st.depth[name]; !seen {
+	if _, seen := st.demands[name]; !seen {
 		if len(st.order) >= ru.opts.MaxDeps {
 			return &abortError{fmt.Errorf("%w: more than MAX_DEPS=%d packages (reached at %s, required by %s)", ErrTooManyDeps, ru.opts.MaxDeps, name, by)}
 		}
-		st.depth[name] = parentDepth + 1
 		st.order = append(st.order, name)
 		st.queue = append(st.queue, name)
 		ru.prefetch.start(name)
@@ -470,13 +469,10 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, w
 			if ok, err := applies(c, ru.opts.Env, nil); err != nil || !ok {
 				continue
 			}
-			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand: Demand{c.Specifiers.String(), "constraints"}, spec: c.Specifiers, constraint: true})
+			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand: Demand{c.Specifiers.String(), "constraints"}, spec: c.Specifiers, constraint: true, depth: parentDepth + 1})
 		}
 	}
-	if !slices.Contains(st.parents[name], by) {
-		st.parents[name] = append(slices.Clip(st.parents[name]), by)
-	}
-	d := demand{Demand: Demand{req.Specifiers.String(), by}, spec: req.Specifiers, why: why, extras: len(req.Extras) > 0}
+	d := demand{Demand: Demand{req.Specifiers.String(), by}, spec: req.Specifiers, why: why, extras: len(req.Extras) > 0, depth: parentDepth + 1}
 	st.demands[name] = append(slices.Clip(st.demands[name]), d)
 	added := st.newExtras(name, req.Extras)
 	chosen, isChosen := st.chosen[name]
@@ -506,7 +502,7 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, w
 			return &abortError{fmt.Errorf("dependency %s of %s: marker: %w", dep, name, err)}
 		}
 		if ok {
-			if err := ru.require(ctx, st, dep, st.extraWhy(name), name+" "+chosen.String(), st.depth[name]); err != nil {
+			if err := ru.require(ctx, st, dep, st.extraWhy(name), name+" "+chosen.String(), st.depthOf(name)); err != nil {
 				return err
 			}
 		}

@@ -21,6 +21,8 @@ type demand struct {
 	// constraint is set for a "-c" constraint, which bounds a package
 	// without bringing it in.
 	constraint bool
+	// depth is the package's depth seen through this demand.
+	depth int
 }
 
 // state is one partial resolution. clone copies what a decision changes;
@@ -29,8 +31,6 @@ type state struct {
 	chosen  map[string]pep440.Version
 	demands map[string][]demand
 	extras  map[string][]string
-	depth   map[string]int
-	parents map[string][]string
 	queue   []string
 	order   []string
 }
@@ -40,8 +40,6 @@ func newState() *state {
 		chosen:  map[string]pep440.Version{},
 		demands: map[string][]demand{},
 		extras:  map[string][]string{},
-		depth:   map[string]int{},
-		parents: map[string][]string{},
 	}
 }
 
@@ -50,11 +48,29 @@ func (s *state) clone() *state {
 		chosen:  maps.Clone(s.chosen),
 		demands: maps.Clone(s.demands),
 		extras:  maps.Clone(s.extras),
-		depth:   maps.Clone(s.depth),
-		parents: maps.Clone(s.parents),
 		queue:   slices.Clip(s.queue),
 		order:   slices.Clip(s.order),
 	}
+}
+
+// depthOf is name's depth where it was first required (0 for roots).
+func (s *state) depthOf(name string) int {
+	if ds := s.demands[name]; len(ds) > 0 {
+		return ds[0].depth
+	}
+	return 0
+}
+
+// parentsOf names who required name, in order, once each ("requirements"
+// for roots).
+func (s *state) parentsOf(name string) []string {
+	var out []string
+	for _, d := range s.demands[name] {
+		if !d.constraint && !slices.Contains(out, d.By) {
+			out = append(out, d.By)
+		}
+	}
+	return out
 }
 
 // specifiers returns every specifier demanded of name.
