@@ -139,7 +139,7 @@ func (ru *run) result(st *state) *Resolution {
 	out := &Resolution{}
 	for _, name := range st.order {
 		_, overridden := ru.opts.Overrides[name]
-		v := st.chosen[name]
+		v := *st.chosen[name]
 		out.Packages = append(out.Packages, Package{
 			Name: name, Version: v, Extras: st.extras[name], Depth: st.depthOf(name),
 			RequiredBy: st.parentsOf(name), Overridden: overridden,
@@ -242,7 +242,7 @@ func (ru *run) learn(st *state, culprits map[string]bool) {
 	}
 	ng := make(map[string]pep440.Version, len(culprits))
 	for c := range culprits {
-		ng[c] = st.chosen[c]
+		ng[c] = *st.chosen[c]
 	}
 	for c, v := range ng {
 		key := depKey(c, v)
@@ -422,7 +422,7 @@ func pinnedBy(specs pep440.Specifiers) []pep440.Specifier {
 
 // choose fixes name at v and adds its dependencies' demands.
 func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Version) error {
-	st.chosen[name] = v
+	st.chosen[name] = &v
 	deps, err := ru.dependenciesOf(ctx, name, v)
 	if err != nil {
 		return err
@@ -479,7 +479,7 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, w
 	if !isChosen {
 		return nil
 	}
-	if _, overridden := ru.opts.Overrides[name]; !overridden && !st.specifiers(name).Contains(chosen, true) {
+	if _, overridden := ru.opts.Overrides[name]; !overridden && !st.specifiers(name).Contains(*chosen, true) {
 		ru.admit(st, name, ru.releases[name])
 		culprits := map[string]bool{name: true}
 		for _, w := range why {
@@ -492,7 +492,7 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, w
 		return nil
 	}
 	// Extras asked of a package already chosen: add what they pull in.
-	deps, err := ru.dependenciesOf(ctx, name, chosen)
+	deps, err := ru.dependenciesOf(ctx, name, *chosen)
 	if err != nil {
 		return err
 	}

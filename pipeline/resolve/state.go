@@ -28,7 +28,7 @@ type demand struct {
 // state is one partial resolution. clone copies what a decision changes;
 // slices are never appended to in place after a clone.
 type state struct {
-	chosen  map[string]pep440.Version
+	chosen  map[string]*pep440.Version // pointers: cheaper to clone and scan
 	demands map[string][]demand
 	extras  map[string][]string
 	queue   []string
@@ -37,7 +37,7 @@ type state struct {
 
 func newState() *state {
 	return &state{
-		chosen:  map[string]pep440.Version{},
+		chosen:  map[string]*pep440.Version{},
 		demands: map[string][]demand{},
 		extras:  map[string][]string{},
 	}
