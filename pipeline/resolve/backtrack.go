@@ -63,10 +63,26 @@ func (ru *run) decide(ctx context.Context, st *state, name string) (*state, erro
 	delete(culprits, name)
 	maps.Copy(culprits, st.blameCandidates(name))
 	delete(culprits, name)
-	ru.learn(st, culprits)
+	if ru.triedAll(st, name, tried) {
+		// Only then is the nogood safe to keep: an untried pre-release or
+		// yanked release could still be admitted by a demand met later.
+		ru.learn(st, culprits)
+	}
 	exhausted := *last
 	exhausted.culprits = culprits
 	return nil, &exhausted
+}
+
+// triedAll reports whether every release of name that its specifiers
+// allow (pre-releases and yanked ones included) was tried.
+func (ru *run) triedAll(st *state, name string, tried []pep440.Version) bool {
+	specs := st.specifiers(name)
+	for _, r := range ru.releases[name] {
+		if specs.Contains(r.Version, true) && !slices.ContainsFunc(tried, r.Version.Equal) {
+			return false
+		}
+	}
+	return true
 }
 
 // learn remembers that the current versions of culprits cannot be part
