@@ -3,6 +3,7 @@ package planner_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/planner"
@@ -47,7 +48,13 @@ func TestPlanSharedFixture(t *testing.T) {
 	}
 	t.Cleanup(idx.Close)
 	p := newPlanner(t, idx, planner.Config{OutputDir: t.TempDir()})
-	plan, err := p.Plan(context.Background(), "testdata/requirements.txt")
+	// One --hash turns on hash-checking mode, as with pip: the file as
+	// uploaded is refused with the lines that lack a pin or a hash.
+	_, err = p.Plan(context.Background(), "testdata/requirements.txt")
+	if err == nil || !strings.Contains(err.Error(), "hash-checking mode") || !strings.Contains(err.Error(), "lxml==5.2.1 has no --hash") {
+		t.Fatalf("err = %v, want hash-checking mode to refuse the unhashed lines", err)
+	}
+	plan, err := p.Plan(context.Background(), "testdata/requirements-unhashed.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,7 @@ func TestResolutionMatchesPip(t *testing.T) {
 	}
 }
 
-func readPipReport(t *testing.T, path string) map[string]string {
+func readPipReport(t testing.TB, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -15,9 +16,11 @@ import (
 	"github.com/refinery/refinery-worker/pipeline/resolve"
 )
 
-// Files lists a project's distribution files (pyindex.Client does).
+// Files lists a project's distribution files and checks downloads
+// against --hash values (pyindex.Client does both).
 type Files interface {
 	Project(ctx context.Context, name string) (*pyindex.Project, error)
+	VerifyFile(ctx context.Context, f pyindex.File, allowed []string) error
 }
 
 // Config configures a Planner.
@@ -28,6 +31,9 @@ type Config struct {
 	OutputDir string
 	Strategy  resolve.Strategy
 	MaxDeps   int
+	// MaxAttempts bounds backtracking (resolve.Options.MaxAttempts;
+	// RESOLVER_MAX_ATTEMPTS).
+	MaxAttempts int
 	// Overrides from PLAN_OVERRIDES_JSON (resolve.ParseOverrides).
 	Overrides map[string]pep440.Version
 	Logger    *slog.Logger
@@ -69,9 +75,13 @@ type Input struct {
 	Requirements []pep508.Requirement
 	Constraints  []pep508.Requirement
 	// Wheels are input wheels' versions by package name; the pinned
-	// strategy keeps them, eager ignores them.
+	// strategy keeps them (and the versions of the plan.json already in
+	// OutputDir), eager ignores both and takes the newest.
 	Wheels   map[string]pep440.Version
 	AllowPre bool
+	// Hashes are --hash values by normalised name; any turns on
+	// hash-checking mode (see checkHashMode).
+	Hashes map[string][]string
 }
 
 // Plan reads the requirements file at path (with its includes), resolves
@@ -85,9 +95,13 @@ func (p *Planner) Plan(ctx context.Context, requirementsPath string) (*pipeline.
 		p.log.WarnContext(ctx, "index options in the requirements file are ignored; set INDEX_URL and EXTRA_INDEX_URL",
 			"file", requirementsPath)
 	}
-	in := Input{AllowPre: f.Pre}
+	for _, opt := range f.Ignored {
+		p.log.WarnContext(ctx, "requirements option ignored: it does not change which versions are planned", "option", opt)
+	}
+	in := Input{AllowPre: f.Pre, Hashes: map[string][]string{}}
 	for _, e := range f.Requirements {
 		in.Requirements = append(in.Requirements, e.Requirement)
+		hashesByName(e.Requirement.Name, e.Hashes, in.Hashes)
 	}
 	for _, e := range f.Constraints {
 		in.Constraints = append(in.Constraints, e.Requirement)
@@ -97,9 +111,10 @@ func (p *Planner) Plan(ctx context.Context, requirementsPath string) (*pipeline.
 
 // PlanRequirements resolves parsed requirement entries and writes the plan.
 func (p *Planner) PlanRequirements(ctx context.Context, reqs []reqfile.Entry) (*pipeline.Plan, error) {
-	in := Input{}
+	in := Input{Hashes: map[string][]string{}}
 	for _, e := range reqs {
 		in.Requirements = append(in.Requirements, e.Requirement)
+		hashesByName(e.Requirement.Name, e.Hashes, in.Hashes)
 	}
 	return p.PlanInput(ctx, in)
 }
@@ -120,19 +135,31 @@ func (p *Planner) PlanInput(ctx context.Context, in Input) (*pipeline.Plan, erro
 
 // Make resolves in and builds the plan without writing it anywhere.
 func (p *Planner) Make(ctx context.Context, in Input) (*pipeline.Plan, error) {
+	if err := checkHashMode(in); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
 	preferred := map[string]pep440.Version{}
+	if p.cfg.Strategy != resolve.Eager {
+		preferred = p.previousVersions(ctx)
+	}
 	for name, v := range in.Wheels {
 		preferred[pep508.NormalizeName(name)] = v
 	}
 	r := resolve.New(p.index, resolve.Options{
-		Env: p.env, Strategy: p.cfg.Strategy, MaxDeps: p.cfg.MaxDeps, Overrides: p.cfg.Overrides,
+		Env: p.env, Strategy: p.cfg.Strategy, MaxDeps: p.cfg.MaxDeps, MaxAttempts: p.cfg.MaxAttempts, Overrides: p.cfg.Overrides,
 		Preferred: preferred, Constraints: in.Constraints, AllowPre: in.AllowPre, Logger: p.log,
 	})
 	res, err := r.Resolve(ctx, in.Requirements)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	plan, err := p.build(ctx, res)
+	if err := checkResolvedHashed(in, res); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	for _, name := range res.UnusedOverrides {
+		p.log.WarnContext(ctx, "PLAN_OVERRIDES_JSON names a project nothing requires; the override has no effect", "package", name)
+	}
+	plan, err := p.build(ctx, res, in.Hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +168,10 @@ func (p *Planner) Make(ctx context.Context, in Input) (*pipeline.Plan, error) {
 }
 
 // build makes one node per resolved package.
-func (p *Planner) build(ctx context.Context, res *resolve.Resolution) (*pipeline.Plan, error) {
+func (p *Planner) build(ctx context.Context, res *resolve.Resolution, hashes map[string][]string) (*pipeline.Plan, error) {
 	plan := &pipeline.Plan{RunID: p.cfg.NewRunID(), Nodes: []pipeline.PlanNode{}}
 	for _, pkg := range res.Packages {
-		node, err := p.node(ctx, pkg)
+		node, err := p.node(ctx, pkg, hashes[pkg.Name])
 		if err != nil {
 			return nil, err
 		}
@@ -153,13 +180,36 @@ func (p *Planner) build(ctx context.Context, res *resolve.Resolution) (*pipeline
 	return plan, nil
 }
 
-func (p *Planner) node(ctx context.Context, pkg resolve.Package) (pipeline.PlanNode, error) {
+// node plans one package. With allowed hashes (hash-checking mode) only
+// files the hashes name are considered, and each is downloaded and
+// checked.
+func (p *Planner) node(ctx context.Context, pkg resolve.Package, allowed []string) (pipeline.PlanNode, error) {
 	node := pipeline.PlanNode{Name: pkg.Name, Version: pkg.Version.String()}
+	if !pkg.DependenciesKnown {
+		// An sdist whose metadata does not declare its dependencies
+		// statically (Metadata-Version < 2.2 or Dynamic: Requires-Dist):
+		// the plan says so rather than passing for complete.
+		node.Extra = map[string]json.RawMessage{"metadata": json.RawMessage(`{"dependencies":"unknown"}`)}
+		p.log.WarnContext(ctx, "dependencies unknown: the plan may miss what this package needs at build time",
+			"package", pkg.Name, "version", node.Version)
+	}
 	project, err := p.files.Project(ctx, pkg.Name)
 	if err != nil {
 		return node, fmt.Errorf("plan %s: %w", pkg.Name, err)
 	}
-	if m, ok := p.reusable(project.FilesOf(pkg.Version)); ok {
+	files := hashedFiles(project.FilesOf(pkg.Version), allowed)
+	if allowed != nil {
+		if len(files) == 0 {
+			return node, fmt.Errorf("plan %s %s: %w: no file of this release has a hash the requirements allow",
+				pkg.Name, node.Version, pyindex.ErrHashMismatch)
+		}
+		for _, f := range files {
+			if err := p.files.VerifyFile(ctx, f, allowed); err != nil {
+				return node, fmt.Errorf("plan %s %s: %w", pkg.Name, node.Version, err)
+			}
+		}
+	}
+	if m, ok := p.reusable(files); ok {
 		node.Action = pipeline.ActionReuse
 		node.PythonTag, node.PlatformTag = m.python, m.platform
 		return node, nil

@@ -252,8 +252,16 @@ func (p *Poller) inputOf(ctx context.Context, in controlplane.PendingInput) (Inp
 		return Input{}, err
 	}
 	out.AllowPre = f.Pre
+	out.Hashes = map[string][]string{}
 	for _, e := range f.Requirements {
 		out.Requirements = append(out.Requirements, e.Requirement)
+		hashesByName(e.Requirement.Name, e.Hashes, out.Hashes)
+	}
+	for _, c := range f.Constraints {
+		out.Constraints = append(out.Constraints, c.Requirement)
+	}
+	for _, opt := range f.Ignored {
+		p.log.WarnContext(ctx, "requirements option ignored: it does not change which versions are planned", "option", opt)
 	}
 	if len(out.Requirements) == 0 {
 		return Input{}, fmt.Errorf("%s lists no requirements", in.Filename)

@@ -1,8 +1,10 @@
 package planner
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -28,5 +30,27 @@ func WriteTable(w io.Writer, plan *pipeline.Plan) error {
 	if err != nil {
 		return fmt.Errorf("write plan table: %w", err)
 	}
+	var unknown []string
+	for _, n := range plan.Nodes {
+		if DependenciesUnknown(n) {
+			unknown = append(unknown, n.Name+" "+n.Version)
+		}
+	}
+	if len(unknown) > 0 {
+		_, err = fmt.Fprintf(w, "warning: dependencies unknown (sdist metadata does not declare them), not planned: %s\n",
+			strings.Join(unknown, ", "))
+		if err != nil {
+			return fmt.Errorf("write plan table: %w", err)
+		}
+	}
 	return nil
+}
+
+// DependenciesUnknown reports whether a node is marked
+// metadata.dependencies = "unknown".
+func DependenciesUnknown(n pipeline.PlanNode) bool {
+	var m struct {
+		Dependencies string `json:"dependencies"`
+	}
+	return json.Unmarshal(n.Extra["metadata"], &m) == nil && m.Dependencies == "unknown"
 }

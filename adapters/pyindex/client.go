@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 )
@@ -31,6 +32,10 @@ type Config struct {
 	PythonVersion string
 	// HTTPClient defaults to a client keeping 16 idle connections per host.
 	HTTPClient *http.Client
+	// Timeout bounds each wait on an index (connecting, response headers,
+	// each read of a body): DefaultTimeout when 0. It wraps the transport
+	// of HTTPClient too.
+	Timeout time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -70,6 +75,17 @@ func New(cfg Config) (*Client, error) {
 		tr.MaxIdleConnsPerHost = 16
 		c.http = &http.Client{Transport: tr}
 	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	next := c.http.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc := *c.http
+	hc.Transport = idleTimeout{next: next, d: timeout}
+	c.http = &hc
 	if c.log == nil {
 		c.log = slog.Default()
 	}

@@ -1,12 +1,15 @@
 package pyindex
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"io"
+	"slices"
 	"strings"
 )
 
@@ -31,4 +34,47 @@ func verifyHashes(hashes map[string]string, body []byte) error {
 		}
 	}
 	return nil
+}
+
+// VerifyFile downloads f and checks that its content matches one of
+// allowed ("sha256:<hex>", as pip's --hash), whatever the index announced.
+func (c *Client) VerifyFile(ctx context.Context, f File, allowed []string) error {
+	resp, err := c.open(ctx, f.URL)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", f.Filename, err)
+	}
+	defer resp.Body.Close()
+	sums := map[string]hash.Hash{}
+	var writers []io.Writer
+	for _, a := range allowed {
+		algo, _, _ := strings.Cut(a, ":")
+		if newHash, ok := hashers[algo]; ok && sums[algo] == nil {
+			sums[algo] = newHash()
+			writers = append(writers, sums[algo])
+		}
+	}
+	if _, err := io.Copy(io.MultiWriter(writers...), io.LimitReader(resp.Body, maxDownload)); err != nil {
+		return fmt.Errorf("verify %s: %w", f.Filename, err)
+	}
+	var got []string
+	for algo, h := range sums {
+		sum := algo + ":" + hex.EncodeToString(h.Sum(nil))
+		if slices.Contains(allowed, sum) {
+			return nil
+		}
+		got = append(got, sum)
+	}
+	slices.Sort(got)
+	return fmt.Errorf("%w: %s is %s, which no --hash allows", ErrHashMismatch, f.Filename, strings.Join(got, ", "))
+}
+
+// FileMatchesHashes reports whether the index announces for f one of
+// allowed ("algo:hex").
+func FileMatchesHashes(f File, allowed []string) bool {
+	for algo, sum := range f.Hashes {
+		if slices.Contains(allowed, strings.ToLower(algo)+":"+strings.ToLower(sum)) {
+			return true
+		}
+	}
+	return false
 }

@@ -132,12 +132,16 @@ func parseHTMLPage(body []byte, page *url.URL) ([]rawFile, error) {
 	}
 }
 
-// anchorFile reads an anchor's href and PEP 503/592/658/714 data attributes.
+// anchorFile reads an anchor's href and PEP 503/592/658/714 data
+// attributes; an anchor without a usable http(s) href gives nil (skipped).
 func anchorFile(tok html.Token, base *url.URL) *rawFile {
-	href, _ := attr(tok, "href")
+	href, ok := attr(tok, "href")
+	if !ok {
+		return nil
+	}
 	u, err := base.Parse(href)
-	if err != nil {
-		u = &url.URL{}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil
 	}
 	r := &rawFile{URL: u, Hashes: map[string]string{}}
 	if frag := u.Fragment; frag != "" {

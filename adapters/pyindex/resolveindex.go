@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/refinery/refinery-worker/pipeline/pep440"
+	"github.com/refinery/refinery-worker/pipeline/pep508"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
 )
 
@@ -45,6 +46,11 @@ func (c *Client) Dependencies(ctx context.Context, name string, version pep440.V
 	var lastErr error
 	for _, f := range files {
 		m, err := c.Metadata(ctx, f)
+		if err != nil && ctx.Err() != nil {
+			// Cancelled (a prefetch the resolver no longer needs): not a
+			// problem with the file, so no warning.
+			return resolve.Dependencies{}, fmt.Errorf("dependencies of %s %s: %w", p.Name, version, ctx.Err())
+		}
 		if err != nil {
 			c.log.WarnContext(ctx, "metadata unavailable from file", "file", f.Filename, "err", err)
 			lastErr = err
@@ -52,6 +58,9 @@ func (c *Client) Dependencies(ctx context.Context, name string, version pep440.V
 		}
 		if !m.Known {
 			continue
+		}
+		if err := checkIdentity(m, p.Name, version); err != nil {
+			return resolve.Dependencies{}, fmt.Errorf("%s: %w", f.Filename, err)
 		}
 		if err := c.checkRequiresPython(m); err != nil {
 			return resolve.Dependencies{}, fmt.Errorf("%s %s: %w", p.Name, version, err)
@@ -96,4 +105,19 @@ func (c *Client) checkRequiresPython(m *Metadata) error {
 		return nil
 	}
 	return fmt.Errorf("requires-python %s excludes Python %s: %w", m.RequiresPython, c.python, resolve.ErrUnusable)
+}
+
+// checkIdentity refuses metadata whose Name or Version is not the
+// release's (pip refuses such a file too): the release is skipped.
+func checkIdentity(m *Metadata, name string, version pep440.Version) error {
+	if m.Name != "" && pep508.NormalizeName(m.Name) != name {
+		return fmt.Errorf("metadata names project %q, not %s: %w", m.Name, name, resolve.ErrUnusable)
+	}
+	if m.Version != "" {
+		v, err := pep440.Parse(m.Version)
+		if err != nil || !v.Equal(version) {
+			return fmt.Errorf("metadata gives version %q, not %s: %w", m.Version, version, resolve.ErrUnusable)
+		}
+	}
+	return nil
 }

@@ -52,7 +52,14 @@ type Config struct {
 	// CacheDir holds the outbox, caches and a fallback plan.json (/cache in the container). Default /cache.
 	CacheDir string `env:"CACHE_DIR" envDefault:"/cache"`
 	// PythonVersion is the target interpreter, MAJOR.MINOR. Default 3.11.
+	// PYTHON_VERSION may also be MAJOR.MINOR.MICRO (e.g. 3.11.7): the
+	// full version then goes to PythonFullVersion and this field keeps
+	// MAJOR.MINOR.
 	PythonVersion string `env:"PYTHON_VERSION" envDefault:"3.11"`
+	// PythonFullVersion is PYTHON_VERSION as given (MAJOR.MINOR[.MICRO]);
+	// the planner evaluates python_full_version markers with it (a
+	// MAJOR.MINOR value counts as MAJOR.MINOR.0). Set by LoadConfig.
+	PythonFullVersion string
 	// PlatformTag is the target wheel platform tag. Default manylinux2014_s390x.
 	PlatformTag string `env:"PLATFORM_TAG" envDefault:"manylinux2014_s390x"`
 
@@ -69,6 +76,14 @@ type Config struct {
 	PlanOverrides Overrides `env:"PLAN_OVERRIDES_JSON"`
 	// MaxDeps bounds resolution (1..100000). Default 1000.
 	MaxDeps int `env:"MAX_DEPS" envDefault:"1000"`
+	// ResolverMaxAttempts is how many candidate versions the resolver may
+	// try and abandon before it gives up, naming the packages it fought
+	// over (100..10000000). Default 20000.
+	ResolverMaxAttempts int `env:"RESOLVER_MAX_ATTEMPTS" envDefault:"20000"`
+	// IndexTimeout bounds each wait on a package index: connecting, the
+	// response headers and every read of a body, as pip's --timeout
+	// (1s..10m). Default 30s.
+	IndexTimeout Interval `env:"INDEX_TIMEOUT" envDefault:"30s"`
 	// RequirementsPath is the requirements.txt the planner reads by default.
 	RequirementsPath string `env:"REQUIREMENTS_PATH"`
 	// PlanPollInterval polls the control-plane's pending inputs; 0 = off (default).
@@ -229,6 +244,8 @@ func LoadConfig(environ []string) (Config, error) {
 		sort.Strings(problems)
 		return cfg, &ConfigError{Problems: problems}
 	}
+	cfg.PythonFullVersion = cfg.PythonVersion
+	cfg.PythonVersion = pyMinorRE.FindString(cfg.PythonVersion)
 	cfg.workerIDSet = cfg.WorkerID != ""
 	if cfg.WorkerID == "" {
 		host, _ := os.Hostname()

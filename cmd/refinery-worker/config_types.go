@@ -81,6 +81,9 @@ func parseOverrides(s string) (Overrides, error) {
 		if !pipeline.ValidName(name) {
 			return nil, fmt.Errorf("%q is not a valid package name", name)
 		}
+		if _, dup := out[n]; dup {
+			return nil, fmt.Errorf("%s is named twice under different spellings: give each project once", n)
+		}
 		v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "=="))
 		if _, err := pep440.Parse(v); err != nil {
 			return nil, fmt.Errorf("version %q for %q is not a PEP 440 version", v, name)

@@ -15,7 +15,9 @@ import (
 )
 
 var (
-	pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
+	pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}(\.[0-9]{1,3})?$`)
+	// pyMinorRE picks MAJOR.MINOR out of a valid PYTHON_VERSION.
+	pyMinorRE = regexp.MustCompile(`^[0-9]+\.[0-9]+`)
 	// workerIDRE is what the container labels and names accept.
 	workerIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 )
@@ -68,7 +70,7 @@ func (c *Config) validate() []string {
 		bad("WORKER_ID", "%q must be 1 to 64 of [A-Za-z0-9_.-], starting with a letter or digit", c.WorkerID)
 	}
 	if !pyVerRE.MatchString(c.PythonVersion) {
-		bad("PYTHON_VERSION", "%q is not MAJOR.MINOR (e.g. 3.11)", c.PythonVersion)
+		bad("PYTHON_VERSION", "%q is not MAJOR.MINOR or MAJOR.MINOR.MICRO (e.g. 3.11 or 3.11.7)", c.PythonVersion)
 	}
 	if !pipeline.ValidTag(c.PlatformTag) {
 		bad("PLATFORM_TAG", "%q is not a platform tag ([A-Za-z0-9._-]+)", c.PlatformTag)
@@ -93,6 +95,7 @@ func (c *Config) validate() []string {
 		v, l, h int
 	}{
 		{"MAX_DEPS", c.MaxDeps, 1, 100000},
+		{"RESOLVER_MAX_ATTEMPTS", c.ResolverMaxAttempts, 100, 10000000},
 		{"RUNNER_TIMEOUT_SEC", c.RunnerTimeoutSec, 1, 86400},
 		{"STOP_GRACE_SEC", c.StopGraceSec, 0, 300},
 		{"BUILD_CONCURRENCY", c.BuildConcurrency, 1, 64},
@@ -132,6 +135,9 @@ func (c *Config) validate() []string {
 		bad("BUILD_QUEUE_POLL_INTERVAL", "%s is outside 100ms..10m", c.BuildQueuePollInterval)
 	} else if m := c.BuildQueuePollMax.D(); m < d || m > 10*time.Minute {
 		bad("BUILD_QUEUE_POLL_MAX", "%s is outside BUILD_QUEUE_POLL_INTERVAL (%s)..10m", c.BuildQueuePollMax, c.BuildQueuePollInterval)
+	}
+	if c.IndexTimeout.D() < time.Second || c.IndexTimeout.D() > 10*time.Minute {
+		bad("INDEX_TIMEOUT", "%s is outside 1s..10m", c.IndexTimeout)
 	}
 	if c.ClaimIdle.D() < time.Second {
 		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)

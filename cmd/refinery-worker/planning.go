@@ -23,7 +23,7 @@ import (
 func newPlanner(cfg Config, log *slog.Logger) (*planner.Planner, error) {
 	idx, err := pyindex.New(pyindex.Config{IndexURL: cfg.IndexURL, ExtraIndexURLs: cfg.ExtraIndexURL,
 		Username: cfg.IndexUsername, Password: cfg.IndexPassword, CacheDir: filepath.Join(cfg.CacheDir, "index"),
-		PythonVersion: cfg.PythonVersion, Logger: log})
+		PythonVersion: cfg.PythonFullVersion, Timeout: cfg.IndexTimeout.D(), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("index client: %w", err)
 	}
@@ -39,8 +39,9 @@ func newPlanner(cfg Config, log *slog.Logger) (*planner.Planner, error) {
 		}
 		overrides[name] = pv
 	}
-	return planner.New(idx, idx, planner.Config{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
-		OutputDir: cfg.OutputDir, Strategy: strategy, MaxDeps: cfg.MaxDeps, Overrides: overrides, Logger: log})
+	return planner.New(idx, idx, planner.Config{PythonVersion: cfg.PythonFullVersion, PlatformTag: cfg.PlatformTag,
+		OutputDir: cfg.OutputDir, Strategy: strategy, MaxDeps: cfg.MaxDeps, MaxAttempts: cfg.ResolverMaxAttempts,
+		Overrides: overrides, Logger: log})
 }
 
 // stagePlans is the plan stage's source: plan.json, stored at the

@@ -2,6 +2,7 @@ package reqfile
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -50,6 +51,24 @@ func splitOptions(text string) (args string, opts []string) {
 		}
 	}
 	return text, nil
+}
+
+// envRE is what pip expands in a requirements file: ${NAME} with NAME of
+// upper-case letters, digits and underscores.
+var envRE = regexp.MustCompile(`\$\{([A-Z0-9_]+)\}`)
+
+// expandEnv replaces ${NAME} with the environment variable's value; an
+// unset variable is left as written, as pip does.
+func expandEnv(text string) string {
+	if !strings.Contains(text, "${") {
+		return text
+	}
+	return envRE.ReplaceAllStringFunc(text, func(m string) string {
+		if v, ok := os.LookupEnv(envRE.FindStringSubmatch(m)[1]); ok {
+			return v
+		}
+		return m
+	})
 }
 
 var hashRE = regexp.MustCompile(`^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$`)

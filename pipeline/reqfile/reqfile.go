@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/refinery/refinery-worker/pipeline/pep508"
 )
@@ -36,6 +37,9 @@ type File struct {
 	ExtraIndexURLs []string
 	// Pre is set by a "--pre" line.
 	Pre bool
+	// Ignored lists options that do not change a plan and are skipped
+	// ("FILE:LINE: --prefer-binary"), for the caller to warn about.
+	Ignored []string
 }
 
 // LineError is a problem on one line of one file.
@@ -45,7 +49,22 @@ type LineError struct {
 	Err  error
 }
 
-func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+// maxErrorText bounds the part of a line an error quotes.
+const maxErrorText = 256
+
+// Error quotes at most maxErrorText bytes of the underlying message, so a
+// huge line does not make a huge error.
+func (e *LineError) Error() string {
+	msg := e.Err.Error()
+	if len(msg) > maxErrorText {
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = fmt.Sprintf("%s… (%d bytes in all)", msg[:cut], len(msg))
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
+}
 func (e *LineError) Unwrap() error { return e.Err }
 
 // ErrUnsupported is wrapped for lines the worker does not handle: editable
@@ -111,6 +130,12 @@ func (p *parser) parseFile(out *File, name string, constraint bool) error {
 	p.seen[key] = true
 	data, err := fs.ReadFile(p.fsys, name)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// The file system's path is relative to its root: name the
+			// file as the user knows it.
+			err = pe.Err
+		}
 		return fmt.Errorf("read requirements file %s: %w", p.display(name), err)
 	}
 	return p.parseContent(out, name, data, constraint)
@@ -118,6 +143,7 @@ func (p *parser) parseFile(out *File, name string, constraint bool) error {
 
 func (p *parser) parseContent(out *File, name string, data []byte, constraint bool) error {
 	for _, ll := range logicalLines(string(data)) {
+		ll.text = expandEnv(ll.text)
 		if err := p.parseLine(out, name, ll, constraint); err != nil {
 			var le *LineError
 			if errors.As(err, &le) {
@@ -194,6 +220,11 @@ func (p *parser) parseOption(out *File, name, text string, constraint bool) erro
 		out.ExtraIndexURLs = append(out.ExtraIndexURLs, val)
 	case "--pre":
 		out.Pre = true
+	case "--only-binary", "--prefer-binary", "--no-binary", "--trusted-host",
+		"--use-feature", "--config-settings":
+		// They shape how pip fetches or installs, not which versions a plan
+		// holds: noted for a warning, not an abort.
+		out.Ignored = append(out.Ignored, fmt.Sprintf("%s: %s", p.display(name), opt))
 	case "-e", "--editable":
 		return fmt.Errorf("%w: editable install %q", ErrUnsupported, text)
 	default:

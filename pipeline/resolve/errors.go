@@ -44,7 +44,11 @@ type ConflictError struct {
 	Candidates int
 	// Reason is set when the chosen version itself proved unusable.
 	Reason string
+	// NotFound is set when no index has the package at all.
+	NotFound bool
 
+	// cause is the index's error for a package not found.
+	cause error
 	// culprits are the packages whose choices the conflict depends on
 	// (for backjumping).
 	culprits map[string]bool
@@ -55,6 +59,9 @@ func (e *ConflictError) Error() string {
 	for i, d := range e.Demands {
 		parts[i] = d.String()
 	}
+	if e.NotFound {
+		return fmt.Sprintf("%s: project not found on any index (required as %s)", e.Package, strings.Join(parts, ", "))
+	}
 	if e.Reason != "" {
 		return fmt.Sprintf("%s %s cannot be used: %s", e.Package, e.Chosen, e.Reason)
 	}
@@ -62,19 +69,31 @@ func (e *ConflictError) Error() string {
 		return fmt.Sprintf("conflict on %s: version %s was chosen but the requirements are %s",
 			e.Package, e.Chosen, strings.Join(parts, ", "))
 	}
+	if e.Candidates == 0 {
+		return fmt.Sprintf("conflict on %s: the index lists no usable file for it (no readable links, or none for the target Python); required as %s",
+			e.Package, strings.Join(parts, ", "))
+	}
 	return fmt.Sprintf("conflict on %s: none of its %d versions satisfies %s",
 		e.Package, e.Candidates, strings.Join(parts, ", "))
 }
+
+// Unwrap returns the index's not-found error, if that was the conflict.
+func (e *ConflictError) Unwrap() error { return e.cause }
 
 // TooComplexError is returned when backtracking gives up; Last is the
 // conflict met most often.
 type TooComplexError struct {
 	Attempts int
+	// Limit is Options.MaxAttempts (RESOLVER_MAX_ATTEMPTS).
+	Limit int
+	// Packages are those met most often in conflicts, most often first.
+	Packages []string
 	Last     *ConflictError
 }
 
 func (e *TooComplexError) Error() string {
-	return fmt.Sprintf("resolution gave up after %d abandoned candidates: %v", e.Attempts, e.Last)
+	return fmt.Sprintf("resolution gave up after %d abandoned candidates (limit RESOLVER_MAX_ATTEMPTS=%d) while fighting over %s: %v",
+		e.Attempts, e.Limit, strings.Join(e.Packages, ", "), e.Last)
 }
 
 func (e *TooComplexError) Unwrap() error { return e.Last }

@@ -71,7 +71,7 @@ type Options struct {
 
 // ParseOverrides reads PLAN_OVERRIDES_JSON: an object from package name to
 // version, a leading "==" allowed. Names are normalised; two spellings of
-// one name with different versions are an error.
+// one name are an error, whatever their versions.
 func ParseOverrides(s string) (map[string]pep440.Version, error) {
 	out := map[string]pep440.Version{}
 	if strings.TrimSpace(s) == "" {
@@ -90,8 +90,8 @@ func ParseOverrides(s string) (map[string]pep440.Version, error) {
 			return nil, fmt.Errorf("plan overrides: %s: %w", name, err)
 		}
 		key := pep508.NormalizeName(name)
-		if old, dup := out[key]; dup && !old.Equal(v) {
-			return nil, fmt.Errorf("plan overrides: %s given twice (%s and %s)", key, old, v)
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("plan overrides: %s is named twice under different spellings: give each project once", key)
 		}
 		out[key] = v
 	}

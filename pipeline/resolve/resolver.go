@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 
 	"github.com/refinery/refinery-worker/pipeline/pep440"
@@ -33,6 +32,9 @@ type Package struct {
 // discovery order.
 type Resolution struct {
 	Packages []Package
+	// UnusedOverrides are overridden packages (normalised, sorted) that
+	// nothing required: the override had no effect.
+	UnusedOverrides []string
 }
 
 // Resolver resolves requirements against an Index.
@@ -69,6 +71,14 @@ type run struct {
 	conflicts map[string]int
 	worst     *ConflictError
 	prefetch  *prefetcher
+	// notFound remembers projects no index has.
+	notFound map[string]error
+	// admitted are versions, by package, that a demand met after the
+	// package was decided showed to be wanted (see admit).
+	admitted map[string][]pep440.Version
+	// nogoods are learned sets of versions that cannot go together,
+	// indexed by each of their members' depKey.
+	nogoods map[string][]map[string]pep440.Version
 }
 
 // errAbort wraps errors that must stop the search rather than backtrack.
@@ -82,6 +92,8 @@ func (e *abortError) Unwrap() error { return e.err }
 // are refused.
 func (r *Resolver) Resolve(ctx context.Context, roots []pep508.Requirement) (*Resolution, error) {
 	ru := &run{Resolver: r, releases: map[string][]Release{}, deps: map[string]Dependencies{}, conflicts: map[string]int{},
+		notFound: map[string]error{}, admitted: map[string][]pep440.Version{},
+		nogoods:  map[string][]map[string]pep440.Version{},
 		prefetch: newPrefetcher(ctx, r.index, r.opts.Prefetch)}
 	defer ru.prefetch.stop()
 	st := newState()
@@ -97,7 +109,7 @@ func (r *Resolver) Resolve(ctx context.Context, roots []pep508.Requirement) (*Re
 			r.log.DebugContext(ctx, "requirement skipped by its marker", "requirement", req.String())
 			continue
 		}
-		if err := ru.require(ctx, st, req, "", "requirements", -1); err != nil {
+		if err := ru.require(ctx, st, req, nil, "requirements", -1); err != nil {
 			return nil, unwrapAbort(err)
 		}
 	}
@@ -125,13 +137,19 @@ func (ru *run) result(st *state) *Resolution {
 	out := &Resolution{}
 	for _, name := range st.order {
 		_, overridden := ru.opts.Overrides[name]
-		v := st.chosen[name]
+		v := *st.chosen[name]
 		out.Packages = append(out.Packages, Package{
-			Name: name, Version: v, Extras: st.extras[name], Depth: st.depth[name],
-			RequiredBy: st.parents[name], Overridden: overridden,
+			Name: name, Version: v, Extras: st.extras[name], Depth: st.depthOf(name),
+			RequiredBy: st.parentsOf(name), Overridden: overridden,
 			DependenciesKnown: ru.deps[depKey(name, v)].Known,
 		})
 	}
+	for name := range ru.opts.Overrides {
+		if _, used := st.chosen[name]; !used {
+			out.UnusedOverrides = append(out.UnusedOverrides, name)
+		}
+	}
+	slices.Sort(out.UnusedOverrides)
 	return out
 }
 
@@ -147,109 +165,17 @@ func (ru *run) solve(ctx context.Context, st *state) (*state, error) {
 		if _, done := st.chosen[name]; done {
 			continue
 		}
-		candidates, err := ru.candidates(ctx, st, name)
-		if err != nil {
-			return nil, err
-		}
-		// Conflict-directed backjumping: a failure whose culprits do not
-		// include this package cannot be cured by another version of it,
-		// so it goes straight up; otherwise the culprits are gathered.
-		var last *ConflictError
-		culprits := map[string]bool{}
-		for _, v := range candidates {
-			next := st.clone()
-			err := ru.choose(ctx, next, name, v)
-			if err == nil {
-				var res *state
-				if res, err = ru.solve(ctx, next); err == nil {
-					return res, nil
-				}
-			}
-			var conflict *ConflictError
-			if errors.As(err, new(*abortError)) || !errors.As(err, &conflict) {
-				return nil, err
-			}
-			if !conflict.culprits[name] {
-				return nil, conflict
-			}
-			last = conflict
-			maps.Copy(culprits, conflict.culprits)
-			ru.attempts++
-			if ru.attempts > ru.opts.MaxAttempts {
-				return nil, &abortError{&TooComplexError{Attempts: ru.attempts, Last: ru.worst}}
-			}
-		}
-		// Every version failed: blame whatever limited them and brought
-		// this package in, not the package itself.
-		delete(culprits, name)
-		maps.Copy(culprits, st.culprits(name))
-		delete(culprits, name)
-		exhausted := *last
-		exhausted.culprits = culprits
-		return nil, &exhausted
+		return ru.decide(ctx, st, name)
+	}
+	if err := ru.checkConditional(st); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
 
-// conflict records a conflict and returns it.
-func (ru *run) conflict(c *ConflictError) error {
-	ru.conflicts[c.Package]++
-	if ru.worst == nil || ru.conflicts[c.Package] >= ru.conflicts[ru.worst.Package] {
-		ru.worst = c
-	}
-	return c
-}
-
-// candidates lists the versions of name that meet its demands, best first.
-func (ru *run) candidates(ctx context.Context, st *state, name string) ([]pep440.Version, error) {
-	releases, err := ru.releasesOf(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if v, ok := ru.opts.Overrides[name]; ok {
-		if !slices.ContainsFunc(releases, func(r Release) bool { return r.Version.Equal(v) }) {
-			return nil, &abortError{fmt.Errorf("override %s==%s: no such version on the index", name, v)}
-		}
-		return []pep440.Version{v}, nil
-	}
-	specs := st.specifiers(name)
-	pins := pinnedBy(specs)
-	var usable []pep440.Version
-	for _, r := range releases {
-		if r.Yanked && !slices.ContainsFunc(pins, func(sp pep440.Specifier) bool { return sp.Matches(r.Version) }) {
-			continue
-		}
-		usable = append(usable, r.Version)
-	}
-	slices.SortFunc(usable, func(a, b pep440.Version) int { return pep440.Compare(b, a) })
-	out := specs.Filter(usable, ru.opts.AllowPre)
-	if pref, ok := ru.opts.Preferred[name]; ok && ru.opts.Strategy == Pinned {
-		if i := slices.IndexFunc(out, pref.Equal); i > 0 {
-			out = append([]pep440.Version{out[i]}, slices.Delete(slices.Clone(out), i, i+1)...)
-		}
-	}
-	if len(out) == 0 {
-		return nil, ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Candidates: len(releases),
-			culprits: st.culprits(name)})
-	}
-	return out, nil
-}
-
-// pinnedBy returns the "==" (non-wildcard) and "===" clauses, which may
-// select a yanked release (PEP 592).
-func pinnedBy(specs pep440.Specifiers) []pep440.Specifier {
-	var out []pep440.Specifier
-	for _, sp := range specs {
-		if sp.Op == pep440.OpArbitrary || sp.Op == pep440.OpEqual && !sp.Wildcard {
-			out = append(out, sp)
-		}
-	}
-	return out
-}
-
 // choose fixes name at v and adds its dependencies' demands.
 func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Version) error {
-	st.chosen[name] = v
+	st.chosen[name] = &v
 	deps, err := ru.dependenciesOf(ctx, name, v)
 	if err != nil {
 		return err
@@ -263,7 +189,11 @@ func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Vers
 		if !ok {
 			continue
 		}
-		if err := ru.require(ctx, st, dep, name, by, st.depth[name]); err != nil {
+		why := []string{name}
+		if plain, _ := applies(dep, ru.opts.Env, nil); !plain {
+			why = st.extraWhy(name)
+		}
+		if err := ru.require(ctx, st, dep, why, by, st.depthOf(name)); err != nil {
 			return err
 		}
 	}
@@ -271,17 +201,17 @@ func (ru *run) choose(ctx context.Context, st *state, name string, v pep440.Vers
 }
 
 // require adds one requirement's demand (and extras) on its package,
-// queueing the package when it is new and checking a chosen version.
-func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, from, by string, parentDepth int) error {
+// queueing the package when it is new and checking a chosen version. why
+// are the decisions the demand exists because of (nil for requirements).
+func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, why []string, by string, parentDepth int) error {
 	if req.IsURL() {
 		return &abortError{fmt.Errorf("dependency %s of %s: direct URLs are not supported", req, by)}
 	}
 	name := req.Key()
-	if _, seen := st.depth[name]; !seen {
+	if _, seen := st.demands[name]; !seen {
 		if len(st.order) >= ru.opts.MaxDeps {
 			return &abortError{fmt.Errorf("%w: more than MAX_DEPS=%d packages (reached at %s, required by %s)", ErrTooManyDeps, ru.opts.MaxDeps, name, by)}
 		}
-		st.depth[name] = parentDepth + 1
 		st.order = append(st.order, name)
 		st.queue = append(st.queue, name)
 		ru.prefetch.start(name)
@@ -292,27 +222,30 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, f
 			if ok, err := applies(c, ru.opts.Env, nil); err != nil || !ok {
 				continue
 			}
-			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{c.Specifiers.String(), "constraints"}, c.Specifiers, ""})
+			st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand: Demand{c.Specifiers.String(), "constraints"}, spec: c.Specifiers, constraint: true, depth: parentDepth + 1})
 		}
 	}
-	if !slices.Contains(st.parents[name], by) {
-		st.parents[name] = append(slices.Clip(st.parents[name]), by)
-	}
-	st.demands[name] = append(slices.Clip(st.demands[name]), demand{Demand{req.Specifiers.String(), by}, req.Specifiers, from})
+	d := demand{Demand: Demand{req.Specifiers.String(), by}, spec: req.Specifiers, why: why, extras: len(req.Extras) > 0, depth: parentDepth + 1}
+	st.demands[name] = append(slices.Clip(st.demands[name]), d)
 	added := st.newExtras(name, req.Extras)
 	chosen, isChosen := st.chosen[name]
 	if !isChosen {
 		return nil
 	}
-	if _, overridden := ru.opts.Overrides[name]; !overridden && !st.specifiers(name).Contains(chosen, true) {
+	if _, overridden := ru.opts.Overrides[name]; !overridden && !st.specifiers(name).Contains(*chosen, true) {
+		ru.admit(st, name, ru.releases[name])
+		culprits := map[string]bool{name: true}
+		for _, w := range why {
+			culprits[w] = true
+		}
 		return ru.conflict(&ConflictError{Package: name, Demands: st.publicDemands(name), Chosen: chosen.String(),
-			culprits: st.culprits(name)})
+			culprits: culprits})
 	}
 	if len(added) == 0 {
 		return nil
 	}
 	// Extras asked of a package already chosen: add what they pull in.
-	deps, err := ru.dependenciesOf(ctx, name, chosen)
+	deps, err := ru.dependenciesOf(ctx, name, *chosen)
 	if err != nil {
 		return err
 	}
@@ -322,7 +255,7 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, f
 			return &abortError{fmt.Errorf("dependency %s of %s: marker: %w", dep, name, err)}
 		}
 		if ok {
-			if err := ru.require(ctx, st, dep, name, name+" "+chosen.String(), st.depth[name]); err != nil {
+			if err := ru.require(ctx, st, dep, st.extraWhy(name), name+" "+chosen.String(), st.depthOf(name)); err != nil {
 				return err
 			}
 		}
@@ -332,11 +265,20 @@ func (ru *run) require(ctx context.Context, st *state, req pep508.Requirement, f
 
 func depKey(name string, v pep440.Version) string { return name + "==" + v.String() }
 
+// releasesOf returns the releases of name; a project no index has is an
+// error wrapping ErrNotFound (remembered, so it is asked once).
 func (ru *run) releasesOf(ctx context.Context, name string) ([]Release, error) {
 	if rs, ok := ru.releases[name]; ok {
 		return rs, nil
 	}
+	if err, ok := ru.notFound[name]; ok {
+		return nil, err
+	}
 	rs, err := ru.index.Releases(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		ru.notFound[name] = err
+		return nil, err
+	}
 	if err != nil {
 		return nil, &abortError{fmt.Errorf("releases of %s: %w", name, err)}
 	}
@@ -359,7 +301,8 @@ func (ru *run) dependenciesOf(ctx context.Context, name string, v pep440.Version
 		return Dependencies{}, &abortError{fmt.Errorf("dependencies of %s %s: %w", name, v, err)}
 	}
 	if !d.Known {
-		ru.log.InfoContext(ctx, "dependencies unknown; treated as none", "package", name, "version", v.String())
+		ru.log.WarnContext(ctx, "dependencies unknown: no metadata declares them; the plan marks the package",
+			"package", name, "version", v.String())
 	}
 	ru.deps[key] = d
 	return d, nil

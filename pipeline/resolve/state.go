@@ -8,33 +8,38 @@ import (
 	"github.com/refinery/refinery-worker/pipeline/pep508"
 )
 
-// demand is a Demand with its parsed specifiers and the package (by
-// normalised name) it came from, "" for requirements and constraints.
+// demand is a Demand with its parsed specifiers and the decisions (by
+// normalised package name) it exists because of: the package whose
+// dependency it is and, for a dependency pulled in by an extra, whatever
+// asked for that extra. Requirements and constraints have none.
 type demand struct {
 	Demand
 	spec pep440.Specifiers
-	from string
+	why  []string
+	// extras is set when the demand asks for extras of the package.
+	extras bool
+	// constraint is set for a "-c" constraint, which bounds a package
+	// without bringing it in.
+	constraint bool
+	// depth is the package's depth seen through this demand.
+	depth int
 }
 
 // state is one partial resolution. clone copies what a decision changes;
 // slices are never appended to in place after a clone.
 type state struct {
-	chosen  map[string]pep440.Version
+	chosen  map[string]*pep440.Version // pointers: cheaper to clone and scan
 	demands map[string][]demand
 	extras  map[string][]string
-	depth   map[string]int
-	parents map[string][]string
 	queue   []string
 	order   []string
 }
 
 func newState() *state {
 	return &state{
-		chosen:  map[string]pep440.Version{},
+		chosen:  map[string]*pep440.Version{},
 		demands: map[string][]demand{},
 		extras:  map[string][]string{},
-		depth:   map[string]int{},
-		parents: map[string][]string{},
 	}
 }
 
@@ -43,11 +48,29 @@ func (s *state) clone() *state {
 		chosen:  maps.Clone(s.chosen),
 		demands: maps.Clone(s.demands),
 		extras:  maps.Clone(s.extras),
-		depth:   maps.Clone(s.depth),
-		parents: maps.Clone(s.parents),
 		queue:   slices.Clip(s.queue),
 		order:   slices.Clip(s.order),
 	}
+}
+
+// depthOf is name's depth where it was first required (0 for roots).
+func (s *state) depthOf(name string) int {
+	if ds := s.demands[name]; len(ds) > 0 {
+		return ds[0].depth
+	}
+	return 0
+}
+
+// parentsOf names who required name, in order, once each ("requirements"
+// for roots).
+func (s *state) parentsOf(name string) []string {
+	var out []string
+	for _, d := range s.demands[name] {
+		if !d.constraint && !slices.Contains(out, d.By) {
+			out = append(out, d.By)
+		}
+	}
+	return out
 }
 
 // specifiers returns every specifier demanded of name.
@@ -109,22 +132,76 @@ func appliesOnlyVia(r pep508.Requirement, env pep508.Env, extras []string) (bool
 	return applies(r, env, extras)
 }
 
-// culprits returns name and, transitively, every package whose choice put
-// a demand on it: the decisions that a conflict on name depends on.
-func (s *state) culprits(name string) map[string]bool {
-	out := map[string]bool{}
-	stack := []string{name}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if out[n] {
+// extraWhy returns the decisions a dependency of name that applies only
+// through its extras exists because of: name itself and whatever asked
+// for its extras.
+func (s *state) extraWhy(name string) []string {
+	out := []string{name}
+	for _, d := range s.demands[name] {
+		if !d.extras {
 			continue
 		}
-		out[n] = true
-		for _, d := range s.demands[n] {
-			if d.from != "" && !out[d.from] {
-				stack = append(stack, d.from)
+		for _, w := range d.why {
+			if !slices.Contains(out, w) {
+				out = append(out, w)
 			}
+		}
+	}
+	return out
+}
+
+// bringer returns the decisions behind one demand that brings name into
+// the resolution, preferring a requirement (which needs none).
+func (s *state) bringer(name string) map[string]bool {
+	out := map[string]bool{}
+	best := -1
+	for i, d := range s.demands[name] {
+		if d.constraint {
+			continue
+		}
+		if best < 0 || len(d.why) < len(s.demands[name][best].why) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		for _, w := range s.demands[name][best].why {
+			out[w] = true
+		}
+	}
+	return out
+}
+
+// blameEmpty returns the decisions that leave name without a candidate:
+// a single demand no release meets, else every demand that restricts the
+// versions, together with a demand that brings name in.
+func (s *state) blameEmpty(name string, releases []Release) map[string]bool {
+	for _, d := range s.demands[name] {
+		if len(d.spec) == 0 || slices.ContainsFunc(releases, func(r Release) bool { return d.spec.Contains(r.Version, true) }) {
+			continue
+		}
+		out := map[string]bool{}
+		if d.constraint {
+			out = s.bringer(name)
+		}
+		for _, w := range d.why {
+			out[w] = true
+		}
+		return out
+	}
+	return s.blameCandidates(name)
+}
+
+// blameCandidates returns the decisions that decided which versions of
+// name were candidates: those behind every demand with specifiers, and
+// behind a demand that brings name in.
+func (s *state) blameCandidates(name string) map[string]bool {
+	out := s.bringer(name)
+	for _, d := range s.demands[name] {
+		if len(d.spec) == 0 {
+			continue
+		}
+		for _, w := range d.why {
+			out[w] = true
 		}
 	}
 	return out

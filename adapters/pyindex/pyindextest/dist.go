@@ -36,6 +36,9 @@ type Dist struct {
 	Sdist                bool
 	SdistMetadataVersion string
 	SdistDynamic         []string
+	// MetadataVersionClaim, when set, is the Version the metadata gives
+	// instead of Version (an inconsistent upload).
+	MetadataVersionClaim string
 	// PEP658 serves <file>.metadata next to the wheels.
 	PEP658 bool
 	// Pad adds this many bytes of incompressible data to each wheel, to
@@ -53,7 +56,11 @@ func underscore(name string) string { return sepRE.ReplaceAllString(name, "_") }
 // Metadata renders the core metadata of d.
 func (d Dist) Metadata(version string, dynamic []string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Metadata-Version: %s\nName: %s\nVersion: %s\n", version, d.Name, d.Version)
+	claimed := d.Version
+	if d.MetadataVersionClaim != "" {
+		claimed = d.MetadataVersionClaim
+	}
+	fmt.Fprintf(&b, "Metadata-Version: %s\nName: %s\nVersion: %s\n", version, d.Name, claimed)
 	if d.RequiresPython != "" {
 		fmt.Fprintf(&b, "Requires-Python: %s\n", d.RequiresPython)
 	}

@@ -27,6 +27,9 @@ type Options struct {
 	// WrongHashes announces hashes that do not match the files and
 	// metadata served, as a tampered mirror would.
 	WrongHashes bool
+	// RawPages serves these bodies (text/html) as the pages of the named
+	// projects, for tests of broken pages.
+	RawPages map[string]string
 	// Latency delays every answer, to stand for a remote index in
 	// benchmarks (tests should leave it zero).
 	Latency time.Duration
@@ -183,6 +186,11 @@ func wantsJSON(accept string) bool {
 }
 
 func (s *Server) serveProject(w http.ResponseWriter, r *http.Request, name string) {
+	if raw, ok := s.opts.RawPages[name]; ok {
+		s.count("page-html")
+		s.write(w, r, "text/html", []byte(raw))
+		return
+	}
 	files, ok := s.proj[name]
 	if !ok {
 		http.NotFound(w, r)
