@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/refinery/refinery-worker/adapters/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -27,7 +28,7 @@ func TestPodmanSecretsStayOutOfManifestAndCommandLines(t *testing.T) {
 	id := randomID("rw-e2e-")
 	t.Cleanup(func() { _ = exec.Command(bin, "rm", "-f", "-t", "0", "--filter", "label=refinery.worker="+id).Run() })
 	for k, v := range map[string]string{"PODMAN_BIN": bin, "CONTAINER_IMAGE": builderImage, "CONTAINER_NETWORK": "none",
-		"WORKER_ID": id, "STOP_GRACE_SEC": "1", "BUILD_API_TOKEN": token,
+		"WORKER_ID": id, "STOP_GRACE_SEC": "1", "BUILD_API_TOKEN": token, "PLATFORM_TAG": pyfixture.HostPlatformTag(),
 		"INDEX_URL": "http://builder:" + password + "@127.0.0.1:9/simple/",
 		// The token is printed whole but is never whole on the command line
 		// itself (printf joins its halves); the polling below needs a build
