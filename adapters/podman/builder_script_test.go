@@ -13,7 +13,7 @@ import (
 // dnf, apt-get and python3 on PATH that record how they were called.
 
 const fakeTool = `#!/bin/sh
-{ printf '%s' "$(basename "$0")"; for a in "$@"; do printf ' [%s]' "$a"; done; printf ' CFLAGS=%s\n' "${CFLAGS:-}"; } >>"$CALLS"
+{ printf '%s' "$(basename "$0")"; for a in "$@"; do printf ' [%s]' "$a"; done; printf ' CFLAGS=%s' "${CFLAGS:-}"; case "$(basename "$0")" in python*) printf ' PIP_INDEX_URL=%s PIP_EXTRA_INDEX_URL=%s' "${PIP_INDEX_URL:-}" "${PIP_EXTRA_INDEX_URL:-}";; esac; printf '\n'; } >>"$CALLS"
 if [ "${1:-}" = --version ]; then echo "Python 3.11.0"; fi
 prev=
 for a in "$@"; do
@@ -71,15 +71,17 @@ func TestBuilderScriptRecipes(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	calls = regexp.MustCompile(`/tmp/refinery-wheels\.[A-Za-z0-9]+`).ReplaceAllString(calls, "$$WORK")
-	common := "[--disable-pip-version-check] [--index-url] [http://127.0.0.1:1/simple/] " +
-		"[--extra-index-url] [http://127.0.0.1:2/simple/] [--extra-index-url] [http://127.0.0.1:3/simple/]"
+	// The index URLs (which may hold credentials) reach pip by its
+	// environment; none is on a command line.
+	common := "[--disable-pip-version-check]"
+	pipEnv := " PIP_INDEX_URL=http://127.0.0.1:1/simple/ PIP_EXTRA_INDEX_URL=http://127.0.0.1:2/simple/ http://127.0.0.1:3/simple/"
 	want := []string{
-		"python3.11 [--version] CFLAGS=-O2",
+		"python3.11 [--version] CFLAGS=-O2 PIP_INDEX_URL= PIP_EXTRA_INDEX_URL=",
 		"dnf [install] [-y] [--setopt=install_weak_deps=False] [libxml2-devel] CFLAGS=-O2",
 		"apt-get [update] CFLAGS=-O2",
 		"apt-get [install] [-y] [--no-install-recommends] [libxml2-dev] CFLAGS=-O2",
-		"python3.11 [-m] [pip] [install] [--cache-dir=$TMP/cache/pip] " + common + " [cython<3] CFLAGS=-O2",
-		"python3.11 [-m] [pip] [wheel] [--no-deps] [--no-cache-dir] " + common + " [--no-build-isolation] [-w] [$WORK] [lxml==5.2.1] CFLAGS=-O2",
+		"python3.11 [-m] [pip] [install] [--cache-dir=$TMP/cache/pip] " + common + " [cython<3] CFLAGS=-O2" + pipEnv,
+		"python3.11 [-m] [pip] [wheel] [--no-deps] [--no-cache-dir] " + common + " [--no-build-isolation] [-w] [$WORK] [lxml==5.2.1] CFLAGS=-O2" + pipEnv,
 	}
 	if got := strings.Split(strings.TrimSpace(calls), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
