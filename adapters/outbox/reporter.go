@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
@@ -57,6 +58,10 @@ type ReporterOptions struct {
 	// from being offered again for this long (its backoff_until). Default
 	// DefaultSkipBackoff.
 	SkipBackoff time.Duration
+	// OnRetry, when set, receives the failure summary and hint ids of a
+	// leased build that will be retried (the intake sends its retry status
+	// when the requeue settles; controlplane.Intake.NoteFailure). Optional.
+	OnRetry func(claim, summary string, hintIDs []string)
 }
 
 // Reporter implements handlers.Reporter: it turns an outcome into outbox
@@ -67,6 +72,10 @@ type Reporter struct {
 	red         *redact.Redactor
 	now         func() time.Time
 	skipBackoff time.Duration
+	onRetry     func(claim, summary string, hintIDs []string)
+
+	mu      sync.Mutex
+	lastRun string
 }
 
 var _ handlers.Reporter = (*Reporter)(nil)
@@ -82,7 +91,20 @@ func NewReporter(opts ReporterOptions) (*Reporter, error) {
 	if opts.SkipBackoff <= 0 {
 		opts.SkipBackoff = DefaultSkipBackoff
 	}
-	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now, skipBackoff: opts.SkipBackoff}, nil
+	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now, skipBackoff: opts.SkipBackoff,
+		onRetry: opts.OnRetry}, nil
+}
+
+// SetOnRetry sets ReporterOptions.OnRetry (for wiring where the intake is
+// opened after the reporter); call before the first Report.
+func (r *Reporter) SetOnRetry(f func(claim, summary string, hintIDs []string)) { r.onRetry = f }
+
+// LastRunID is the run id of the latest outcome reported ("" before any):
+// the run the worker is working on, for the heartbeat.
+func (r *Reporter) LastRunID() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastRun
 }
 
 // Report writes the records of w.Outcome to the outbox. The idempotency keys
@@ -97,6 +119,11 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	e := o.Entry
 	e.Metadata = r.redactMap(e.Metadata)
 	attempt, runID, durMS := facts(w)
+	if runID != "" {
+		r.mu.Lock()
+		r.lastRun = runID
+		r.mu.Unlock()
+	}
 	// The claim groups the records with the build statuses the intake sends
 	// for the same lease (building, retry), so they arrive in order.
 	group := w.Claim
@@ -144,9 +171,21 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	if runID != "" {
 		meta[pipeline.MetaRunID] = runID
 	}
+	// A failure's detail is its one-line summary; the log keeps the tail.
+	detail, summary := r.red.String(o.Detail), ""
+	if isFailure(e.Status) {
+		if summary = failureSummary(e.Metadata); summary == "" {
+			summary = firstLine(detail)
+		}
+		detail = summary
+	}
+	hints := mergeIDs(pipeline.MatchedHintIDs(e.Metadata), matchedHintIDs(w, e))
 	ev := controlplane.Event{Name: e.Name, Version: version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
-		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: at.Unix(), Metadata: meta,
-		MatchedHintIDs: matchedHintIDs(w, e), RunID: runID}
+		Status: string(e.Status), Detail: detail, Timestamp: at.Unix(), Metadata: meta,
+		MatchedHintIDs: hints, RunID: runID}
+	if durKnown(w) {
+		ev.DurationMS = &durMS
+	}
 	evBody, err := controlplane.EncodeJSON(ev)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -156,7 +195,17 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 		{Key: base + "-" + KindLog, Group: group, Kind: KindLog, Path: "/api/logs", Body: logBody},
 		{Key: base + "-" + KindEvent, Group: group, Kind: KindEvent, Path: "/api/history", Body: evBody},
 	}
+	if e.Status == pipeline.StatusRetry && r.onRetry != nil && w.Claim != "" {
+		if it, ok := leasedItem(w); ok {
+			if _, leased := controlplane.LeaseOf(it); leased {
+				r.onRetry(w.Claim, summary, hints)
+			}
+		}
+	}
 	if st, ok := buildStatus(w, e, attempt, at, r.skipBackoff); ok {
+		if st.Status == BuildFailed {
+			st.FailureSummary, st.HintIDs = summary, mergeIDs(hints, st.HintIDs)
+		}
 		b, err := controlplane.EncodeJSON(st)
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
@@ -265,6 +314,13 @@ func facts(w *pipeline.Work) (attempt int, runID string, durMS int64) {
 		durMS = w.Result.Duration.Milliseconds()
 	}
 	return attempt, runID, durMS
+}
+
+// durKnown reports whether the outcome's duration is known (metadata
+// duration_ms or a build result), so that an unknown one is omitted.
+func durKnown(w *pipeline.Work) bool {
+	_, ok := toInt(w.Outcome.Entry.Metadata[pipeline.MetaDurationMS])
+	return ok || w.Result != nil
 }
 
 func toInt(v any) (int64, bool) {
