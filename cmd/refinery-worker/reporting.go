@@ -79,9 +79,13 @@ func newReporting(ctx context.Context, cfg Config, w *worker, red *redact.Redact
 		ob.Close()
 		return nil, err
 	}
+	planPool := 0 // unknown to the heartbeat (omitted) unless this worker plans pending inputs
+	if cfg.PlanPollInterval.D() > 0 {
+		planPool = 1 // the poller plans one input at a time
+	}
 	hb, err := heartbeat.New(heartbeat.Options{Sender: client, WorkerID: cfg.WorkerID,
 		Interval: time.Duration(cfg.WorkerHeartbeatIntervalSec) * time.Second, ActiveBuilds: w.running.Len,
-		PoolSize: cfg.BuildConcurrency, Logger: w.log})
+		PoolSize: cfg.BuildConcurrency, PlanPoolSize: planPool, RunID: rep.LastRunID, Logger: w.log})
 	if err != nil {
 		ob.Close()
 		return nil, err
