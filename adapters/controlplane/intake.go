@@ -198,7 +198,7 @@ func (in *Intake) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error
 		lf, _ := json.Marshal(leaseFile{Claim: claim, Raw: raw, ClaimedAt: now})
 		if err := writeFileSync(claimFile(in.own, claim), lf); err != nil {
 			// Hand out nothing we could not keep: the pipeline would lose it on a crash.
-			in.log.Error("controlplane intake: cannot keep a lease; its row stays building", "package", b.Package, "err", err)
+			in.log.Error("controlplane intake: cannot keep a lease; the control-plane offers it again after its lease timeout (the older version never does)", "package", b.Package, "err", err)
 			continue
 		}
 		in.wait(claim, it, now)
@@ -230,8 +230,9 @@ func (in *Intake) idle(ctx context.Context) {
 }
 
 // Started reports "building" for a leased build when its build starts (not at
-// lease time, so the control-plane never shows a build as started that never
-// ran). Items not leased from the control-plane are ignored.
+// lease time, so a worker that dies before the build leaves the row leased,
+// for the control-plane's lease timeout to recover), unless the lease keeper
+// already did. Items not leased from the control-plane are ignored.
 func (in *Intake) Started(ctx context.Context, w *pipeline.Work) {
 	if w == nil || w.Request == nil {
 		return
