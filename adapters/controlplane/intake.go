@@ -246,7 +246,7 @@ func (in *Intake) Started(ctx context.Context, w *pipeline.Work) {
 	if w.Job != nil {
 		recipes = w.Job.Recipes
 	}
-	in.markBuilding(ctx, w.Claim, it, lease, recipes)
+	in.markBuilding(ctx, w.Claim, it, lease, recipes, false)
 }
 
 func writeFileSync(path string, b []byte) error {

@@ -18,26 +18,39 @@ func (in *Intake) wait(claim string, it pipeline.Item, leasedAt time.Time) {
 }
 
 // markBuilding reports "building" for a lease once: when its build starts,
-// or earlier when the keeper renews a lease that waits too long.
-func (in *Intake) markBuilding(ctx context.Context, claim string, it pipeline.Item, lease Lease, recipes []string) {
+// or earlier when the keeper renews a lease that waits too long (renew: only
+// while it still waits). The status is queued under the lock, so it is
+// queued before any final status of the lease (Reported and Settle take the
+// lock first).
+func (in *Intake) markBuilding(ctx context.Context, claim string, it pipeline.Item, lease Lease, recipes []string, renew bool) {
 	in.mu.Lock()
-	delete(in.waiting, claim)
-	already := in.building[claim]
-	in.building[claim] = true
-	in.mu.Unlock()
-	if already {
+	defer in.mu.Unlock()
+	if _, waiting := in.waiting[claim]; (renew && !waiting) || in.building[claim] {
 		return
 	}
+	if renew {
+		in.log.Info("controlplane intake: lease waited half its timeout for a build slot; reporting it building",
+			"package", it.Package, "claim", claim)
+	}
+	delete(in.waiting, claim)
 	if len(recipes) == 0 {
 		recipes = it.Recipes
 	}
 	st := BuildStatus{Package: it.Package, Version: it.Version, Status: "building", Attempts: lease.Attempts, Recipes: recipes}
 	if err := in.opts.Statuses.ReportBuildStatus(ctx, claim, "building-"+claim+"-"+strconv.Itoa(lease.Attempts), st); err != nil {
 		in.log.Warn("controlplane intake: cannot queue the building status", "package", it.Package, "err", err)
-		in.mu.Lock()
-		delete(in.building, claim) // try again on the next start or tick
-		in.mu.Unlock()
+		return
 	}
+	in.building[claim] = true
+}
+
+// Reported marks a lease whose final status is being queued (outbox
+// Reporter): it is never reported building after that.
+func (in *Intake) Reported(claim string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	delete(in.waiting, claim)
+	in.building[claim] = true
 }
 
 // NoteFailure keeps the failure summary and hint ids of a leased build that
@@ -89,9 +102,7 @@ func (in *Intake) keep(ctx context.Context) {
 		in.mu.Unlock()
 		for _, d := range todo {
 			lease, _ := LeaseOf(d.item)
-			in.log.Info("controlplane intake: lease waited half its timeout for a build slot; reporting it building",
-				"package", d.item.Package, "claim", d.claim)
-			in.markBuilding(ctx, d.claim, d.item, lease, nil)
+			in.markBuilding(ctx, d.claim, d.item, lease, nil, true)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,5 +142,56 @@ func TestRetryStatusCarriesFailureNote(t *testing.T) {
 	row := fake.Builds()[0]
 	if row.Status != "retry" || row.FailureSummary != "network unreachable" || len(row.ReportedHintIDs) != 1 {
 		t.Errorf("row %+v, want retry with the noted summary and hints", row)
+	}
+}
+
+// countStatuses counts the statuses a sink was given.
+type countStatuses struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *countStatuses) ReportBuildStatus(_ context.Context, _, _ string, st controlplane.BuildStatus) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[st.Status]++
+	return nil
+}
+
+func (c *countStatuses) count(status string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[status]
+}
+
+// A lease whose final status was queued (Reported) is never renewed as
+// building afterwards, nor one already settled.
+func TestNoRenewalAfterFinalStatus(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	for _, settle := range []bool{false, true} {
+		fake, c := newPair(t, cpfake.Options{}, controlplane.Options{})
+		fake.AddBuilds(cpfake.Build{Package: "six", Version: "1.16.0"}, cpfake.Build{Package: "numpy", Version: "1.0"})
+		sink := &countStatuses{n: map[string]int{}}
+		in, err := controlplane.NewIntake(controlplane.IntakeOptions{Client: c, Statuses: sink, Dir: t.TempDir(), LeaseTimeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := in.Claim(context.Background(), 2)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("claim = %v, %v", got, err)
+		}
+		if settle {
+			if err := in.Settle(context.Background(), []pipeline.Settlement{{Claim: got[0].Claim, Kind: pipeline.Release}}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			in.Reported(got[0].Claim)
+		}
+		// The other lease is renewed: past that point the first one would have been too.
+		waitUntil(t, "the other lease renewed", 20*timeout, func() bool { return sink.count("building") >= 1 })
+		_ = in.Close()
+		if n := sink.count("building"); n != 1 {
+			t.Errorf("settle %v: %d building statuses, want only the waiting lease's", settle, n)
+		}
 	}
 }

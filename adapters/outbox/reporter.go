@@ -58,10 +58,20 @@ type ReporterOptions struct {
 	// from being offered again for this long (its backoff_until). Default
 	// DefaultSkipBackoff.
 	SkipBackoff time.Duration
-	// OnRetry, when set, receives the failure summary and hint ids of a
-	// leased build that will be retried (the intake sends its retry status
-	// when the requeue settles; controlplane.Intake.NoteFailure). Optional.
-	OnRetry func(claim, summary string, hintIDs []string)
+	// Leases, when set, hears about leased builds as they are reported
+	// (controlplane.Intake implements it). Optional.
+	Leases LeaseNotes
+}
+
+// LeaseNotes hears about the outcomes of builds leased from the
+// control-plane's build queue.
+type LeaseNotes interface {
+	// NoteFailure keeps the failure summary and hint ids of a lease that
+	// will be retried (its retry status is sent when the requeue settles).
+	NoteFailure(claim, summary string, hintIDs []string)
+	// Reported says that the final status of a lease is about to be queued:
+	// nothing may report it building after that.
+	Reported(claim string)
 }
 
 // Reporter implements handlers.Reporter: it turns an outcome into outbox
@@ -72,7 +82,7 @@ type Reporter struct {
 	red         *redact.Redactor
 	now         func() time.Time
 	skipBackoff time.Duration
-	onRetry     func(claim, summary string, hintIDs []string)
+	leases      LeaseNotes
 
 	mu      sync.Mutex
 	lastRun string
@@ -92,12 +102,12 @@ func NewReporter(opts ReporterOptions) (*Reporter, error) {
 		opts.SkipBackoff = DefaultSkipBackoff
 	}
 	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now, skipBackoff: opts.SkipBackoff,
-		onRetry: opts.OnRetry}, nil
+		leases: opts.Leases}, nil
 }
 
-// SetOnRetry sets ReporterOptions.OnRetry (for wiring where the intake is
+// SetLeases sets ReporterOptions.Leases (for wiring where the intake is
 // opened after the reporter); call before the first Report.
-func (r *Reporter) SetOnRetry(f func(claim, summary string, hintIDs []string)) { r.onRetry = f }
+func (r *Reporter) SetLeases(l LeaseNotes) { r.leases = l }
 
 // LastRunID is the run id of the latest outcome reported ("" before any):
 // the run the worker is working on, for the heartbeat.
@@ -195,16 +205,19 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 		{Key: base + "-" + KindLog, Group: group, Kind: KindLog, Path: "/api/logs", Body: logBody},
 		{Key: base + "-" + KindEvent, Group: group, Kind: KindEvent, Path: "/api/history", Body: evBody},
 	}
-	if e.Status == pipeline.StatusRetry && r.onRetry != nil && w.Claim != "" {
+	if e.Status == pipeline.StatusRetry && r.leases != nil && w.Claim != "" {
 		if it, ok := leasedItem(w); ok {
 			if _, leased := controlplane.LeaseOf(it); leased {
-				r.onRetry(w.Claim, summary, hints)
+				r.leases.NoteFailure(w.Claim, summary, hints)
 			}
 		}
 	}
 	if st, ok := buildStatus(w, e, attempt, at, r.skipBackoff); ok {
 		if st.Status == BuildFailed {
 			st.FailureSummary, st.HintIDs = summary, mergeIDs(hints, st.HintIDs)
+		}
+		if r.leases != nil && w.Claim != "" {
+			r.leases.Reported(w.Claim) // no "building" may follow the final status
 		}
 		b, err := controlplane.EncodeJSON(st)
 		if err != nil {

@@ -272,7 +272,7 @@ func (w *worker) openIntake() error {
 		if err != nil {
 			return err
 		}
-		w.reporting.reporter.SetOnRetry(in.NoteFailure) // a retried lease's status carries its failure summary
+		w.reporting.reporter.SetLeases(in) // retry summaries; no renewal after a final status
 		w.intake = in
 		w.closers = append(w.closers, in.Close)
 		return nil
