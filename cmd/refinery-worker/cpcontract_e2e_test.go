@@ -41,7 +41,8 @@ func reportingDown(fake *cpfake.Server, down *atomic.Bool) http.Handler {
 // right build status (building only for builds that started). Against both
 // control-plane versions: the newer one also stores each failure's one-line
 // summary and hint ids, the duration and the heartbeat's run id; the older one
-// ignores those fields and has no heartbeat route, and nothing else changes.
+// ignores those fields and has no heartbeat route, and nothing else changes
+// (the newer one trims live chunks to LOG_CHUNK_MAX; the full log stays whole).
 func TestControlPlaneStoresEveryOutcome(t *testing.T) {
 	for _, v := range []cpfake.Version{cpfake.VersionOld, cpfake.VersionNew} {
 		t.Run(string(v), func(t *testing.T) { controlPlaneStoresEveryOutcome(t, v) })
@@ -50,7 +51,10 @@ func TestControlPlaneStoresEveryOutcome(t *testing.T) {
 
 func controlPlaneStoresEveryOutcome(t *testing.T, version cpfake.Version) {
 	isNew := version == cpfake.VersionNew
-	fake := cpfake.New(cpfake.Options{Token: "tok", Version: version})
+	// The newer version keeps only the last LOG_CHUNK_MAX live chunks per
+	// name/version; the full log stays complete.
+	const chunkMax = 2
+	fake := cpfake.New(cpfake.Options{Token: "tok", Version: version, LogChunkMax: chunkMax})
 	var down atomic.Bool
 	srv := httptest.NewServer(reportingDown(fake, &down))
 	t.Cleanup(srv.Close)
@@ -218,6 +222,9 @@ func controlPlaneStoresEveryOutcome(t *testing.T, version cpfake.Version) {
 					t.Errorf("live line %d has seq %d after %d", i, l.Seq, lines[i-1].Seq)
 				}
 			}
+			if isNew && len(want) > chunkMax {
+				want = want[len(want)-chunkMax:] // trimmed by the control-plane, not lost by the worker
+			}
 			if !slices.Equal(got, want) {
 				t.Errorf("live lines %q, want the job log's %q", got, want)
 			}
@@ -237,6 +244,9 @@ func controlPlaneStoresEveryOutcome(t *testing.T, version cpfake.Version) {
 	}
 	if u := fake.UnknownBuildStatuses(); len(u) != 0 {
 		t.Errorf("statuses for builds never leased: %+v", u)
+	}
+	if trimmed := fake.TrimmedChunks(); (trimmed > 0) != isNew {
+		t.Errorf("%d live chunks trimmed: the newer version trims, the older never", trimmed)
 	}
 	if !isNew {
 		if n := fake.CountRequests("POST", "/api/worker/heartbeat"); len(fake.Heartbeats()) != 0 || n != 1 {
