@@ -63,7 +63,6 @@ type ReporterOptions struct {
 	Leases LeaseNotes
 }
 
-
 // Reporter implements handlers.Reporter: it turns an outcome into outbox
 // records (manifest entry, full log, event, and a build status for builds
 // leased from the control-plane) and returns once they are durable.
@@ -94,7 +93,6 @@ func NewReporter(opts ReporterOptions) (*Reporter, error) {
 	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now, skipBackoff: opts.SkipBackoff,
 		leases: opts.Leases}, nil
 }
-
 
 // Report writes the records of w.Outcome to the outbox. The idempotency keys
 // are derived from the claim (or correlation id), the attempt and the status,
