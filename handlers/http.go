@@ -29,6 +29,9 @@ type Drains interface {
 type ReadyCheck struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Advisory, when set and true for the check's error, reports the error
+	// under checks and degraded without making the worker not ready.
+	Advisory func(error) bool
 }
 
 // Planner regenerates the plan (POST /plan). Regenerate starts planning and
@@ -120,16 +123,23 @@ func (h *httpHandlers) ready(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 	defer cancel()
 	checks := map[string]string{}
-	var failed []string
+	var failed, degraded []string
 	for _, chk := range h.o.Ready {
 		if err := chk.Check(ctx); err != nil {
 			checks[chk.Name] = err.Error()
+			if chk.Advisory != nil && chk.Advisory(err) {
+				degraded = append(degraded, chk.Name)
+				continue
+			}
 			failed = append(failed, chk.Name)
 			continue
 		}
 		checks[chk.Name] = "ok"
 	}
 	body := map[string]any{"ready": len(failed) == 0, "checks": checks}
+	if len(degraded) > 0 {
+		body["degraded"] = degraded
+	}
 	if len(failed) > 0 {
 		body["error"] = "not ready: " + strings.Join(failed, ", ")
 		return c.JSON(http.StatusServiceUnavailable, body)

@@ -185,6 +185,9 @@ type Event struct {
 	Metadata       map[string]any `json:"metadata,omitempty"`
 	MatchedHintIDs []string       `json:"matched_hint_ids,omitempty"`
 	RunID          string         `json:"run_id,omitempty"`
+	// DurationMS has its own column on the newer control-plane (the older
+	// ignores it; metadata keeps duration_ms for it). Nil when unknown.
+	DurationMS *int64 `json:"duration_ms,omitempty"`
 }
 
 // PlanUpload is the body of POST /api/plan.
@@ -217,24 +220,30 @@ func EncodePlan(p PlanUpload) ([]byte, error) {
 	return marshal(m)
 }
 
-// BuildStatus is the body of POST /api/builds/status.
+// BuildStatus is the body of POST /api/builds/status. FailureSummary (one
+// line, for failed and retry) is stored by the newer control-plane and
+// ignored by the older one.
 type BuildStatus struct {
-	Package      string   `json:"package"`
-	Version      string   `json:"version"`
-	Status       string   `json:"status"`
-	Attempts     int      `json:"attempts"`
-	Error        string   `json:"error,omitempty"`
-	BackoffUntil int64    `json:"backoff_until,omitempty"`
-	Recipes      []string `json:"recipes,omitempty"`
-	HintIDs      []string `json:"hint_ids,omitempty"`
+	Package        string   `json:"package"`
+	Version        string   `json:"version"`
+	Status         string   `json:"status"`
+	Attempts       int      `json:"attempts"`
+	Error          string   `json:"error,omitempty"`
+	BackoffUntil   int64    `json:"backoff_until,omitempty"`
+	Recipes        []string `json:"recipes,omitempty"`
+	HintIDs        []string `json:"hint_ids,omitempty"`
+	FailureSummary string   `json:"failure_summary,omitempty"`
 }
 
-// Heartbeat is the body of POST /api/worker/heartbeat.
+// Heartbeat is the body of POST /api/worker/heartbeat. Fields the worker
+// does not know are omitted, never sent as zero: RunID before any run,
+// PlanPoolSize when this worker plans nothing.
 type Heartbeat struct {
 	WorkerID             string `json:"worker_id"`
-	RunID                string `json:"run_id"`
+	RunID                string `json:"run_id,omitempty"`
 	ActiveBuilds         int    `json:"active_builds"`
 	BuildPoolSize        int    `json:"build_pool_size"`
+	PlanPoolSize         int    `json:"plan_pool_size,omitempty"`
 	HeartbeatIntervalSec int    `json:"heartbeat_interval_sec"`
 }
 

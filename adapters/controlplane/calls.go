@@ -13,8 +13,8 @@ import (
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
-// ErrNotSupported is returned by Heartbeat when the control-plane has no
-// heartbeat endpoint (404, as on the reference version).
+// ErrNotSupported is returned by Heartbeat and Smoke when the control-plane
+// has no such endpoint (404, as on the older version).
 var ErrNotSupported = errors.New("control-plane does not support this call")
 
 // CallOption changes one call.
@@ -114,9 +114,12 @@ type LeasedBuild struct {
 }
 
 // PopBuilds leases up to max builds (clamped to 1..100, the control-plane's
-// cap). The leased rows are marked building with attempts incremented; each
-// must get a final PostBuildStatus. A retry after a lost answer would lose
-// the leases of the first pop, so a pop is attempted once.
+// cap), with attempts incremented. The newer control-plane marks the rows
+// leased (pending again after its lease timeout unless reported building),
+// the older marks them building (never offered again); each must get a
+// final PostBuildStatus. A retry after a lost answer would strand the leases
+// of the first pop (until the lease timeout, on the newer version), so a pop
+// is attempted once.
 func (c *Client) PopBuilds(ctx context.Context, max int) ([]LeasedBuild, error) {
 	path := "/api/build-queue/pop?max=" + strconv.Itoa(clampPop(max))
 	b, err := c.sendOnce(ctx, path)

@@ -214,11 +214,11 @@ func TestPlanAlwaysSendsDag(t *testing.T) {
 }
 
 func TestHeartbeat404IsNotSupported(t *testing.T) {
-	_, c := newPair(t, cpfake.Options{}, controlplane.Options{})
+	_, c := newPair(t, cpfake.Options{Version: cpfake.VersionOld}, controlplane.Options{})
 	if err := c.Heartbeat(context.Background(), controlplane.Heartbeat{WorkerID: "w"}); !errors.Is(err, controlplane.ErrNotSupported) {
 		t.Fatalf("err = %v, want ErrNotSupported", err)
 	}
-	fake, c := newPair(t, cpfake.Options{HeartbeatEnabled: true}, controlplane.Options{})
+	fake, c := newPair(t, cpfake.Options{Version: cpfake.VersionNew}, controlplane.Options{})
 	if err := c.Heartbeat(context.Background(), controlplane.Heartbeat{WorkerID: "w"}); err != nil || len(fake.Heartbeats()) != 1 {
 		t.Fatalf("enabled heartbeat: %v", err)
 	}

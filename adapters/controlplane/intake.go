@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -68,6 +68,12 @@ type IntakeOptions struct {
 	PollInterval time.Duration
 	// PollMax caps the wait; default (and at least) PollInterval.
 	PollMax time.Duration
+	// LeaseTimeout is the control-plane's lease timeout
+	// (BUILD_LEASE_TIMEOUT_SEC): a lease whose build has not started after
+	// half of it is turned into building, so the control-plane does not
+	// offer it to another worker while this one still holds it. Zero: no
+	// renewal.
+	LeaseTimeout time.Duration
 	// Logger default slog.Default().
 	Logger *slog.Logger
 }
@@ -75,12 +81,18 @@ type IntakeOptions struct {
 // Intake is QUEUE_BACKEND=controlplane: it leases builds with POST
 // /api/build-queue/pop and implements pipeline.Intake. Each lease is written
 // to an fsynced file under Dir before Claim returns, so a worker that dies
-// with builds in flight has them taken again by the next one (Recover): the
-// reference control-plane never re-offers a popped row (the newer one does
-// after its lease timeout). A crash between the pop's answer and that write
-// loses the lease (the row stays leased until the control-plane's lease
-// timeout, if it has one). "building" is reported when a build starts
-// (Started), not at lease time.
+// with builds in flight has them taken again by the next one on the same Dir
+// (Recover).
+//
+// On the newer control-plane a pop marks rows leased, and a row still leased
+// after its lease timeout (BUILD_LEASE_TIMEOUT_SEC) goes back to pending: a
+// worker that dies between the pop and the build strands nothing. The lease
+// becomes building when its build starts (Started), or, when the build waits
+// longer than half the lease timeout (LeaseTimeout), as soon as that half has
+// passed, so the row is not offered to another worker meanwhile; every
+// building row gets a final status (the outbox Reporter's, or Settle's retry
+// or pending). The older control-plane marks rows building at the pop and
+// never offers them again; only Recover brings those back.
 type Intake struct {
 	opts IntakeOptions
 	root string
@@ -90,6 +102,26 @@ type Intake struct {
 	// empty counts consecutive pops that found nothing (Claim is called by
 	// one goroutine at a time: the drain's claim loop).
 	empty int
+
+	mu sync.Mutex
+	// waiting are the leases whose build has not started, by claim.
+	waiting map[string]waitingLease
+	// building are the claims reported building (started or renewed).
+	building map[string]bool
+	// failures are the notes of leases to be retried (NoteFailure).
+	failures map[string]failureNote
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+type waitingLease struct {
+	item     pipeline.Item
+	leasedAt time.Time
+}
+
+type failureNote struct {
+	summary string
+	hints   []string
 }
 
 var _ pipeline.Intake = (*Intake)(nil)
@@ -124,7 +156,14 @@ func NewIntake(opts IntakeOptions) (*Intake, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controlplane intake: lock: %w", err)
 	}
-	return &Intake{opts: opts, root: opts.Dir, own: own, lock: lock, log: opts.Logger}, nil
+	in := &Intake{opts: opts, root: opts.Dir, own: own, lock: lock, log: opts.Logger,
+		waiting: map[string]waitingLease{}, building: map[string]bool{}, failures: map[string]failureNote{}}
+	if opts.LeaseTimeout > 0 {
+		ctx, stop := context.WithCancel(context.Background())
+		in.stop, in.done = stop, make(chan struct{})
+		go in.keep(ctx)
+	}
+	return in, nil
 }
 
 func claimFile(dir, claim string) string { return filepath.Join(dir, claim+".json") }
@@ -159,9 +198,10 @@ func (in *Intake) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error
 		lf, _ := json.Marshal(leaseFile{Claim: claim, Raw: raw, ClaimedAt: now})
 		if err := writeFileSync(claimFile(in.own, claim), lf); err != nil {
 			// Hand out nothing we could not keep: the pipeline would lose it on a crash.
-			in.log.Error("controlplane intake: cannot keep a lease; its row stays building", "package", b.Package, "err", err)
+			in.log.Error("controlplane intake: cannot keep a lease; the control-plane offers it again after its lease timeout (the older version never does)", "package", b.Package, "err", err)
 			continue
 		}
+		in.wait(claim, it, now)
 		out = append(out, pipeline.Claimed{Claim: claim, Raw: raw, ClaimedAt: now})
 	}
 	return out, nil
@@ -190,8 +230,9 @@ func (in *Intake) idle(ctx context.Context) {
 }
 
 // Started reports "building" for a leased build when its build starts (not at
-// lease time, so the control-plane never shows a build as started that never
-// ran). Items not leased from the control-plane are ignored.
+// lease time, so a worker that dies before the build leaves the row leased,
+// for the control-plane's lease timeout to recover), unless the lease keeper
+// already did. Items not leased from the control-plane are ignored.
 func (in *Intake) Started(ctx context.Context, w *pipeline.Work) {
 	if w == nil || w.Request == nil {
 		return
@@ -201,13 +242,11 @@ func (in *Intake) Started(ctx context.Context, w *pipeline.Work) {
 	if !ok {
 		return
 	}
-	st := BuildStatus{Package: it.Package, Version: it.Version, Status: "building", Attempts: lease.Attempts}
+	var recipes []string
 	if w.Job != nil {
-		st.Recipes = w.Job.Recipes
+		recipes = w.Job.Recipes
 	}
-	if err := in.opts.Statuses.ReportBuildStatus(ctx, w.Claim, "building-"+w.Claim+"-"+strconv.Itoa(lease.Attempts), st); err != nil {
-		in.log.Warn("controlplane intake: cannot queue the building status", "package", it.Package, "err", err)
-	}
+	in.markBuilding(ctx, w.Claim, it, lease, recipes, false)
 }
 
 func writeFileSync(path string, b []byte) error {
@@ -270,6 +309,9 @@ func (in *Intake) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
 			if err := os.Rename(f, claimFile(in.own, lf.Claim)); err != nil {
 				continue
 			}
+			if it, err := pipeline.DecodeItem(lf.Raw); err == nil {
+				in.wait(lf.Claim, it, lf.ClaimedAt)
+			}
 			out = append(out, pipeline.Claimed{Claim: lf.Claim, Raw: lf.Raw, ClaimedAt: lf.ClaimedAt})
 		}
 		if rest, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(rest) == 0 {
@@ -303,6 +345,7 @@ func (in *Intake) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 		it, _ := pipeline.DecodeItem(lf.Raw)
 		lease, _ := LeaseOf(it)
 		st := BuildStatus{Package: it.Package, Version: it.Version, Attempts: lease.Attempts}
+		note := in.forget(s.Claim)
 		switch s.Kind {
 		case pipeline.Requeue:
 			next, err := pipeline.DecodeItem(s.Item)
@@ -311,6 +354,10 @@ func (in *Intake) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 				continue
 			}
 			st.Status, st.BackoffUntil, st.Error = "retry", next.NotBefore, "requeued by the worker"
+			if note.summary != "" {
+				st.Error += ": " + note.summary
+			}
+			st.FailureSummary, st.HintIDs = note.summary, note.hints
 		case pipeline.Return:
 			st.Status = "pending"
 		}
@@ -336,9 +383,15 @@ func (in *Intake) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Close releases this worker's hold; its unsettled leases stay on disk for
-// Recover.
-func (in *Intake) Close() error { return in.lock.Close() }
+// Close stops renewing leases and releases this worker's hold; its unsettled
+// leases stay on disk for Recover.
+func (in *Intake) Close() error {
+	if in.stop != nil {
+		in.stop()
+		<-in.done
+	}
+	return in.lock.Close()
+}
 
 // String names the intake in logs.
 func (in *Intake) String() string {

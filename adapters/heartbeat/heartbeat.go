@@ -1,6 +1,7 @@
 // Package heartbeat sends the worker's periodic POST /api/worker/heartbeat.
-// The reference control-plane has no such endpoint: on 404 the loop logs one
-// line and stops, without failing the worker.
+// The older control-plane has no such endpoint: on 404 the loop logs one line
+// and stops, without failing the worker. Fields the worker does not know (no
+// run yet, no planning) are omitted rather than sent as zero.
 package heartbeat
 
 import (
@@ -28,12 +29,15 @@ type Options struct {
 	WorkerID string
 	// Interval between heartbeats (WORKER_HEARTBEAT_INTERVAL_SEC). Default 15s.
 	Interval time.Duration
-	// RunID returns the current run id. Optional.
+	// RunID returns the current run id ("" while unknown: omitted). Optional.
 	RunID func() string
 	// ActiveBuilds returns the number of builds running now. Optional.
 	ActiveBuilds func() int
 	// PoolSize is the number of parallel builds the worker allows.
 	PoolSize int
+	// PlanPoolSize is the number of plans the worker makes at once; 0 when
+	// it plans nothing here (omitted). Must not be negative.
+	PlanPoolSize int
 	// Logger default slog.Default().
 	Logger *slog.Logger
 }
@@ -45,6 +49,9 @@ type Loop struct{ opts Options }
 func New(opts Options) (*Loop, error) {
 	if opts.Sender == nil {
 		return nil, errors.New("heartbeat: sender is required")
+	}
+	if opts.PlanPoolSize < 0 {
+		return nil, fmt.Errorf("heartbeat: plan pool size %d is negative", opts.PlanPoolSize)
 	}
 	if opts.Interval <= 0 {
 		opts.Interval = 15 * time.Second
@@ -71,7 +78,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		hb := controlplane.Heartbeat{WorkerID: l.opts.WorkerID, BuildPoolSize: l.opts.PoolSize,
-			HeartbeatIntervalSec: int(l.opts.Interval / time.Second)}
+			PlanPoolSize: l.opts.PlanPoolSize, HeartbeatIntervalSec: int(l.opts.Interval / time.Second)}
 		if l.opts.RunID != nil {
 			hb.RunID = l.opts.RunID()
 		}

@@ -26,11 +26,18 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 func TestHeartbeat(t *testing.T) {
 	tests := []struct {
 		name    string
+		version cpfake.Version
 		enabled bool
-	}{{"404 stops with one log line", false}, {"enabled keeps beating", true}}
+		runID   string // "" = not known yet
+		plans   int    // plan pool size, 0 = not planning
+	}{
+		{"older version: 404 stops with one log line", cpfake.VersionOld, false, "r-1", 1},
+		{"newer version keeps beating with run_id and plan_pool_size", cpfake.VersionNew, true, "r-1", 1},
+		{"unknown run id and plan pool are omitted, not zero", cpfake.VersionNew, true, "", 0},
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := cpfake.New(cpfake.Options{HeartbeatEnabled: tc.enabled, Token: "tok"})
+			fake := cpfake.New(cpfake.Options{Version: tc.version, Token: "tok"})
 			ts := httptest.NewServer(fake)
 			defer ts.Close()
 			c, err := controlplane.New(controlplane.Options{BaseURL: ts.URL, Token: "tok"})
@@ -39,7 +46,7 @@ func TestHeartbeat(t *testing.T) {
 			}
 			var logs syncBuf
 			loop, err := heartbeat.New(heartbeat.Options{Sender: c, WorkerID: "w-1", Interval: time.Millisecond,
-				PoolSize: 2, ActiveBuilds: func() int { return 1 }, RunID: func() string { return "r-1" },
+				PoolSize: 2, PlanPoolSize: tc.plans, ActiveBuilds: func() int { return 1 }, RunID: func() string { return tc.runID },
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
 				t.Fatal(err)
@@ -61,8 +68,14 @@ func TestHeartbeat(t *testing.T) {
 					t.Fatal(err)
 				}
 				hb := fake.Heartbeats()[0]
-				if hb["worker_id"] != "w-1" || hb["run_id"] != "r-1" || hb["active_builds"] != float64(1) || hb["build_pool_size"] != float64(2) {
+				if hb["worker_id"] != "w-1" || hb["active_builds"] != float64(1) || hb["build_pool_size"] != float64(2) {
 					t.Errorf("heartbeat = %v", hb)
+				}
+				for key, want := range map[string]any{"run_id": tc.runID, "plan_pool_size": float64(tc.plans)} {
+					got, sent := hb[key]
+					if known := want != "" && want != float64(0); sent != known || (known && got != want) {
+						t.Errorf("%s = %v (sent %v), want %v sent only when known", key, got, sent, want)
+					}
 				}
 				return
 			}

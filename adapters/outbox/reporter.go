@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
@@ -57,6 +58,9 @@ type ReporterOptions struct {
 	// from being offered again for this long (its backoff_until). Default
 	// DefaultSkipBackoff.
 	SkipBackoff time.Duration
+	// Leases, when set, hears about leased builds as they are reported
+	// (controlplane.Intake implements it). Optional.
+	Leases LeaseNotes
 }
 
 // Reporter implements handlers.Reporter: it turns an outcome into outbox
@@ -67,6 +71,10 @@ type Reporter struct {
 	red         *redact.Redactor
 	now         func() time.Time
 	skipBackoff time.Duration
+	leases      LeaseNotes
+
+	mu      sync.Mutex
+	lastRun string
 }
 
 var _ handlers.Reporter = (*Reporter)(nil)
@@ -82,7 +90,8 @@ func NewReporter(opts ReporterOptions) (*Reporter, error) {
 	if opts.SkipBackoff <= 0 {
 		opts.SkipBackoff = DefaultSkipBackoff
 	}
-	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now, skipBackoff: opts.SkipBackoff}, nil
+	return &Reporter{box: opts.Outbox, red: opts.Redactor, now: opts.Now, skipBackoff: opts.SkipBackoff,
+		leases: opts.Leases}, nil
 }
 
 // Report writes the records of w.Outcome to the outbox. The idempotency keys
@@ -97,6 +106,11 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	e := o.Entry
 	e.Metadata = r.redactMap(e.Metadata)
 	attempt, runID, durMS := facts(w)
+	if runID != "" {
+		r.mu.Lock()
+		r.lastRun = runID
+		r.mu.Unlock()
+	}
 	// The claim groups the records with the build statuses the intake sends
 	// for the same lease (building, retry), so they arrive in order.
 	group := w.Claim
@@ -144,9 +158,21 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	if runID != "" {
 		meta[pipeline.MetaRunID] = runID
 	}
+	// A failure's detail is its one-line summary; the log keeps the tail.
+	detail, summary := r.red.String(o.Detail), ""
+	if isFailure(e.Status) {
+		if summary = failureSummary(e.Metadata); summary == "" {
+			summary = firstLine(detail)
+		}
+		detail = summary
+	}
+	hints := mergeIDs(pipeline.MatchedHintIDs(e.Metadata), matchedHintIDs(w, e))
 	ev := controlplane.Event{Name: e.Name, Version: version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,
-		Status: string(e.Status), Detail: r.red.String(o.Detail), Timestamp: at.Unix(), Metadata: meta,
-		MatchedHintIDs: matchedHintIDs(w, e), RunID: runID}
+		Status: string(e.Status), Detail: detail, Timestamp: at.Unix(), Metadata: meta,
+		MatchedHintIDs: hints, RunID: runID}
+	if durKnown(w) {
+		ev.DurationMS = &durMS
+	}
 	evBody, err := controlplane.EncodeJSON(ev)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -156,7 +182,20 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 		{Key: base + "-" + KindLog, Group: group, Kind: KindLog, Path: "/api/logs", Body: logBody},
 		{Key: base + "-" + KindEvent, Group: group, Kind: KindEvent, Path: "/api/history", Body: evBody},
 	}
+	if e.Status == pipeline.StatusRetry && r.leases != nil && w.Claim != "" {
+		if it, ok := leasedItem(w); ok {
+			if _, leased := controlplane.LeaseOf(it); leased {
+				r.leases.NoteFailure(w.Claim, summary, hints)
+			}
+		}
+	}
 	if st, ok := buildStatus(w, e, attempt, at, r.skipBackoff); ok {
+		if st.Status == BuildFailed {
+			st.FailureSummary, st.HintIDs = summary, mergeIDs(hints, st.HintIDs)
+		}
+		if r.leases != nil && w.Claim != "" {
+			r.leases.Reported(w.Claim) // no "building" may follow the final status
+		}
 		b, err := controlplane.EncodeJSON(st)
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
@@ -265,6 +304,13 @@ func facts(w *pipeline.Work) (attempt int, runID string, durMS int64) {
 		durMS = w.Result.Duration.Milliseconds()
 	}
 	return attempt, runID, durMS
+}
+
+// durKnown reports whether the outcome's duration is known (metadata
+// duration_ms or a build result), so that an unknown one is omitted.
+func durKnown(w *pipeline.Work) bool {
+	_, ok := toInt(w.Outcome.Entry.Metadata[pipeline.MetaDurationMS])
+	return ok || w.Result != nil
 }
 
 func toInt(v any) (int64, bool) {

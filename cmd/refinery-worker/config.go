@@ -175,6 +175,11 @@ type Config struct {
 	// BuildQueuePollMax caps the wait, which doubles per further empty pop
 	// (BUILD_QUEUE_POLL_INTERVAL..10m). Default 30s.
 	BuildQueuePollMax Interval `env:"BUILD_QUEUE_POLL_MAX" envDefault:"30s"`
+	// BuildLeaseTimeoutSec is the control-plane's lease timeout as this
+	// worker assumes it (the newer control-plane's BUILD_LEASE_TIMEOUT_SEC):
+	// a leased build still waiting to start after half of it is reported
+	// building (10..86400). Default 600.
+	BuildLeaseTimeoutSec int `env:"BUILD_LEASE_TIMEOUT_SEC" envDefault:"600"`
 
 	// Object store (S3-compatible) for pending inputs.
 	ObjectStoreEndpoint  string `env:"OBJECT_STORE_ENDPOINT"`

@@ -102,6 +102,7 @@ func (c *Config) validate() []string {
 		{"MAX_REQUEUE_ATTEMPTS", c.MaxRequeueAttempts, 0, 100},
 		{"BATCH_SIZE", c.BatchSize, 1, 100000},
 		{"WORKER_HEARTBEAT_INTERVAL_SEC", c.WorkerHeartbeatIntervalSec, 1, 3600},
+		{"BUILD_LEASE_TIMEOUT_SEC", c.BuildLeaseTimeoutSec, 10, 86400},
 		{"CONTAINER_PIDS_LIMIT", c.ContainerPidsLimit, 0, 1 << 22},
 	}
 	for _, r := range ranges {

@@ -13,9 +13,13 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
 )
 
-func startFake(t *testing.T, token string) (*cpfake.Server, *httptest.Server) {
+func startFake(t *testing.T, token string, version ...cpfake.Version) (*cpfake.Server, *httptest.Server) {
 	t.Helper()
-	fake := cpfake.New(cpfake.Options{Token: token})
+	opts := cpfake.Options{Token: token}
+	if len(version) > 0 {
+		opts.Version = version[0]
+	}
+	fake := cpfake.New(opts)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	return fake, srv
@@ -86,9 +90,17 @@ func TestDrainReportsToControlPlane(t *testing.T) {
 }
 
 // QUEUE_BACKEND=controlplane: 20 leased builds each end with a final status
-// at the control-plane, matched against the plan their lease names.
+// at the control-plane (none stays leased or building), matched against the
+// plan their lease names; on both control-plane versions, the newer one also
+// storing each failure's summary.
 func TestControlPlaneBuildQueueIntake(t *testing.T) {
-	fake, srv := startFake(t, "tok")
+	for _, v := range []cpfake.Version{cpfake.VersionOld, cpfake.VersionNew} {
+		t.Run(string(v), func(t *testing.T) { controlPlaneBuildQueueIntake(t, v) })
+	}
+}
+
+func controlPlaneBuildQueueIntake(t *testing.T, version cpfake.Version) {
+	fake, srv := startFake(t, "tok", version)
 	names := pkgNames("leased", 20)
 	var nodes []string
 	for _, n := range names {
@@ -132,6 +144,11 @@ func TestControlPlaneBuildQueueIntake(t *testing.T) {
 	for _, en := range e.manifest(t) {
 		if en.Status == "unmatched" {
 			t.Errorf("%s unmatched: the lease's plan was not used", en.Name)
+		}
+	}
+	for _, b := range fake.Builds() {
+		if wantSummary := version == cpfake.VersionNew && b.Status == "failed"; (b.FailureSummary != "") != wantSummary {
+			t.Errorf("%s ended %s with failure_summary %q; want one only for failures on the newer version", b.Package, b.Status, b.FailureSummary)
 		}
 	}
 }

@@ -38,9 +38,23 @@ func reportingDown(fake *cpfake.Server, down *atomic.Bool) http.Handler {
 // for every outcome (skipped, failed, retry, unmatched, reused): the manifest
 // entry stamped with the outcome time, the event with the plan node's hint
 // ids, the full log and every live line, the local plan's record, and the
-// right build status (building only for builds that started).
+// right build status (building only for builds that started). Against both
+// control-plane versions: the newer one also stores each failure's one-line
+// summary and hint ids, the duration and the heartbeat's run id; the older one
+// ignores those fields and has no heartbeat route, and nothing else changes
+// (the newer one trims live chunks to LOG_CHUNK_MAX; the full log stays whole).
 func TestControlPlaneStoresEveryOutcome(t *testing.T) {
-	fake := cpfake.New(cpfake.Options{Token: "tok"})
+	for _, v := range []cpfake.Version{cpfake.VersionOld, cpfake.VersionNew} {
+		t.Run(string(v), func(t *testing.T) { controlPlaneStoresEveryOutcome(t, v) })
+	}
+}
+
+func controlPlaneStoresEveryOutcome(t *testing.T, version cpfake.Version) {
+	isNew := version == cpfake.VersionNew
+	// The newer version keeps only the last LOG_CHUNK_MAX live chunks per
+	// name/version; the full log stays complete.
+	const chunkMax = 2
+	fake := cpfake.New(cpfake.Options{Token: "tok", Version: version, LogChunkMax: chunkMax})
 	var down atomic.Bool
 	srv := httptest.NewServer(reportingDown(fake, &down))
 	t.Cleanup(srv.Close)
@@ -66,7 +80,7 @@ func TestControlPlaneStoresEveryOutcome(t *testing.T) {
 	}
 	for k, v := range map[string]string{"QUEUE_BACKEND": "controlplane", "CONTROL_PLANE_URL": srv.URL,
 		"CONTROL_PLANE_TOKEN": "tok", "STUB_FAIL_RATIO": "0.5", "REQUEUE_ON_FAILURE": "true",
-		"MAX_REQUEUE_ATTEMPTS": "1", "BATCH_SIZE": "100"} {
+		"MAX_REQUEUE_ATTEMPTS": "1", "BATCH_SIZE": "100", "WORKER_HEARTBEAT_INTERVAL_SEC": "1"} {
 		e.vars[k] = v
 	}
 
@@ -94,6 +108,18 @@ func TestControlPlaneStoresEveryOutcome(t *testing.T) {
 		return len(fake.Manifest()) >= len(entries) && len(fake.Events()) >= len(entries) &&
 			len(fake.FullLogs()) >= len(entries) && len(fake.Plans()) >= 1 && len(fake.BuildStatuses()) >= started+len(entries)
 	})
+	if code, body := get(t, p.url("/ready")); code != http.StatusOK || body["ready"] != true {
+		t.Errorf("/ready %d %v", code, body)
+	} else if checks, _ := body["checks"].(map[string]any); checks["control_plane"] != "ok" {
+		t.Errorf("/ready control_plane check %v", checks["control_plane"])
+	}
+	if isNew {
+		eventually(t, 20*time.Second, "a heartbeat", func() bool { return len(fake.Heartbeats()) > 0 })
+		hb := fake.Heartbeats()[0]
+		if _, sent := hb["plan_pool_size"]; hb["run_id"] != runID || sent {
+			t.Errorf("heartbeat %v: want run_id %s and no plan_pool_size (this worker plans nothing)", hb, runID)
+		}
+	}
 	if code := p.stop(t, syscall.SIGTERM); code != 0 {
 		t.Errorf("serve exit %d", code)
 	}
@@ -148,6 +174,24 @@ func TestControlPlaneStoresEveryOutcome(t *testing.T) {
 			if row.Status != wantRow[en.Status] {
 				t.Errorf("build status %q (history %v), want %q", row.Status, statuses[en.Name], wantRow[en.Status])
 			}
+			if (ev.DurationMS != nil) != isNew {
+				t.Errorf("duration_ms column %v, want stored only by the newer version", ev.DurationMS)
+			}
+			if en.Status == pipeline.StatusFailed || en.Status == pipeline.StatusRetry {
+				if ev.Detail == "" || strings.Contains(ev.Detail, "\n") || strings.Contains(ev.Detail, "podman") {
+					t.Errorf("failure detail %q, want its one-line summary", ev.Detail)
+				}
+				want := ""
+				if isNew && en.Status != pipeline.StatusUnmatched {
+					want = ev.Detail
+				}
+				if row.FailureSummary != want {
+					t.Errorf("row failure_summary %q, want %q", row.FailureSummary, want)
+				}
+				if isNew && !slices.Contains(row.ReportedHintIDs, "hint-"+en.Name) {
+					t.Errorf("row hint_ids %v, want the node's hint", row.ReportedHintIDs)
+				}
+			}
 			built := en.Status != pipeline.StatusUnmatched && en.Status != pipeline.StatusReused
 			if got := slices.Contains(statuses[en.Name], "building"); got != built || built && statuses[en.Name][0] != "building" {
 				t.Errorf("statuses %v: building must come first, and only for builds that started", statuses[en.Name])
@@ -178,6 +222,9 @@ func TestControlPlaneStoresEveryOutcome(t *testing.T) {
 					t.Errorf("live line %d has seq %d after %d", i, l.Seq, lines[i-1].Seq)
 				}
 			}
+			if isNew && len(want) > chunkMax {
+				want = want[len(want)-chunkMax:] // trimmed by the control-plane, not lost by the worker
+			}
 			if !slices.Equal(got, want) {
 				t.Errorf("live lines %q, want the job log's %q", got, want)
 			}
@@ -197,5 +244,13 @@ func TestControlPlaneStoresEveryOutcome(t *testing.T) {
 	}
 	if u := fake.UnknownBuildStatuses(); len(u) != 0 {
 		t.Errorf("statuses for builds never leased: %+v", u)
+	}
+	if trimmed := fake.TrimmedChunks(); (trimmed > 0) != isNew {
+		t.Errorf("%d live chunks trimmed: the newer version trims, the older never", trimmed)
+	}
+	if !isNew {
+		if n := fake.CountRequests("POST", "/api/worker/heartbeat"); len(fake.Heartbeats()) != 0 || n != 1 {
+			t.Errorf("older version: %d heartbeat requests, want one 404 (serve), then none", n)
+		}
 	}
 }

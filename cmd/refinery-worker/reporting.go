@@ -13,6 +13,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/logstream"
 	"github.com/refinery/refinery-worker/adapters/outbox"
+	"github.com/refinery/refinery-worker/adapters/planfile"
 	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
@@ -79,9 +80,13 @@ func newReporting(ctx context.Context, cfg Config, w *worker, red *redact.Redact
 		ob.Close()
 		return nil, err
 	}
+	planPool := 0 // unknown to the heartbeat (omitted) unless this worker plans pending inputs
+	if cfg.PlanPollInterval.D() > 0 {
+		planPool = 1 // the poller plans one input at a time
+	}
 	hb, err := heartbeat.New(heartbeat.Options{Sender: client, WorkerID: cfg.WorkerID,
 		Interval: time.Duration(cfg.WorkerHeartbeatIntervalSec) * time.Second, ActiveBuilds: w.running.Len,
-		PoolSize: cfg.BuildConcurrency, Logger: w.log})
+		PoolSize: cfg.BuildConcurrency, PlanPoolSize: planPool, RunID: currentRunID(ctx, rep, cfg), Logger: w.log})
 	if err != nil {
 		ob.Close()
 		return nil, err
@@ -96,6 +101,21 @@ func newReporting(ctx context.Context, cfg Config, w *worker, red *redact.Redact
 	}()
 	go func() { _ = hb.Run(rctx) }()
 	return r, nil
+}
+
+// currentRunID is the run the worker works on, for the heartbeat: that of the
+// latest outcome reported, else the local plan's ("" when neither is known).
+func currentRunID(ctx context.Context, rep *outbox.Reporter, cfg Config) func() string {
+	plans := planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
+	return func() string {
+		if id := rep.LastRunID(); id != "" {
+			return id
+		}
+		if p, _, err := plans.Current(ctx); err == nil && p != nil {
+			return p.RunID
+		}
+		return ""
+	}
 }
 
 // sink attaches the live control-plane stream to each job log.

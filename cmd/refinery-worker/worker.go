@@ -263,7 +263,8 @@ func (w *worker) openIntake() error {
 		return nil
 	case "controlplane":
 		opts := controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
-			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log}
+			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log,
+			LeaseTimeout: time.Duration(w.cfg.BuildLeaseTimeoutSec) * time.Second}
 		if w.opts.continuous { // serve polls; a one-shot drain stops at the first empty pop
 			opts.PollInterval, opts.PollMax = w.cfg.BuildQueuePollInterval.D(), w.cfg.BuildQueuePollMax.D()
 		}
@@ -271,6 +272,7 @@ func (w *worker) openIntake() error {
 		if err != nil {
 			return err
 		}
+		w.reporting.reporter.SetLeases(in) // retry summaries; no renewal after a final status
 		w.intake = in
 		w.closers = append(w.closers, in.Close)
 		return nil
@@ -426,6 +428,12 @@ func (w *worker) readyChecks() []handlers.ReadyCheck {
 	}
 	if w.runnerReady != nil {
 		checks = append(checks, handlers.ReadyCheck{Name: "builder_platform", Check: w.runnerReady})
+	}
+	if w.reporting != nil {
+		// A rejected token makes the worker not ready; an unreachable
+		// control-plane is only reported (the outbox holds the reports).
+		checks = append(checks, handlers.ReadyCheck{Name: "control_plane", Check: w.reporting.client.Check,
+			Advisory: controlplane.Unreachable})
 	}
 	return checks
 }

@@ -11,6 +11,7 @@ import (
 //	GET  /_fake/state              what the fake received (counts and records)
 //	POST /_fake/builds             add build-queue rows (a JSON array of Build)
 //	POST /_fake/failure?mode=M     fail every request: 500, hang, reset, or none
+//	POST /_fake/version?v=V        behave as control-plane version old or new
 func (s *Server) controlRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /_fake/state", s.handleState)
 	m.HandleFunc("POST /_fake/builds", func(w http.ResponseWriter, r *http.Request) {
@@ -21,6 +22,15 @@ func (s *Server) controlRoutes(m *http.ServeMux) {
 		}
 		s.AddBuilds(bs...)
 		writeJSON(w, http.StatusOK, map[string]any{"added": len(bs)})
+	})
+	m.HandleFunc("POST /_fake/version", func(w http.ResponseWriter, r *http.Request) {
+		v, ok := ParseVersion(r.URL.Query().Get("v"))
+		if !ok {
+			badRequest(w, "v must be old or new")
+			return
+		}
+		s.SetVersion(v)
+		writeJSON(w, http.StatusOK, map[string]any{"version": v})
 	})
 	m.HandleFunc("POST /_fake/failure", func(w http.ResponseWriter, r *http.Request) {
 		modes := map[string]FailMode{"none": FailNone, "500": Fail500, "hang": FailHang, "reset": FailReset}
@@ -58,6 +68,7 @@ func (s *Server) handleState(w http.ResponseWriter, _ *http.Request) {
 		"manifest": s.Manifest(), "events": s.Events(), "full_logs": li, "plans": s.Plans(),
 		"builds": s.Builds(), "build_statuses": s.BuildStatuses(), "unknown_build_statuses": s.UnknownBuildStatuses(),
 		"pending_inputs": s.PendingInputs(), "heartbeats": s.Heartbeats(), "streams": si,
-		"duplicates": s.Duplicates(), "stream_duplicates": s.StreamDuplicates(), "requests": len(s.Requests()),
+		"duplicates": s.Duplicates(), "version": s.Version(), "trimmed_chunks": s.TrimmedChunks(),
+		"expired_leases": s.ExpiredLeases(), "stream_duplicates": s.StreamDuplicates(), "requests": len(s.Requests()),
 	})
 }

@@ -1,6 +1,7 @@
-// Package cpfake is an in-process fake of the refinery control-plane that
-// behaves like the reference version described in contract/control-plane.md,
-// quirks included:
+// Package cpfake is an in-process fake of the refinery control-plane. It
+// models two versions (Options.Version, SetVersion, POST /_fake/version): the
+// seed's reference (VersionOld) and the newer one (VersionNew, the default);
+// see Version for what differs. Both share the reference's quirks:
 //
 //   - manifest entries are bound by Go field name, case-insensitively, so
 //     snake_case keys such as python_tag are dropped (PythonTag is kept);
@@ -9,11 +10,12 @@
 //   - POST /api/plan answers 500 when the dag key is absent;
 //   - the worker token is checked only on the endpoints the contract marks
 //     *token*, and only when Options.Token is set;
-//   - POST /api/worker/heartbeat is 404 unless Options.HeartbeatEnabled;
+//   - POST /api/worker/heartbeat and POST /api/worker/smoke are 404 on the
+//     older version;
 //   - a manifest entry without CreatedAt is stamped with its time of receipt;
-//   - the build queue behaves as the newer version's: a pop marks rows leased
-//     and re-offers them after Options.LeaseTimeout, and a pending row is not
-//     offered before its backoff_until;
+//   - on the newer version a pop marks rows leased and re-offers them after
+//     Options.LeaseTimeout (on the older it marks them building, never
+//     re-offered), and a pending row is not offered before its backoff_until;
 //   - the NDJSON log stream stores each line as it arrives (empty content is
 //     skipped, a line over 1 MiB aborts the request with 500, a non-JSON line is
 //     stored verbatim) and answers 200 only when the body ends.
@@ -60,9 +62,8 @@ type Options struct {
 	// Token, when non-empty, is required (X-Worker-Token header or ?token=) on
 	// the endpoints the contract marks *token*. Default: no token checks.
 	Token string
-	// HeartbeatEnabled makes POST /api/worker/heartbeat exist. Default false:
-	// 404, as on the reference version.
-	HeartbeatEnabled bool
+	// Version is the control-plane version to behave as. Default VersionNew.
+	Version Version
 	// Settings is what GET /api/settings answers. Default: python_version
 	// 3.11, platform_tag manylinux2014_s390x, pool sizes 1, auto flags false.
 	Settings map[string]any
@@ -70,6 +71,10 @@ type Options struct {
 	// that long ago, and not reported since, again (BUILD_LEASE_TIMEOUT_SEC of
 	// the newer control-plane). Default 0: a leased row stays leased.
 	LeaseTimeout time.Duration
+	// LogChunkMax bounds the live log chunks kept per name/version on the
+	// newer version (LOG_CHUNK_MAX; the oldest are deleted). Default
+	// DefaultLogChunkMax.
+	LogChunkMax int
 	// Logger receives one debug line per request. Default: discard.
 	Logger *slog.Logger
 }
@@ -84,6 +89,7 @@ type Server struct {
 	fail failState
 
 	mu        sync.Mutex
+	version   Version
 	requests  []RequestRecord
 	idem      map[string]*idemEntry
 	dupes     int
@@ -99,6 +105,12 @@ type Server struct {
 	beats     []map[string]any
 	streams   map[StreamKey]*streamState
 	streamDup int
+	// chunks lists, per name/version, the stream of each live chunk in
+	// arrival order (for LOG_CHUNK_MAX trimming); trimmed counts deletions.
+	chunks  map[[2]string][]StreamKey
+	trimmed int
+	// expired counts leases re-offered after Options.LeaseTimeout.
+	expired int
 }
 
 // New returns a fake control-plane with empty state.
@@ -109,7 +121,14 @@ func New(opts Options) *Server {
 			"plan_pool_size": 1, "build_pool_size": 1, "auto_plan": false, "auto_build": false,
 		}
 	}
-	s := &Server{opts: opts, log: opts.Logger, idem: map[string]*idemEntry{}, streams: map[StreamKey]*streamState{}}
+	if opts.Version == "" {
+		opts.Version = VersionNew
+	}
+	if opts.LogChunkMax <= 0 {
+		opts.LogChunkMax = DefaultLogChunkMax
+	}
+	s := &Server{opts: opts, log: opts.Logger, idem: map[string]*idemEntry{}, streams: map[StreamKey]*streamState{},
+		version: opts.Version, chunks: map[[2]string][]StreamKey{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -123,7 +142,8 @@ func New(opts Options) *Server {
 	m.HandleFunc("GET /api/plan/{id}", s.handleGetPlan)
 	m.HandleFunc("POST /api/builds/status", s.token(s.idempotent(s.handleBuildStatus)))
 	m.HandleFunc("POST /api/build-queue/pop", s.token(s.handleBuildPop))
-	m.HandleFunc("POST /api/worker/heartbeat", s.token(s.handleHeartbeat))
+	m.HandleFunc("POST /api/worker/heartbeat", s.newOnly(s.token(s.handleHeartbeat)))
+	m.HandleFunc("POST /api/worker/smoke", s.newOnly(s.token(s.handleSmoke)))
 	m.HandleFunc("POST /api/pending-inputs/pop", s.token(s.handleInputPop))
 	m.HandleFunc("GET /api/pending-inputs", s.handleInputList)
 	m.HandleFunc("POST /api/pending-inputs/status/{id}", s.token(s.idempotent(s.handleInputStatus)))

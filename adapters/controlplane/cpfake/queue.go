@@ -21,9 +21,12 @@ type Build struct {
 	// Status is pending (queued), leased (popped), or the last status the
 	// worker reported (building, built, failed, retry, pending).
 	Status string `json:"-"`
-	// Error and BackoffUntil are the last ones reported.
-	Error        string `json:"-"`
-	BackoffUntil int64  `json:"-"`
+	// Error, BackoffUntil and (newer version) FailureSummary and
+	// ReportedHintIDs are the last ones reported.
+	Error           string   `json:"-"`
+	BackoffUntil    int64    `json:"-"`
+	FailureSummary  string   `json:"-"`
+	ReportedHintIDs []string `json:"-"`
 	// LeasedAt is when the row was last popped.
 	LeasedAt time.Time `json:"-"`
 	// Leases counts the pops of this row (re-offers included).
@@ -40,6 +43,8 @@ type BuildStatusRecord struct {
 	BackoffUntil int64    `json:"backoff_until,omitempty"`
 	Recipes      []string `json:"recipes,omitempty"`
 	HintIDs      []string `json:"hint_ids,omitempty"`
+	// FailureSummary is kept by the newer version only.
+	FailureSummary string `json:"failure_summary,omitempty"`
 }
 
 // PendingInput is an uploaded requirements file or wheel (contract §3).
@@ -66,16 +71,20 @@ func popMax(r *http.Request) int {
 	return min(n, MaxPop)
 }
 
-// handleBuildPop leases rows as the newer control-plane does: a popped row is
-// marked leased (not building: the worker reports building when the build
-// starts) and its attempts incremented; a row still leased after
-// Options.LeaseTimeout is offered again. A pending row whose backoff_until
-// lies ahead is not offered yet.
+// handleBuildPop leases rows. The newer version marks a popped row leased
+// (the worker reports building when the build starts) and offers a row still
+// leased after Options.LeaseTimeout again; the older marks it building, never
+// offered again. Both increment attempts and hold back a pending row whose
+// backoff_until lies ahead.
 func (s *Server) handleBuildPop(w http.ResponseWriter, r *http.Request) {
 	max := popMax(r)
 	var out []Build
 	now := time.Now()
 	s.mu.Lock()
+	mark := "building"
+	if s.isNewLocked() {
+		mark = "leased"
+	}
 	for _, b := range s.builds {
 		if len(out) == max {
 			break
@@ -83,7 +92,10 @@ func (s *Server) handleBuildPop(w http.ResponseWriter, r *http.Request) {
 		expired := b.Status == "leased" && s.opts.LeaseTimeout > 0 && now.Sub(b.LeasedAt) >= s.opts.LeaseTimeout
 		ready := b.Status == "pending" && b.BackoffUntil <= now.Unix()
 		if ready || expired {
-			b.Status = "leased"
+			if expired {
+				s.expired++
+			}
+			b.Status = mark
 			b.Attempts++
 			b.Leases++
 			b.LeasedAt = now
@@ -109,12 +121,18 @@ func (s *Server) handleBuildStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if !s.isNewLocked() {
+		st.FailureSummary = "" // an unknown field to the older version
+	}
 	s.statuses = append(s.statuses, st)
 	known := false
 	for _, row := range s.builds {
 		if row.Package == st.Package && row.Version == st.Version {
 			known = true
 			row.Status, row.Error, row.BackoffUntil = st.Status, st.Error, st.BackoffUntil
+			if s.isNewLocked() && (st.Status == "failed" || st.Status == "retry") {
+				row.FailureSummary, row.ReportedHintIDs = st.FailureSummary, st.HintIDs
+			}
 		}
 	}
 	if !known {
@@ -127,10 +145,6 @@ func (s *Server) handleBuildStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
-	if !s.opts.HeartbeatEnabled {
-		http.NotFound(w, r)
-		return
-	}
 	b, ok := readBody(w, r, maxBody)
 	if !ok {
 		return

@@ -49,6 +49,9 @@ type EventRecord struct {
 	Metadata       map[string]any `json:"metadata"`
 	MatchedHintIDs []string       `json:"matched_hint_ids"`
 	RunID          string         `json:"run_id"`
+	// DurationMS is the newer version's duration_ms column (nil: NULL, and
+	// always nil on the older version, which ignores the field).
+	DurationMS *int64 `json:"duration_ms"`
 }
 
 // PlanRecord is one saved plan.
@@ -182,6 +185,9 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if !s.isNewLocked() {
+		ev.DurationMS = nil
+	}
 	s.events = append(s.events, ev)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"detail": "event recorded"})

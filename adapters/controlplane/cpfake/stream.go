@@ -110,6 +110,7 @@ func (s *Server) storeStreamLine(key StreamKey, line []byte) bool {
 	st := s.streamLocked(key)
 	if !isJSON {
 		st.lines = append(st.lines, StreamLine{Raw: string(line)})
+		s.trimLocked(key)
 		return true
 	}
 	if in.Content == "" {
@@ -121,5 +122,24 @@ func (s *Server) storeStreamLine(key StreamKey, line []byte) bool {
 	}
 	st.seen[in.Seq] = true
 	st.lines = append(st.lines, in)
+	s.trimLocked(key)
 	return true
+}
+
+// trimLocked keeps at most LogChunkMax live chunks per name/version on the
+// newer version, deleting the oldest (LOG_CHUNK_MAX).
+func (s *Server) trimLocked(key StreamKey) {
+	if !s.isNewLocked() {
+		return
+	}
+	nv := [2]string{key.Name, key.Version}
+	order := append(s.chunks[nv], key)
+	for len(order) > s.opts.LogChunkMax {
+		if st := s.streams[order[0]]; st != nil && len(st.lines) > 0 {
+			st.lines = st.lines[1:]
+			s.trimmed++
+		}
+		order = order[1:]
+	}
+	s.chunks[nv] = order
 }
