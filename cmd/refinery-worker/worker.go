@@ -56,9 +56,11 @@ type worker struct {
 	planSvc                   *planService
 	index                     *indexing
 
-	buildCtx    context.Context
-	stopBuilds  context.CancelCauseFunc
-	routerDone  chan error
+	buildCtx   context.Context
+	stopBuilds context.CancelCauseFunc
+	routerDone chan error
+	// waitItems waits for a file queue to change (serve); nil otherwise.
+	waitItems   func(context.Context)
 	runnerClean func(context.Context) (int, error)
 	runnerReady func(context.Context) error // nil: no platform check
 }
@@ -200,8 +202,17 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if cfg.QueueBackend == "controlplane" {
 		window = cfg.BuildConcurrency // a lease is held only while it builds (or is about to)
 	}
+	refill := 0
+	if w.waitItems != nil {
+		// serve on a file queue: a window of claimed items ahead of the
+		// builds, refilled half at a time (each claim rewrites the file).
+		window = max(cfg.BatchSize, 2*cfg.BuildConcurrency)
+		refill = max(1, window/2)
+	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
-		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous, Release: release,
+		Window: window, Refill: refill, OnSettled: opts.onSettled, Release: release,
+		Continuous: (cfg.continuous() || w.waitItems != nil) && opts.continuous, WaitItems: w.waitItems,
+		ClaimNeverRedelivers: cfg.QueueBackend == "file",
 		BeforeRecovered: func() error {
 			if _, err := w.manifest.Refresh(); err != nil {
 				return err
@@ -242,6 +253,11 @@ func (w *worker) openIntake() error {
 		}
 		w.intake = q
 		w.closers = append(w.closers, q.Close)
+		if w.opts.continuous { // serve consumes the file as items arrive
+			wt := q.Watch(w.log)
+			w.waitItems = wt.Wait
+			w.closers = append(w.closers, wt.Close)
+		}
 		return nil
 	case "redis":
 		q, err := redisqueue.Open(context.Background(), redisqueue.Options{URL: w.cfg.RedisURL, Key: w.cfg.RedisKey,
