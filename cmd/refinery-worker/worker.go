@@ -151,7 +151,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		w.tracker.Settled(s)
 		w.metrics.Settled(s)
 		w.logOutcome(s)
-	}, log)
+	}, log, pipeline.SettleEvery(settleEvery(cfg)))
 	w.buildCtx, w.stopBuilds = context.WithCancelCause(context.WithoutCancel(ctx))
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
@@ -197,7 +197,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if cfg.continuous() {
 		// A streaming intake hands out what this worker can start soon, so
 		// several workers share the work.
-		window = max(2, 2*cfg.BuildConcurrency)
+		window = streamWindow(cfg.BuildConcurrency)
 	}
 	if cfg.QueueBackend == "controlplane" {
 		window = cfg.BuildConcurrency // a lease is held only while it builds (or is about to)
@@ -236,6 +236,23 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	w.index.run(ctx, log)
 	return nil
 }
+
+// settleEvery spaces the intake's settle writes: a file queue's settle
+// rewrites the in-flight file, so settlements share a write 25 ms apart at
+// most; a remote intake's is one cheap call, and spacing it would put a
+// fixed wait in the path of every item (the group commit still batches
+// what arrives during a call).
+func settleEvery(cfg Config) time.Duration {
+	if cfg.QueueBackend == "file" {
+		return pipeline.DefaultSettleEvery
+	}
+	return 0
+}
+
+// streamWindow is how many items a streaming intake hands this worker ahead
+// of its builds: enough that claiming and settling overlap the builds, few
+// enough that several workers share the work.
+func streamWindow(concurrency int) int { return max(16, 4*concurrency) }
 
 type publisherFunc func(ctx context.Context, topic string, w *pipeline.Work) error
 
