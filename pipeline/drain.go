@@ -56,6 +56,20 @@ type DrainOptions struct {
 	// in the intake topic of a durable transport (DESIGN invariant 1: the
 	// intake lets go of it then; the transport carries it on).
 	Release func(Claimed)
+	// WaitItems, when set, is called in a continuous drain after a claim
+	// found nothing, for an intake whose Claim returns at once (a file): it
+	// returns when items may have arrived (or ctx ends), so the drain looks
+	// again without spinning.
+	WaitItems func(ctx context.Context)
+	// ClaimNeverRedelivers says the intake hands a dead worker's items out
+	// only through Recover (a file), so a continuous drain need not run
+	// BeforeRecovered after each claim.
+	ClaimNeverRedelivers bool
+	// Refill, when above 1, makes a drain claim only once at least Refill
+	// items fit in its window (or it holds none): the window is refilled in
+	// batches, so an intake whose claim costs the same for one item as for
+	// many (a file rewritten whole) is not asked once per settled item.
+	Refill int
 	// Gate, when set, is asked before each claim; an error (paused, disk
 	// low) stops the drain from taking more items. Items it holds finish.
 	Gate func() error
@@ -202,8 +216,9 @@ func (d *Drainer) claimLoop(ctx context.Context, dr *Drain, log *slog.Logger) {
 			d.recover(claimCtx, ctx, dr, log)
 			lastRecover = time.Now()
 		}
-		room := d.opts.Window - dr.inFlight()
-		if room <= 0 {
+		held := dr.inFlight()
+		room := d.opts.Window - held
+		if room <= 0 || (held > 0 && room < d.opts.Refill) {
 			dr.waitChange(claimCtx)
 			continue
 		}
@@ -237,12 +252,15 @@ func (d *Drainer) claimLoop(ctx context.Context, dr *Drain, log *slog.Logger) {
 		}
 		if len(items) == 0 {
 			if d.opts.Continuous {
-				continue // the claim waited for items; ask again
+				if d.opts.WaitItems != nil {
+					d.opts.WaitItems(claimCtx)
+				}
+				continue // the claim waited for items (or WaitItems did); ask again
 			}
 			break
 		}
 		taken += len(items)
-		if d.opts.Continuous && d.opts.BeforeRecovered != nil {
+		if d.opts.Continuous && d.opts.BeforeRecovered != nil && !d.opts.ClaimNeverRedelivers {
 			// A streaming intake redelivers a dead worker's items through
 			// Claim (a Kafka rebalance): fold its journal in first, so what it
 			// recorded is recognised. Cheap when no worker died.

@@ -113,7 +113,7 @@ func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.No
 				return err
 			}
 		}
-		if log.Enabled(msg.Context(), slog.LevelInfo) {
+		if log.Enabled(msg.Context(), slog.LevelDebug) {
 			logStageDone(name, w, next, start, log)
 		}
 		if next == "" {
@@ -152,10 +152,11 @@ func retryStage(name string, st Stage, msg *message.Message, w *Work, err error,
 	return next, nil
 }
 
-// logStageDone is the one line per stage transition (only built when info is
-// enabled: it allocates).
+// logStageDone is the line per stage transition, at debug: an item's one
+// line at info is its outcome (built only when debug is enabled: it
+// allocates).
 func logStageDone(name string, w *Work, next string, start time.Time, log *slog.Logger) {
-	log.Info("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
+	log.Debug("stage done", "stage", name, "correlation_id", w.CorrelationID, "claim", w.Claim,
 		"key", workKey(w), "attempt", workAttempt(w), "next", next, "duration", time.Since(start))
 }
 

@@ -53,6 +53,10 @@ func TestBuildRealWheel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Built in the job's own dir, moved into OUTPUT_DIR whole, dir removed.
+	if _, err := os.Stat(s.runner.cmd.JobDir(job)); !os.IsNotExist(err) {
+		t.Errorf("job build dir %s left behind: %v", s.runner.cmd.JobDir(job), err)
+	}
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != wh.SHA256 || int64(len(data)) != wh.Size {
 		t.Errorf("sha256/size %s/%d, file has %x/%d", wh.SHA256, wh.Size, sum, len(data))

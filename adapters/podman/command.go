@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,8 +29,8 @@ type Commander struct {
 	owner  string // LabelOwner of this process; empty when /proc cannot tell
 
 	// Built once by fixedArgs: the command line parts no job changes.
-	workerLabel              string
-	afterLabels, afterJobEnv []string
+	workerLabel                           string
+	afterLabels, afterOutput, afterJobEnv []string
 	// clientEnv holds NAME=value of the variables passed by name only.
 	clientEnv []string
 }
@@ -74,14 +75,14 @@ func (c *Commander) ContainerName(job pipeline.Job) string {
 
 // Command returns the full podman command line (argv[0] is the podman binary)
 // that runs the job: `podman run --rm --init --pull=never --name NAME --label
-// ... --timeout SECS -v OUTPUT_DIR:/output -v CACHE_DIR:/cache -e ... [limits]
+// ... --timeout SECS -v JOB_DIR:/output -v CACHE_DIR:/cache -e ... [limits]
 // [--network] IMAGE CMD...`. Every job field is validated first; an invalid
 // job is an error and no command.
 func (c *Commander) Command(job pipeline.Job) ([]string, error) {
 	if err := ValidateJob(job); err != nil {
 		return nil, err
 	}
-	args := make([]string, 0, len(c.afterLabels)+len(c.afterJobEnv)+26)
+	args := make([]string, 0, len(c.afterLabels)+len(c.afterOutput)+len(c.afterJobEnv)+28)
 	args = append(args, c.opts.Bin, "run", "--rm", "--init", "--pull=never",
 		"--name", c.ContainerName(job),
 		"--label", LabelJob+"="+job.ID,
@@ -89,6 +90,8 @@ func (c *Commander) Command(job pipeline.Job) ([]string, error) {
 		"--label", LabelAttempt+"="+strconv.Itoa(job.Attempt),
 	)
 	args = append(args, c.afterLabels...)
+	args = append(args, "-v", c.JobDir(job)+":/output")
+	args = append(args, c.afterOutput...)
 	args = append(args,
 		"-e", "JOB_NAME="+job.Name,
 		"-e", "JOB_VERSION="+job.Version,
@@ -101,6 +104,14 @@ func (c *Commander) Command(job pipeline.Job) ([]string, error) {
 		args = append(args, "-e", "RECIPES="+strings.Join(job.Recipes, ","))
 	}
 	return append(args, c.afterJobEnv...), nil
+}
+
+// JobDir is the job attempt's own build directory, mounted at /output:
+// OUTPUT_DIR/.build-<container name>. Its wheels are moved into OUTPUT_DIR
+// once found, so finding them never lists all of OUTPUT_DIR, and a build
+// sees no other job's files.
+func (c *Commander) JobDir(job pipeline.Job) string {
+	return filepath.Join(c.opts.OutputDir, ".build-"+c.ContainerName(job))
 }
 
 // ClientEnv is the environment to run the podman client of Command with:
@@ -122,9 +133,8 @@ func (c *Commander) fixedArgs() {
 	}
 	c.afterLabels = append(c.afterLabels,
 		"--timeout", strconv.FormatInt(seconds(o.Timeout+o.StopGrace+backstopSlack), 10),
-		"-v", o.OutputDir+":/output",
-		"-v", o.CacheDir+":/cache",
 	)
+	c.afterOutput = append(c.afterOutput, "-v", o.CacheDir+":/cache")
 	// The worker-wide variables may carry credentials (an index URL with a
 	// password): the command line names them only (-e NAME), and podman
 	// takes their values from its own environment (ClientEnv), which other

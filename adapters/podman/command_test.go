@@ -46,7 +46,7 @@ func TestCommandArgv(t *testing.T) {
 		"--label", "refinery.job=j-123", "--label", "refinery.worker=w1", "--label", "refinery.attempt=2",
 		"--label", "refinery.owner=" + owner,
 		"--timeout", "95",
-		"-v", "/srv/out:/output", "-v", "/srv/cache:/cache",
+		"-v", "/srv/out/.build-refinery-w1-j-123-a2:/output", "-v", "/srv/cache:/cache",
 		"-e", "JOB_NAME=lxml", "-e", "JOB_VERSION=5.2.1", "-e", "PYTHON_VERSION=3.11", "-e", "PYTHON_TAG=cp311",
 		"-e", "PLATFORM_TAG=manylinux2014_s390x", "-e", "PYTHONUNBUFFERED=1",
 		"-e", "RECIPES=dnf:libxml2-devel,pip:cython<3", "-e", "INDEX_URL",

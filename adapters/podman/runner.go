@@ -62,8 +62,9 @@ func NewRunner(cmd *Commander, ro RunnerOptions) (*Runner, error) {
 // runs. On the runner's timeout, or when ctx is done (its cause: shutdown or
 // cancel), it stops the container itself (podman stop -t grace, then
 // podman rm -f) and returns failed with reason timeout, shutdown or cancelled.
-// After exit 0 the wheels for the job are looked up in OUTPUT_DIR and
-// verified; none is a failure with reason no_wheel. Each wheel is then
+// The container's /output is the job's own build dir (Commander.JobDir);
+// after exit 0 the wheels for the job are looked up there, verified and
+// moved into OUTPUT_DIR; none is a failure with reason no_wheel. Each wheel is then
 // audited against the job's platform tag (deliver): built only when it fits,
 // after retagging or repair if that is what it takes, else failed with reason
 // platform_mismatch. A wheel that fits is smoke tested in a fresh container
@@ -94,6 +95,17 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 		fmt.Fprintf(out, "refinery: no container command for this job: %v\n", err)
 		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
 	}
+	jobDir := r.cmd.JobDir(job)
+	if err := os.MkdirAll(jobDir, 0o755); err != nil {
+		res.ExitCode = -1
+		fmt.Fprintf(out, "refinery: %v\n", err)
+		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, fmt.Sprintf("create the job's build dir: %v", err))
+	}
+	defer func() {
+		if err := os.RemoveAll(jobDir); err != nil {
+			r.logger.Warn("remove the job's build dir", "dir", jobDir, "err", err)
+		}
+	}()
 	runCtx, cancel := context.WithTimeout(ctx, r.cmd.opts.Timeout)
 	defer cancel()
 
@@ -127,7 +139,10 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 		break
 	}
 
-	wheels, err := findWheels(r.cmd.opts.OutputDir, job, start)
+	wheels, err := findWheels(jobDir, job, start)
+	if err == nil {
+		err = moveWheels(jobDir, r.cmd.opts.OutputDir, wheels)
+	}
 	if err != nil {
 		fmt.Fprintf(out, "refinery: %v\n", err)
 		return finish(pipeline.StatusFailed, pipeline.ReasonNoWheel, err.Error())

@@ -84,13 +84,15 @@ func TestLogStreamsWhileRunning(t *testing.T) {
 		o.Timeout = 60 * time.Second
 	})
 	w := newWatchWriter("tick 1\n")
-	done := runAsync(context.Background(), s.runner, newJob("ticker", "1.0"), w)
+	job := newJob("ticker", "1.0")
+	done := runAsync(context.Background(), s.runner, job, w)
 	select {
 	case <-w.seen:
 	case res := <-done:
 		t.Fatalf("container ended before its first line reached the writer: %+v\n%s", res, w)
 	}
-	if err := os.WriteFile(filepath.Join(s.opts.OutputDir, "release"), nil, 0o644); err != nil {
+	// The container's /output is the job's own build dir.
+	if err := os.WriteFile(filepath.Join(s.runner.cmd.JobDir(job), "release"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	res := <-done

@@ -74,6 +74,17 @@ func findWheels(dir string, job pipeline.Job, since time.Time) ([]pipeline.Wheel
 	return wheels, nil
 }
 
+// moveWheels moves the wheels found in a job's build dir into dir, each by
+// one rename (same file system), replacing a file of the same name.
+func moveWheels(from, dir string, wheels []pipeline.Wheel) error {
+	for _, w := range wheels {
+		if err := os.Rename(filepath.Join(from, w.File), filepath.Join(dir, w.File)); err != nil {
+			return fmt.Errorf("move wheel %s into the output dir: %w", w.File, err)
+		}
+	}
+	return nil
+}
+
 // inspectWheel checks that path is a readable zip holding
 // *.dist-info/WHEEL with at least one Tag, and returns its size, sha256 and
 // tags.

@@ -139,7 +139,10 @@ type Config struct {
 	WorkerHTTPAddr string `env:"WORKER_HTTP_ADDR" envDefault:":9000"`
 	// WorkerToken protects /trigger, POST /plan and the operations endpoints when set.
 	WorkerToken string `env:"WORKER_TOKEN" secret:"true"`
-	// WorkerAutorunInterval drains periodically: a Go duration or plain seconds; 0/empty = off.
+	// WorkerAutorunInterval asks for a drain periodically: a Go duration or
+	// plain seconds; 0/empty = off (default). serve consumes every intake
+	// continuously without it (a file queue is watched); it only restarts
+	// the consuming drain should that have ended. Kept for old settings.
 	WorkerAutorunInterval Interval `env:"WORKER_AUTORUN_INTERVAL"`
 	// ShutdownGrace lets in-flight work finish after SIGTERM. Default 30s.
 	ShutdownGrace Interval `env:"SHUTDOWN_GRACE" envDefault:"30s"`

@@ -13,7 +13,7 @@ import (
 
 // commandSummaries describe each subcommand in one line (usage and help).
 var commandSummaries = map[string]string{
-	"serve":   "run the HTTP control endpoints and autorun (default)",
+	"serve":   "run the HTTP control endpoints and consume the queue continuously (default)",
 	"drain":   "drain the queue once; one line per outcome, then totals",
 	"enqueue": "add items to the intake: --package NAME [--version V ...], or JSON lines on stdin",
 	"config":  "print the effective configuration, secrets redacted",

@@ -56,9 +56,11 @@ type worker struct {
 	planSvc                   *planService
 	index                     *indexing
 
-	buildCtx    context.Context
-	stopBuilds  context.CancelCauseFunc
-	routerDone  chan error
+	buildCtx   context.Context
+	stopBuilds context.CancelCauseFunc
+	routerDone chan error
+	// waitItems waits for a file queue to change (serve); nil otherwise.
+	waitItems   func(context.Context)
 	runnerClean func(context.Context) (int, error)
 	runnerReady func(context.Context) error // nil: no platform check
 }
@@ -149,7 +151,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		w.tracker.Settled(s)
 		w.metrics.Settled(s)
 		w.logOutcome(s)
-	}, log)
+	}, log, pipeline.SettleEvery(settleEvery(cfg)))
 	w.buildCtx, w.stopBuilds = context.WithCancelCause(context.WithoutCancel(ctx))
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
@@ -195,13 +197,22 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if cfg.continuous() {
 		// A streaming intake hands out what this worker can start soon, so
 		// several workers share the work.
-		window = max(2, 2*cfg.BuildConcurrency)
+		window = streamWindow(cfg.BuildConcurrency)
 	}
 	if cfg.QueueBackend == "controlplane" {
 		window = cfg.BuildConcurrency // a lease is held only while it builds (or is about to)
 	}
+	refill := 0
+	if w.waitItems != nil {
+		// serve on a file queue: a window of claimed items ahead of the
+		// builds, refilled half at a time (each claim rewrites the file).
+		window = max(cfg.BatchSize, 2*cfg.BuildConcurrency)
+		refill = max(1, window/2)
+	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
-		Window: window, OnSettled: opts.onSettled, Continuous: cfg.continuous() && opts.continuous, Release: release,
+		Window: window, Refill: refill, OnSettled: opts.onSettled, Release: release,
+		Continuous: (cfg.continuous() || w.waitItems != nil) && opts.continuous, WaitItems: w.waitItems,
+		ClaimNeverRedelivers: cfg.QueueBackend == "file",
 		BeforeRecovered: func() error {
 			if _, err := w.manifest.Refresh(); err != nil {
 				return err
@@ -226,6 +237,23 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	return nil
 }
 
+// settleEvery spaces the intake's settle writes: a file queue's settle
+// rewrites the in-flight file, so settlements share a write 25 ms apart at
+// most; a remote intake's is one cheap call, and spacing it would put a
+// fixed wait in the path of every item (the group commit still batches
+// what arrives during a call).
+func settleEvery(cfg Config) time.Duration {
+	if cfg.QueueBackend == "file" {
+		return pipeline.DefaultSettleEvery
+	}
+	return 0
+}
+
+// streamWindow is how many items a streaming intake hands this worker ahead
+// of its builds: enough that claiming and settling overlap the builds, few
+// enough that several workers share the work.
+func streamWindow(concurrency int) int { return max(16, 4*concurrency) }
+
 type publisherFunc func(ctx context.Context, topic string, w *pipeline.Work) error
 
 func (f publisherFunc) Publish(ctx context.Context, topic string, w *pipeline.Work) error {
@@ -242,6 +270,11 @@ func (w *worker) openIntake() error {
 		}
 		w.intake = q
 		w.closers = append(w.closers, q.Close)
+		if w.opts.continuous { // serve consumes the file as items arrive
+			wt := q.Watch(w.log)
+			w.waitItems = wt.Wait
+			w.closers = append(w.closers, wt.Close)
+		}
 		return nil
 	case "redis":
 		q, err := redisqueue.Open(context.Background(), redisqueue.Options{URL: w.cfg.RedisURL, Key: w.cfg.RedisKey,
