@@ -118,6 +118,9 @@ func Summarize(w *pipeline.Work) pipeline.Summary {
 			if r, ok := w.Result.Metadata[pipeline.MetaRunner].(string); ok && s.Detail == "" {
 				s.Detail = "runner " + r
 			}
+			if fd := failureDetail(w.Result.Metadata); fd != "" {
+				s.Detail = fd
+			}
 		}
 	}
 	return s

@@ -45,6 +45,7 @@ type worker struct {
 	drainer    *pipeline.Drainer
 	build      *handlers.Build
 	running    *handlers.Running
+	failures   *handlers.RecentFailures
 	http       *echo.Echo
 	closers    []func() error
 	gate       *gate
@@ -72,7 +73,8 @@ type workerOptions struct {
 }
 
 func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (*worker, error) {
-	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker()}
+	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker(),
+		failures: handlers.NewRecentFailures(recentFailures)}
 	if err := w.wire(ctx); err != nil {
 		// Close what was opened, so that nothing stays locked or running.
 		if cerr := w.closeAll(); cerr != nil {
@@ -165,6 +167,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
+	w.build.Failures(w.failures)
 	if in, ok := w.intake.(*controlplane.Intake); ok {
 		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
