@@ -99,6 +99,7 @@ type Server struct {
 	beats     []map[string]any
 	streams   map[StreamKey]*streamState
 	streamDup int
+	hints     hintStore
 }
 
 // New returns a fake control-plane with empty state.
@@ -128,6 +129,7 @@ func New(opts Options) *Server {
 	m.HandleFunc("GET /api/pending-inputs", s.handleInputList)
 	m.HandleFunc("POST /api/pending-inputs/status/{id}", s.token(s.idempotent(s.handleInputStatus)))
 	m.HandleFunc("GET /api/settings", s.handleSettings)
+	m.HandleFunc("GET /api/hints", s.handleHints)
 	s.controlRoutes(m)
 	s.mux = m
 	return s
