@@ -176,6 +176,16 @@ type Config struct {
 	// (BUILD_QUEUE_POLL_INTERVAL..10m). Default 30s.
 	BuildQueuePollMax Interval `env:"BUILD_QUEUE_POLL_MAX" envDefault:"30s"`
 
+	// HintsFile is a hint catalog (YAML or JSON: a list of {id, pattern,
+	// recipes, applies_to, confidence}, or {"items": [...]}) read when there
+	// is no CONTROL_PLANE_URL; with one, the catalog comes from its GET
+	// /api/hints and this is ignored. Default empty: no catalog.
+	HintsFile string `env:"HINTS_FILE"`
+	// HintsRefreshInterval re-reads the hint catalog (control-plane or
+	// HINTS_FILE); a failed refresh keeps the last good copy. Default 5m;
+	// 10s..24h.
+	HintsRefreshInterval Interval `env:"HINTS_REFRESH_INTERVAL" envDefault:"5m"`
+
 	// Object store (S3-compatible) for pending inputs.
 	ObjectStoreEndpoint  string `env:"OBJECT_STORE_ENDPOINT"`
 	ObjectStoreBucket    string `env:"OBJECT_STORE_BUCKET"`

@@ -139,6 +139,9 @@ func (c *Config) validate() []string {
 	if c.IndexTimeout.D() < time.Second || c.IndexTimeout.D() > 10*time.Minute {
 		bad("INDEX_TIMEOUT", "%s is outside 1s..10m", c.IndexTimeout)
 	}
+	if d := c.HintsRefreshInterval.D(); d < 10*time.Second || d > 24*time.Hour {
+		bad("HINTS_REFRESH_INTERVAL", "%s is outside 10s..24h", c.HintsRefreshInterval)
+	}
 	if c.ClaimIdle.D() < time.Second {
 		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)
 	}

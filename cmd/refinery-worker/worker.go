@@ -16,6 +16,7 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/hints"
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/kafkaqueue"
 	"github.com/refinery/refinery-worker/adapters/manifest"
@@ -46,6 +47,7 @@ type worker struct {
 	build      *handlers.Build
 	running    *handlers.Running
 	failures   *handlers.RecentFailures
+	hints      *hints.Store
 	http       *echo.Echo
 	closers    []func() error
 	gate       *gate
@@ -168,6 +170,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
 	w.build.Failures(w.failures)
+	w.startHints(ctx)
 	if in, ok := w.intake.(*controlplane.Intake); ok {
 		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
