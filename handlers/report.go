@@ -73,6 +73,7 @@ type Report struct {
 	reporter  Reporter // nil: no control-plane
 	claims    Claims
 	policy    RequeuePolicy
+	autoFix   *AutoFix // nil: AUTO_FIX off
 	outputDir string
 	workerID  string
 	now       func() time.Time
@@ -156,7 +157,16 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	if w.Plan != nil && w.Plan.Source == PlanNone {
 		meta["plan"] = PlanNone
 	}
-	if r.policy.WillRequeue(w) {
+	if w.Request != nil {
+		if ids := autoFixHintsOf(w.Request.Item); len(ids) > 0 {
+			meta[pipeline.MetaAutoFixHints] = ids
+		}
+	}
+	if p, ok := r.autoFix.plan(w); ok {
+		// Auto-fix: one retry with the matched hints' recipes.
+		e.Status = pipeline.StatusRetry
+		meta[MetaAutoFixNext] = p
+	} else if r.policy.WillRequeue(w) {
 		e.Status = pipeline.StatusRetry
 	}
 	meta[pipeline.MetaDurationMS] = res.Duration.Milliseconds()
@@ -202,6 +212,12 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 		o.LogPath = w.Job.LogPath
 	}
 	return o
+}
+
+// AutoFix turns on auto-fix (AUTO_FIX); call before the first report.
+func (r *Report) AutoFix(a *AutoFix) *Report {
+	r.autoFix = a
+	return r
 }
 
 // Target sets the target's tags for entries that neither the request nor

@@ -142,3 +142,10 @@ func (s *Store) Catalog() *Catalog { return s.cur.Load() }
 func (s *Store) Match(_ context.Context, job pipeline.Job, log []string) []pipeline.HintMatch {
 	return s.cur.Load().Match(JobOf(job), log)
 }
+
+// Recipes is the current catalog's recipes of a hint, per package manager
+// (handlers.HintRecipes).
+func (s *Store) Recipes(id string) (map[string][]string, bool) {
+	h, ok := s.cur.Load().Hint(id)
+	return h.Recipes, ok
+}

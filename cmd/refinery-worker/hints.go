@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/hints"
+	"github.com/refinery/refinery-worker/adapters/podman"
+	"github.com/refinery/refinery-worker/handlers"
 )
 
 // hintsFirstLoad bounds the load of the hint catalog at start.
@@ -38,4 +40,35 @@ func (w *worker) startHints(ctx context.Context) {
 		store.Run(runCtx, w.cfg.HintsRefreshInterval.D())
 	}()
 	w.closers = append(w.closers, func() error { cancel(); <-done; return nil })
+}
+
+// autoFix is the report stage's auto-fix (AUTO_FIX), or nil when it is off
+// or cannot work: no catalog, no podman, or an image whose package manager
+// is unknown (each said in the log).
+func (w *worker) autoFix(ctx context.Context, image string) *handlers.AutoFix {
+	if !w.cfg.AutoFix {
+		return nil
+	}
+	if w.hints == nil || w.cfg.PodmanBin == "" {
+		w.log.Warn("AUTO_FIX is on but there is no hint catalog or no podman runner: auto-fix is off")
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	pm, err := podman.PackageManager(pctx, w.cfg.PodmanBin, image)
+	if err != nil {
+		w.log.Warn("AUTO_FIX is on but the image's package manager is unknown: auto-fix is off", "err", err)
+		return nil
+	}
+	w.log.Info("auto-fix on", "package_manager", pm, "min_confidence", w.cfg.AutoFixMinConfidence)
+	return &handlers.AutoFix{MinConfidence: w.cfg.AutoFixMinConfidence, PackageManager: pm, Hints: w.hints}
+}
+
+// buildImage is the image the podman runner builds in.
+func buildImage(cfg Config) string {
+	c, err := podman.NewCommander(podmanOptions(cfg))
+	if err != nil {
+		return ""
+	}
+	return c.Image()
 }

@@ -175,7 +175,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
 	report := handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
-		Target(cfg.PythonVersion, cfg.PlatformTag).Handle
+		Target(cfg.PythonVersion, cfg.PlatformTag).AutoFix(w.autoFix(ctx, buildImage(cfg))).Handle
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,
