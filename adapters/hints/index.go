@@ -12,13 +12,6 @@ type automaton struct {
 	frags   int
 }
 
-func lowerASCII(b byte) byte {
-	if b >= 'A' && b <= 'Z' {
-		return b + 'a' - 'A'
-	}
-	return b
-}
-
 // newAutomaton builds the automaton of frags (lowercase ASCII).
 func newAutomaton(frags []string) *automaton {
 	a := &automaton{frags: len(frags)}
