@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -311,6 +312,17 @@ func (in *Intake) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 				continue
 			}
 			st.Status, st.BackoffUntil, st.Error = "retry", next.NotBefore, "requeued by the worker"
+			// The retry's recipes (an auto-fix adds its hints' recipes) and
+			// hint ids, so the next lease can carry them.
+			st.Recipes, st.HintIDs = next.Recipes, lease.HintIDs
+			var fixIDs []string
+			if raw, ok := next.Extra["auto_fix_hints"]; ok && json.Unmarshal(raw, &fixIDs) == nil {
+				for _, id := range fixIDs {
+					if !slices.Contains(st.HintIDs, id) {
+						st.HintIDs = append(st.HintIDs, id)
+					}
+				}
+			}
 		case pipeline.Return:
 			st.Status = "pending"
 		}
