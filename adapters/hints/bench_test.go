@@ -74,3 +74,14 @@ func BenchmarkContains(b *testing.B) {
 }
 
 func logText(lines []string) string { return strings.Join(logTail(lines), "\n") }
+
+// BenchmarkCompile is a refresh's cost: compiling 2,000 hints and their
+// fragment automaton.
+func BenchmarkCompile(b *testing.B) {
+	hs := benchCatalog()
+	for b.Loop() {
+		if c := Compile(hs, nil, nil); c.Len() != 2000 {
+			b.Fatalf("%d hints", c.Len())
+		}
+	}
+}
