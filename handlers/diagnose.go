@@ -2,6 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -9,9 +13,13 @@ import (
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
-// diagnoseTailLines is how many last log lines a failed build's diagnosis
-// reads (the job log keeps at most its configured tail).
-const diagnoseTailLines = 1000
+// Bounds of what a failed build's diagnosis reads: the last diagnoseBytes
+// of the job log file (written through the log's masking), else the job
+// log's kept tail lines.
+const (
+	diagnoseBytes     = 1 << 20
+	diagnoseTailLines = 1000
+)
 
 // HintMatcher matches a failed build's log against a hint catalog. Match
 // must bound its own cost (pattern length, bytes scanned) and never fail:
@@ -33,7 +41,10 @@ func (b *Build) diagnose(ctx context.Context, job pipeline.Job, jl JobLog, res *
 	if res.Status != pipeline.StatusFailed {
 		return
 	}
-	lines := jl.Tail(diagnoseTailLines)
+	lines, err := fileTail(jl.Path(), diagnoseBytes)
+	if err != nil || len(lines) == 0 {
+		lines = jl.Tail(diagnoseTailLines)
+	}
 	f := b.rules.Classify(lines, *res)
 	if m, ok := jl.(TextMasker); ok {
 		f.Summary = m.Mask(f.Summary)
@@ -105,4 +116,32 @@ func (r *RecentFailures) List() []FailureNote {
 		out = append(out, r.notes[i])
 	}
 	return out
+}
+
+// fileTail reads the last limit bytes of a closed job log file as lines; the
+// first line is dropped when the cut fell inside it.
+func fileTail(path string, limit int64) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open job log: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat job log: %w", err)
+	}
+	off := max(st.Size()-limit, 0)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read job log: %w", err)
+	}
+	text := strings.TrimRight(string(buf), "\n")
+	lines := strings.Split(text, "\n")
+	if off > 0 && len(lines) > 1 {
+		lines = lines[1:]
+	}
+	return lines, nil
 }

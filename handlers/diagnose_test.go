@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,6 +51,10 @@ func TestBuildDiagnosesFailures(t *testing.T) {
 		hints int
 	}{
 		{"missing header", scripted{[]string{"gcc -c zz.c", "zz.c:1:10: fatal error: zlib.h: No such file or directory", "error: command 'gcc' failed"},
+			pipeline.Result{Status: pipeline.StatusFailed, Reason: pipeline.ReasonExit, ExitCode: 1, Error: "build exited with code 1"}},
+			pipeline.ClassMissingHeader, 1},
+		{"decisive line far from the end", scripted{append([]string{"zz.c:1:10: fatal error: zlib.h: No such file or directory"},
+			slices.Repeat([]string{"  copying data file"}, 500)...),
 			pipeline.Result{Status: pipeline.StatusFailed, Reason: pipeline.ReasonExit, ExitCode: 1, Error: "build exited with code 1"}},
 			pipeline.ClassMissingHeader, 1},
 		{"built", scripted{[]string{"ok"}, pipeline.Result{Status: pipeline.StatusBuilt}}, "", 0},
