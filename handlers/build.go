@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/diagnose"
 )
 
 // Runner runs one job to completion. It writes the job's output to log while
@@ -90,6 +91,11 @@ type Build struct {
 	observer BuildObserver
 	// onStart, when set, is called as each build starts.
 	onStart func(context.Context, *pipeline.Work)
+	// rules classify failed builds; hints, when set, match them against the
+	// hint catalog; failures, when set, keeps the last ones for /status.
+	rules    *diagnose.Rules
+	hints    HintMatcher
+	failures *RecentFailures
 }
 
 // Observe sets the build observer (metrics); call before the first build.
@@ -104,7 +110,7 @@ func (b *Build) OnStart(f func(context.Context, *pipeline.Work)) { b.onStart = f
 // it with cause pipeline.ErrShutdown to stop every build.
 func NewBuild(base context.Context, runner Runner, logs LogOpener, pub WorkPublisher, running *Running, slots int, log *slog.Logger) *Build {
 	return &Build{runner: runner, logs: logs, pub: pub, running: running, base: base,
-		slots: make(chan struct{}, max(1, slots)), log: log}
+		slots: make(chan struct{}, max(1, slots)), log: log, rules: diagnose.NewRules()}
 }
 
 // Handle is the stage: it waits for a free slot and starts the build.
@@ -186,6 +192,7 @@ func (b *Build) run(w *pipeline.Work) {
 		if res.Metadata == nil {
 			res.Metadata = map[string]any{}
 		}
+		b.diagnose(ctx, job, jl, &res)
 		for k, v := range meta {
 			res.Metadata[k] = v
 		}

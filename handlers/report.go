@@ -73,6 +73,7 @@ type Report struct {
 	reporter  Reporter // nil: no control-plane
 	claims    Claims
 	policy    RequeuePolicy
+	autoFix   *AutoFix // nil: AUTO_FIX off
 	outputDir string
 	workerID  string
 	now       func() time.Time
@@ -156,7 +157,16 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	if w.Plan != nil && w.Plan.Source == PlanNone {
 		meta["plan"] = PlanNone
 	}
-	if r.policy.WillRequeue(w) {
+	if w.Request != nil {
+		if ids := autoFixHintsOf(w.Request.Item); len(ids) > 0 {
+			meta[pipeline.MetaAutoFixHints] = ids
+		}
+	}
+	if p, ok := r.autoFix.plan(w); ok {
+		// Auto-fix: one retry with the matched hints' recipes.
+		e.Status = pipeline.StatusRetry
+		meta[MetaAutoFixNext] = p
+	} else if r.policy.WillRequeue(w) {
 		e.Status = pipeline.StatusRetry
 	}
 	meta[pipeline.MetaDurationMS] = res.Duration.Milliseconds()
@@ -193,11 +203,21 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	if len(res.LogTail) > 0 && res.Status == pipeline.StatusFailed {
 		detail = strings.TrimSpace(detail + "\n" + strings.Join(res.LogTail, "\n"))
 	}
+	if fd := failureDetail(res.Metadata); fd != "" && res.Status == pipeline.StatusFailed {
+		// The diagnosis first: an operator reads why before the raw tail.
+		detail = strings.TrimSpace(fd + "\n" + detail)
+	}
 	o := &pipeline.Outcome{Entry: e, Detail: detail}
 	if w.Job != nil {
 		o.LogPath = w.Job.LogPath
 	}
 	return o
+}
+
+// AutoFix turns on auto-fix (AUTO_FIX); call before the first report.
+func (r *Report) AutoFix(a *AutoFix) *Report {
+	r.autoFix = a
+	return r
 }
 
 // Target sets the target's tags for entries that neither the request nor

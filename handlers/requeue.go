@@ -60,6 +60,18 @@ func (q *Requeue) Handle(ctx context.Context, w *pipeline.Work) (string, error) 
 			it = decoded
 		}
 		delay := q.policy.Delay(it.Attempts)
+		if p, ok := autoFixOf(w.Outcome.Entry.Metadata); ok {
+			// An auto-fix retry runs at once, with the hints' recipes.
+			delay = 0
+			it.Recipes = pipeline.MergeRecipes(it.Recipes, p.Recipes)
+			ids, _ := json.Marshal(p.HintIDs)
+			extra := make(map[string]json.RawMessage, len(it.Extra)+1)
+			for k, v := range it.Extra {
+				extra[k] = v
+			}
+			extra[ItemAutoFixHints] = ids
+			it.Extra = extra
+		}
 		it.Attempts++
 		it.NotBefore = q.now().Add(delay).Unix()
 		b, err := json.Marshal(it)
@@ -117,6 +129,9 @@ func Summarize(w *pipeline.Work) pipeline.Summary {
 			}
 			if r, ok := w.Result.Metadata[pipeline.MetaRunner].(string); ok && s.Detail == "" {
 				s.Detail = "runner " + r
+			}
+			if fd := failureDetail(w.Result.Metadata); fd != "" {
+				s.Detail = fd
 			}
 		}
 	}

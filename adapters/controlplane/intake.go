@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -357,7 +358,28 @@ func (in *Intake) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 			if note.summary != "" {
 				st.Error += ": " + note.summary
 			}
-			st.FailureSummary, st.HintIDs = note.summary, note.hints
+			// The retry's recipes (an auto-fix adds its hints' recipes) and
+			// hint ids (the failure's, the lease's, the auto-fix's), so the
+			// next lease can carry them.
+			st.FailureSummary, st.Recipes = note.summary, next.Recipes
+			st.HintIDs = nil
+			addHint := func(id string) {
+				if id != "" && !slices.Contains(st.HintIDs, id) {
+					st.HintIDs = append(st.HintIDs, id)
+				}
+			}
+			for _, id := range note.hints {
+				addHint(id)
+			}
+			for _, id := range lease.HintIDs {
+				addHint(id)
+			}
+			var fixIDs []string
+			if raw, ok := next.Extra["auto_fix_hints"]; ok && json.Unmarshal(raw, &fixIDs) == nil {
+				for _, id := range fixIDs {
+					addHint(id)
+				}
+			}
 		case pipeline.Return:
 			st.Status = "pending"
 		}

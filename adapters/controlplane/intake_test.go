@@ -2,6 +2,8 @@ package controlplane_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +66,8 @@ func TestIntakeSettlements(t *testing.T) {
 			s := pipeline.Settlement{Claim: got[0].Claim, Kind: tc.kind}
 			if tc.kind == pipeline.Requeue {
 				it.Attempts, it.NotBefore = 1, 1795721600
+				it.Recipes = append(it.Recipes, "apt:libyaml-dev") // an auto-fix retry
+				it.Extra["auto_fix_hints"] = json.RawMessage(`["libyaml-header"]`)
 				s.Item, _ = it.MarshalJSON()
 			}
 			if err := in.Settle(ctx, []pipeline.Settlement{s, s}); err != nil { // twice: idempotent
@@ -79,6 +83,10 @@ func TestIntakeSettlements(t *testing.T) {
 			}
 			if tc.kind == pipeline.Requeue && log.seen[len(log.seen)-1].BackoffUntil != 1795721600 {
 				t.Errorf("retry without backoff_until: %+v", log.seen[1])
+			}
+			if last := log.seen[len(log.seen)-1]; tc.kind == pipeline.Requeue &&
+				(!slices.Equal(last.Recipes, []string{"dnf:openblas-devel", "apt:libyaml-dev"}) || !slices.Contains(last.HintIDs, "libyaml-header")) {
+				t.Errorf("retry without the retry's recipes and auto-fix hints: %+v", last)
 			}
 			if rec, _ := in.Recover(ctx); len(rec) != 0 {
 				t.Errorf("settled lease recovered: %v", rec)

@@ -256,9 +256,15 @@ func (r *Reporter) outcomeTime(e pipeline.ManifestEntry) time.Time {
 }
 
 // matchedHintIDs are the ids of the plan node's hints (metadata hint_ids)
-// followed by those of the control-plane lease not already named.
+// followed by those of the control-plane lease not already named, then
+// those the failure diagnosis matched and an auto-fix retry ran with.
 func matchedHintIDs(w *pipeline.Work, e pipeline.ManifestEntry) []string {
 	ids := controlplane.StringList(e.Metadata[pipeline.MetaHintIDs])
+	for _, id := range pipeline.MatchedHintIDs(e.Metadata) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
 	if it, ok := leasedItem(w); ok {
 		if lease, ok := controlplane.LeaseOf(it); ok {
 			for _, id := range lease.HintIDs {

@@ -184,6 +184,24 @@ type Config struct {
 	// building (10..86400). Default 600.
 	BuildLeaseTimeoutSec int `env:"BUILD_LEASE_TIMEOUT_SEC" envDefault:"600"`
 
+	// HintsFile is a hint catalog (YAML or JSON: a list of {id, pattern,
+	// recipes, applies_to, confidence}, or {"items": [...]}) read when there
+	// is no CONTROL_PLANE_URL; with one, the catalog comes from its GET
+	// /api/hints and this is ignored. Default empty: no catalog.
+	HintsFile string `env:"HINTS_FILE"`
+	// HintsRefreshInterval re-reads the hint catalog (control-plane or
+	// HINTS_FILE); a failed refresh keeps the last good copy. Default 5m;
+	// 10s..24h.
+	HintsRefreshInterval Interval `env:"HINTS_REFRESH_INTERVAL" envDefault:"5m"`
+	// AutoFix retries a failed build once, at once, with the recipes its
+	// matched hints give for the build image's package manager (read from
+	// the image's /etc/os-release), counted as an attempt. Needs podman and
+	// a hint catalog. Default false.
+	AutoFix bool `env:"AUTO_FIX" envDefault:"false"`
+	// AutoFixMinConfidence is the least confidence a matched hint needs for
+	// auto-fix (0..1). Default 0.7.
+	AutoFixMinConfidence float64 `env:"AUTO_FIX_MIN_CONFIDENCE" envDefault:"0.7"`
+
 	// Object store (S3-compatible) for pending inputs.
 	ObjectStoreEndpoint  string `env:"OBJECT_STORE_ENDPOINT"`
 	ObjectStoreBucket    string `env:"OBJECT_STORE_BUCKET"`

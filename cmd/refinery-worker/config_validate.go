@@ -140,6 +140,12 @@ func (c *Config) validate() []string {
 	if c.IndexTimeout.D() < time.Second || c.IndexTimeout.D() > 10*time.Minute {
 		bad("INDEX_TIMEOUT", "%s is outside 1s..10m", c.IndexTimeout)
 	}
+	if d := c.HintsRefreshInterval.D(); d < 10*time.Second || d > 24*time.Hour {
+		bad("HINTS_REFRESH_INTERVAL", "%s is outside 10s..24h", c.HintsRefreshInterval)
+	}
+	if c.AutoFixMinConfidence < 0 || c.AutoFixMinConfidence > 1 {
+		bad("AUTO_FIX_MIN_CONFIDENCE", "%v is outside 0..1", c.AutoFixMinConfidence)
+	}
 	if c.ClaimIdle.D() < time.Second {
 		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)
 	}

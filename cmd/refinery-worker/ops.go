@@ -100,12 +100,17 @@ type statusDoc struct {
 	OutboxBacklog *int                    `json:"outbox_backlog,omitempty"`
 	DeadLetters   *int                    `json:"outbox_dead_letters,omitempty"`
 	Index         *indexStatus            `json:"index,omitempty"`
+	// RecentFailures are the last diagnosed failed builds, newest first.
+	RecentFailures []handlers.FailureNote `json:"recent_failures"`
 }
+
+// recentFailures is how many failed builds /status lists.
+const recentFailures = 20
 
 func (w *worker) status() any {
 	doc := statusDoc{WorkerID: w.cfg.WorkerID, Version: version(), Intake: w.cfg.QueueBackend,
 		Transport: w.cfg.PipelineTransport, Paused: w.gate.Paused(), Builds: w.running.List(),
-		InFlightItems: w.tracker.InFlight(), Index: w.index.status()}
+		InFlightItems: w.tracker.InFlight(), Index: w.index.status(), RecentFailures: w.failures.List()}
 	if err := w.gate.Disk(context.Background()); err != nil {
 		doc.Disk = err.Error()
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/hints"
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/kafkaqueue"
 	"github.com/refinery/refinery-worker/adapters/manifest"
@@ -45,6 +46,8 @@ type worker struct {
 	drainer    *pipeline.Drainer
 	build      *handlers.Build
 	running    *handlers.Running
+	failures   *handlers.RecentFailures
+	hints      *hints.Store
 	http       *echo.Echo
 	closers    []func() error
 	gate       *gate
@@ -74,7 +77,8 @@ type workerOptions struct {
 }
 
 func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (*worker, error) {
-	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker()}
+	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker(),
+		failures: handlers.NewRecentFailures(recentFailures)}
 	if err := w.wire(ctx); err != nil {
 		// Close what was opened, so that nothing stays locked or running.
 		if cerr := w.closeAll(); cerr != nil {
@@ -167,11 +171,13 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
+	w.build.Failures(w.failures)
+	w.startHints(ctx)
 	if in, ok := w.intake.(*controlplane.Intake); ok {
 		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
 	report := handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
-		Target(cfg.PythonVersion, cfg.PlatformTag).Handle
+		Target(cfg.PythonVersion, cfg.PlatformTag).AutoFix(w.autoFix(ctx, buildImage(cfg))).Handle
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,

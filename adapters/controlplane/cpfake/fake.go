@@ -111,6 +111,7 @@ type Server struct {
 	trimmed int
 	// expired counts leases re-offered after Options.LeaseTimeout.
 	expired int
+	hints   hintStore
 }
 
 // New returns a fake control-plane with empty state.
@@ -148,6 +149,7 @@ func New(opts Options) *Server {
 	m.HandleFunc("GET /api/pending-inputs", s.handleInputList)
 	m.HandleFunc("POST /api/pending-inputs/status/{id}", s.token(s.idempotent(s.handleInputStatus)))
 	m.HandleFunc("GET /api/settings", s.handleSettings)
+	m.HandleFunc("GET /api/hints", s.handleHints)
 	s.controlRoutes(m)
 	s.mux = m
 	return s
