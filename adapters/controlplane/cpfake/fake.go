@@ -1,5 +1,5 @@
 // Package cpfake is an in-process fake of the refinery control-plane that
-// behaves like the reference version described in contract/control-plane.md,
+// behaves like the reference version described in docs/control-plane.md,
 // quirks included:
 //
 //   - manifest entries are bound by Go field name, case-insensitively, so
