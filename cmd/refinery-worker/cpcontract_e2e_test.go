@@ -40,6 +40,7 @@ func reportingDown(fake *cpfake.Server, down *atomic.Bool) http.Handler {
 // ids, the full log and every live line, the local plan's record, and the
 // right build status (building only for builds that started).
 func TestControlPlaneStoresEveryOutcome(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	fake := cpfake.New(cpfake.Options{Token: "tok"})
 	var down atomic.Bool
 	srv := httptest.NewServer(reportingDown(fake, &down))
