@@ -74,8 +74,8 @@ type WorkPublisher interface {
 // Build runs jobs on a Runner with at most `slots` builds at once. The
 // handler hands the job to a build goroutine and returns at once, so the
 // transport keeps delivering while builds run; the goroutine publishes the
-// result. Builds run on the worker's context, not the message's (DESIGN.md:
-// Router.Close cancels handler contexts), so a build outlives its caller.
+// result. Builds run on the worker's context, not the message's (Router.Close
+// cancels handler contexts, docs/architecture.md), so a build outlives its caller.
 type Build struct {
 	runner  Runner
 	logs    LogOpener

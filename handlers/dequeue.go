@@ -15,7 +15,7 @@ type InflightKeys interface {
 	Acquire(key, correlationID string) (leader string, dup bool)
 }
 
-// Dequeue validates and normalises raw intake items (DESIGN.md "dequeue").
+// Dequeue validates and normalises raw intake items (docs/architecture.md).
 // A bad item goes to the poison topic with a reason naming the field; a
 // redelivered item whose outcome is already recorded skips straight to the
 // requeue stage; a duplicate of an in-flight request is recorded as skipped.

@@ -21,7 +21,7 @@ type MatchDefaults struct {
 	Overrides map[string]string
 }
 
-// Match implements contract/formats.md "Matching": a request matches the node
+// Match implements docs/control-plane.md "Matching": a request matches the node
 // with its normalised name, its version (empty request version = the node's)
 // and, where the request names tags, the same tags. reuse nodes become reused
 // outcomes, no node becomes unmatched, build nodes become jobs.

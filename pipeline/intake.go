@@ -39,7 +39,7 @@ type Settlement struct {
 }
 
 // Intake is a source of queue items that holds what it hands out until the
-// worker settles it (DESIGN.md invariant 1: nothing is lost).
+// worker settles it (docs/architecture.md, invariant 1: no item is lost).
 type Intake interface {
 	// Claim takes up to max ready items (not_before passed), in queue order.
 	// It returns at once with what there is, possibly nothing.

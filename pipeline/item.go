@@ -7,7 +7,7 @@ import (
 	"fmt"
 )
 
-// Item is one entry of the control-plane's retry/build queue (contract §1).
+// Item is one entry of the control-plane's retry/build queue (docs/control-plane.md).
 // Only Package is required; every other field may be absent. Fields the worker
 // does not know are kept in Extra and written back when the item is
 // re-enqueued.

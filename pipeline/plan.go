@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Plan is plan.json (contract/formats.md). Unknown top-level fields and the
+// Plan is plan.json (docs/control-plane.md). Unknown top-level fields and the
 // dag are kept verbatim so that a re-posted plan loses nothing.
 type Plan struct {
 	RunID string     `json:"run_id"`

@@ -4,7 +4,7 @@ package pipeline
 // the control-plane.
 type Status string
 
-// Statuses of contract/formats.md.
+// Statuses of manifest.json (docs/control-plane.md).
 const (
 	StatusBuilt     Status = "built"
 	StatusFailed    Status = "failed"

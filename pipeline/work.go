@@ -116,7 +116,7 @@ type Outcome struct {
 	Redelivered bool `json:"redelivered,omitempty"`
 }
 
-// ManifestEntry is one element of manifest.json (contract/formats.md).
+// ManifestEntry is one element of manifest.json (docs/control-plane.md).
 type ManifestEntry struct {
 	Name        string         `json:"name"`
 	Version     string         `json:"version"`

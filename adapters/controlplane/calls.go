@@ -161,7 +161,7 @@ func (c *Client) PopPendingInputs(ctx context.Context, max int) ([]string, error
 	return out.IDs, nil
 }
 
-// PendingInput is one uploaded input (contract §3).
+// PendingInput is one uploaded input (docs/control-plane.md).
 type PendingInput struct {
 	ID           string          `json:"id"`
 	Filename     string          `json:"filename"`

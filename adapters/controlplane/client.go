@@ -1,5 +1,5 @@
 // Package controlplane is the worker's client for the refinery control-plane
-// HTTP API (contract/control-plane.md §2-§4). Every call sends X-Worker-Token
+// HTTP API (docs/control-plane.md). Every call sends X-Worker-Token
 // when a token is configured, runs each attempt under a timeout, and retries
 // network errors, 5xx and 429 with exponential backoff and jitter, a bounded
 // number of times. Other 4xx answers are not retried: they come back as an

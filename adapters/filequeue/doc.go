@@ -1,5 +1,5 @@
 // Package filequeue is the file intake: it drains the control-plane's file
-// queue (contract/control-plane.md §1) and implements [pipeline.Intake].
+// queue (docs/control-plane.md, queue items) and implements [pipeline.Intake].
 //
 // # Files
 //

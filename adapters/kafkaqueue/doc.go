@@ -1,6 +1,6 @@
 // Package kafkaqueue is the Kafka intake: it consumes the control-plane's
 // retry queue, one JSON value per record with no key and no headers
-// (contract/control-plane.md §1), and implements [pipeline.Intake].
+// (docs/control-plane.md, queue items), and implements [pipeline.Intake].
 //
 // The client is franz-go (kgo): it is well kept, its in-process test cluster
 // (kfake) ships with it, and it gives direct control of group commits, which

@@ -1,5 +1,5 @@
 // Package manifest keeps OUTPUT_DIR/manifest.json, the local record of every
-// outcome (contract/formats.md), fast enough for thousands of outcomes a
+// outcome (docs/control-plane.md), fast enough for thousands of outcomes a
 // second without ever leaving the file half-written.
 //
 // Record appends the entry to a journal (one write(2), so it survives a

@@ -1,5 +1,5 @@
 // Package planfile reads plan.json from OUTPUT_DIR, then CACHE_DIR
-// (contract/formats.md), caches it and reloads it when the file changes.
+// (docs/control-plane.md), caches it and reloads it when the file changes.
 package planfile
 
 import (

@@ -1,5 +1,5 @@
 // Package planner turns requirements into a plan (plan.json, see
-// contract/formats.md): it resolves them with pipeline/resolve against a
+// docs/control-plane.md): it resolves them with pipeline/resolve against a
 // package index, makes one node per resolved package, marks it "reuse"
 // when the index already has a wheel that runs on the target
 // (PYTHON_VERSION, PLATFORM_TAG; manylinux/musllinux compatibility with the
@@ -39,7 +39,7 @@
 // memo makes repeated calls cheap, so build a new pyindex.Client per
 // request if index freshness matters.
 //
-// [Poller] plans the control-plane's pending inputs (contract §3) with the
+// [Poller] plans the control-plane's pending inputs (docs/control-plane.md) with the
 // same Planner, reading uploads through objstore.Store when their metadata
 // lists no requirements:
 //

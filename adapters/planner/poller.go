@@ -41,7 +41,7 @@ type PollerConfig struct {
 	Logger   *slog.Logger
 }
 
-// Poller plans the control-plane's pending inputs (contract §3): it pops
+// Poller plans the control-plane's pending inputs (docs/control-plane.md): it pops
 // ids, looks them up in the list, reads requirements from the input's
 // metadata or else from the object store, plans them and posts the plan
 // with pending_input_id; a failure is reported as the input's status with

@@ -1,6 +1,6 @@
 // Package redisqueue is the Redis intake: it consumes the control-plane's
 // retry queue, a Redis list filled with `RPUSH key <compact JSON>`
-// (contract/control-plane.md §1), and implements [pipeline.Intake].
+// (docs/control-plane.md, queue items), and implements [pipeline.Intake].
 //
 // # Keys
 //

@@ -22,7 +22,7 @@ import (
 
 // e2eWorker is one worker as cmd/ would wire it on a durable transport: an
 // intake fed continuously into the intake topic by Feed (each item released
-// once its message is stored, DESIGN.md invariant 1), the real pipeline
+// once its message is stored, docs/architecture.md invariant 1), the real pipeline
 // router, and a build stage that acks at once and builds in the background.
 type e2eWorker struct {
 	name    string

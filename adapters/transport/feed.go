@@ -30,8 +30,8 @@ type FeedOptions struct {
 // ends: items of dead workers (every RecoverEvery), then new items as they
 // arrive (the intakes' Claim waits up to about a second for one), each
 // published to the intake topic as a Work with a new correlation id and
-// released from the intake as soon as it is stored there (DESIGN.md
-// invariant 1 on a durable transport). An item whose publication failed is
+// released from the intake as soon as it is stored there (docs/architecture.md,
+// invariant 1, on a durable transport). An item whose publication failed is
 // returned to the intake. Failures (an outage) are logged and retried after
 // a backoff, never in a tight loop; settlements that failed are retried
 // first. Feed returns ctx's error.

@@ -41,7 +41,7 @@ type RedisOptions struct {
 	// published (the build stage: {TopicJobs, TopicResults, BUILD_CONCURRENCY}).
 	Holds []Hold
 	// MaxLen trims each stream to about this many entries on publish
-	// (approximate, see DESIGN.md). Default 0: no trimming, so every topic
+	// (approximate, see docs/architecture.md). Default 0: no trimming, so every topic
 	// can be replayed from its start.
 	MaxLen int64
 	// NackResendSleep is the wait before a nacked message is delivered again.

@@ -46,6 +46,7 @@ func finalBuildStatus(b cpfake.Build) bool {
 // (no WORKER_AUTORUN_INTERVAL): builds queued long after the start are built,
 // and while the queue is empty it polls at a bounded rate.
 func TestServeLeasesBuildQueueContinuously(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	fake, srv := startFake(t, "tok")
 	e := newEnv(t)
 	e.vars["QUEUE_BACKEND"] = "controlplane"

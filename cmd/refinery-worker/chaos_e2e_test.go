@@ -21,9 +21,11 @@ import (
 // one terminal manifest entry, every report reached the control-plane once,
 // and the queue, the held items and the outbox are empty.
 //
-// CHAOS_ROUNDS (default 2) and CHAOS_ITEMS (default 200) size it; `task
-// chaos` runs 20 rounds of 500.
+// It runs with REFINERY_SCALE=1 (task test:scale, CI). CHAOS_ROUNDS
+// (default 2) and CHAOS_ITEMS (default 200) size it; `task chaos` runs 20
+// rounds of 500.
 func TestChaos(t *testing.T) {
+	requireScale(t)
 	rounds, items := envInt("CHAOS_ROUNDS", 2), envInt("CHAOS_ITEMS", 200)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("chaos: %d rounds of %d items, seed %d", rounds, items, seed)

@@ -14,6 +14,7 @@ import (
 // appends 500 more with `enqueue`: every item is processed exactly once and
 // the queue file parses at every look.
 func TestTwoWorkersDrainWhileEnqueueAppends(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	e := newEnv(t)
 	first := pkgNames("first", 1000)
 	more := pkgNames("more", 500)

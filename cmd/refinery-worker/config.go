@@ -14,7 +14,7 @@ import (
 )
 
 // Config is the worker's whole configuration, read from the environment
-// (contract/formats.md "Environment variables"). Each field documents its
+// (docs/control-plane.md "Environment variables"). Each field documents its
 // default and constraints; Validate checks them all and reports every bad
 // variable at once.
 type Config struct {

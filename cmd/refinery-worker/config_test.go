@@ -35,7 +35,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		cfg.RunnerTimeoutSec != 900 || cfg.MaxRequeueAttempts != 3 || cfg.RequeueOnFailure || cfg.PythonVersion != "3.11" ||
 		cfg.PlatformTag != "manylinux2014_s390x" || cfg.WorkerHTTPAddr != ":9000" || cfg.ShutdownGrace.D() != 30*time.Second ||
 		cfg.WorkerAutorunInterval != 0 || cfg.WorkerID == "" || cfg.MemorySoftLimit != 120<<20 {
-		t.Errorf("defaults differ from contract/formats.md: %+v", cfg)
+		t.Errorf("defaults differ from docs/control-plane.md: %+v", cfg)
 	}
 }
 

@@ -44,6 +44,7 @@ func reportingDown(fake *cpfake.Server, down *atomic.Bool) http.Handler {
 // ignores those fields and has no heartbeat route, and nothing else changes
 // (the newer one trims live chunks to LOG_CHUNK_MAX; the full log stays whole).
 func TestControlPlaneStoresEveryOutcome(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	for _, v := range []cpfake.Version{cpfake.VersionOld, cpfake.VersionNew} {
 		t.Run(string(v), func(t *testing.T) { controlPlaneStoresEveryOutcome(t, v) })
 	}

@@ -15,6 +15,7 @@ import (
 // taking items, /ready says why, manifest.json always parses, and every item
 // is either recorded or still in the queue (held or not): none is lost.
 func TestDiskFullLosesNothing(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	e := newEnv(t)
 	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", e.out).Run(); err != nil {
 		if os.Getenv("REFINERY_REQUIRE_REAL") == "1" {

@@ -78,6 +78,7 @@ func TestRunnerReadyChecksTheImagesMachine(t *testing.T) {
 // built in the s390x image under emulation, retagged manylinux, smoke tested,
 // and recorded with the delivered wheel's name and platform tag.
 func TestPodmanEmulatedS390xPipeline(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	bin := requirePodman(t)
 	image := requireS390xImage(t, bin)
 	e, id := podmanEnv(t, bin)

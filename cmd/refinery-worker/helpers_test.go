@@ -18,10 +18,11 @@ import (
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
-// workerBin is the refinery-worker binary (race-built) for the end-to-end
-// tests, built on first use: a benchmark run that needs no binary does not
-// pay for the build, nor for the thousands of temp files it deletes (which
-// slow file creation on ext4 for the next half minute, see bench_test.go).
+// workerBin is the refinery-worker binary for the end-to-end tests (built
+// with -race when the tests run with it, see workerBuildFlags), built on
+// first use: a benchmark run that needs no binary does not pay for the
+// build, nor for the thousands of temp files it deletes (which slow file
+// creation on ext4 for the next half minute, see bench_test.go).
 var workerBin struct {
 	once sync.Once
 	dir  string
@@ -32,7 +33,8 @@ var workerBin struct {
 func binPath() string {
 	workerBin.once.Do(func() {
 		workerBin.path = filepath.Join(workerBin.dir, "refinery-worker")
-		out, err := exec.Command("go", "build", "-race", "-o", workerBin.path, ".").CombinedOutput()
+		args := append(append([]string{"build"}, workerBuildFlags()...), "-o", workerBin.path, ".")
+		out, err := exec.Command("go", args...).CombinedOutput()
 		if err != nil {
 			workerBin.err = fmt.Errorf("build refinery-worker: %w\n%s", err, out)
 		}

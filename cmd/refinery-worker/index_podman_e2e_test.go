@@ -26,6 +26,7 @@ import (
 // build) installs it from the serving worker's /simple/ over the host's
 // loopback and imports it.
 func TestPodmanBuiltWheelInstallsFromTheWorkersIndex(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	bin := requirePodman(t)
 	e, _ := podmanEnv(t, bin)
 	addr := freeAddr(t)
@@ -107,6 +108,7 @@ PYTHONPATH=/tmp/site python3 -c 'import tiny_ext; print("answer", tiny_ext.answe
 // built in a real container is stored with its metadata file, and the
 // manifest's wheel_url and the control-plane's WheelURL name the object.
 func TestPodmanBuiltWheelUploadedToTheArtifactStore(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	bin := requirePodman(t)
 	e, _ := podmanEnv(t, bin)
 	s3 := httptest.NewServer(gofakes3.New(s3mem.New()).Server())

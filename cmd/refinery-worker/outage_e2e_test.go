@@ -11,8 +11,9 @@ import (
 // The control-plane answers 500 and then refuses connections for 30 s in
 // the middle of a 200-item drain, and the worker is SIGKILLed and restarted
 // during that time. Afterwards the control-plane has every report exactly
-// once per outcome and the outbox is empty.
+// once per outcome and the outbox is empty. Runs with REFINERY_SCALE=1.
 func TestControlPlaneOutageLosesNoReport(t *testing.T) {
+	requireScale(t) // a 30 s outage by design: a chaos test
 	fake := cpfake.New(cpfake.Options{})
 	srv, err := cpfake.Listen(fake, "127.0.0.1:0")
 	if err != nil {

@@ -116,7 +116,7 @@ func (s *planService) Job(id string) (plan *pipeline.Plan, done bool, err error,
 }
 
 // startPoller plans the control-plane's pending inputs every
-// PLAN_POLL_INTERVAL (contract §3), when a control-plane is configured.
+// PLAN_POLL_INTERVAL (docs/control-plane.md, planning), when a control-plane is configured.
 func startPoller(ctx context.Context, cfg Config, r *reporting, log *slog.Logger) error {
 	if r == nil || cfg.PlanPollInterval.D() <= 0 {
 		return nil

@@ -85,6 +85,7 @@ func containers(t *testing.T, bin, id string) []string {
 // from the file queue through the whole pipeline into a verified wheel; a
 // compiler error ends failed with the end of its log.
 func TestPodmanPipelineBuildsRealWheel(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	bin := requirePodman(t)
 	e, id := podmanEnv(t, bin)
 	e.writeQueue(t, []json.RawMessage{
@@ -128,6 +129,7 @@ func TestPodmanPipelineBuildsRealWheel(t *testing.T) {
 // SIGKILL the worker during a build: the container outlives it; the next
 // start removes it and builds the item again; nothing is left running.
 func TestPodmanCrashRemovesOrphanAndRebuilds(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	bin := requirePodman(t)
 	e, id := podmanEnv(t, bin)
 	e.writeQueue(t, []json.RawMessage{json.RawMessage(`{"package":"tiny-ext","version":"0.1"}`)})

@@ -19,6 +19,7 @@ import (
 // manifest.json, the job log, the worker's output, or any process command line
 // on the host while the build runs; the container still gets INDEX_URL.
 func TestPodmanSecretsStayOutOfManifestAndCommandLines(t *testing.T) {
+	t.Parallel() // own dirs, ports, control-plane and worker id: waits mostly, so it runs beside the others
 	bin := requirePodman(t)
 	const (
 		token    = "tok-5b7e9c1d2a"

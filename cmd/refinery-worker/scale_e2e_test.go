@@ -73,6 +73,7 @@ func scale(t *testing.T, e *testEnv, names []string, push func()) {
 // QUEUE_BACKEND=redis: items pushed with plain RPUSH, as the control-plane
 // does, consumed continuously by three workers.
 func TestRedisIntakeScale(t *testing.T) {
+	requireScale(t)
 	r := testsvc.StartRedis(t)
 	e := newEnv(t)
 	e.vars["QUEUE_BACKEND"] = "redis"
@@ -169,6 +170,7 @@ func TestDurableTransportsDrainFixtures(t *testing.T) {
 // SIGKILLed: its stage messages are taken over after CLAIM_IDLE, and every
 // item still ends with exactly one manifest entry.
 func TestRedisTransportScale(t *testing.T) {
+	requireScale(t)
 	r := testsvc.StartRedis(t)
 	e := newEnv(t)
 	e.vars["QUEUE_BACKEND"] = "redis"
@@ -191,6 +193,7 @@ func TestRedisTransportScale(t *testing.T) {
 // round-robin; kgo's default sticky partitioner would put them all on one
 // partition, and so on one worker.)
 func TestKafkaIntakeScale(t *testing.T) {
+	requireScale(t)
 	k := testsvc.StartKafka(t, testsvc.KafkaOptions{Partitions: 3, Topics: []string{"refinery.queue"}})
 	e := newEnv(t)
 	e.vars["QUEUE_BACKEND"] = "kafka"

@@ -1,7 +1,8 @@
-// Package cpfake is an in-process fake of the refinery control-plane. It
-// models two versions (Options.Version, SetVersion, POST /_fake/version): the
-// seed's reference (VersionOld) and the newer one (VersionNew, the default);
-// see Version for what differs. Both share the reference's quirks:
+// Package cpfake is an in-process fake of the refinery control-plane
+// described in docs/control-plane.md. It models two versions
+// (Options.Version, SetVersion, POST /_fake/version): the seed's reference
+// (VersionOld) and the newer one (VersionNew, the default); see Version for
+// what differs. Both share the reference's quirks:
 //
 //   - manifest entries are bound by Go field name, case-insensitively, so
 //     snake_case keys such as python_tag are dropped (PythonTag is kept);

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Build is one row of the control-plane's build queue (contract §4).
+// Build is one row of the control-plane's build queue (docs/control-plane.md).
 type Build struct {
 	Package     string   `json:"package"`
 	Version     string   `json:"version"`
@@ -47,7 +47,7 @@ type BuildStatusRecord struct {
 	FailureSummary string `json:"failure_summary,omitempty"`
 }
 
-// PendingInput is an uploaded requirements file or wheel (contract §3).
+// PendingInput is an uploaded requirements file or wheel (docs/control-plane.md).
 type PendingInput struct {
 	ID           string         `json:"id"`
 	Filename     string         `json:"filename"`
