@@ -158,13 +158,18 @@ func (r *Reporter) Report(ctx context.Context, w *pipeline.Work) error {
 	if runID != "" {
 		meta[pipeline.MetaRunID] = runID
 	}
-	// A failure's detail is its one-line summary; the log keeps the tail.
+	// A failure's detail is its one-line summary, after its class when it
+	// was diagnosed ("[missing_header] x.c:1:10: fatal error: ..."); the log
+	// keeps the tail.
 	detail, summary := r.red.String(o.Detail), ""
 	if isFailure(e.Status) {
 		if summary = failureSummary(e.Metadata); summary == "" {
 			summary = firstLine(detail)
 		}
 		detail = summary
+		if f, ok := pipeline.FailureOf(e.Metadata); ok && f.Class != "" && summary != "" {
+			detail = "[" + string(f.Class) + "] " + summary
+		}
 	}
 	hints := mergeIDs(pipeline.MatchedHintIDs(e.Metadata), matchedHintIDs(w, e))
 	ev := controlplane.Event{Name: e.Name, Version: version, PythonTag: e.PythonTag, PlatformTag: e.PlatformTag,

@@ -26,14 +26,15 @@ func TestFailureReportedAsSummaryAndHints(t *testing.T) {
 		name      string
 		version   cpfake.Version
 		meta      map[string]any
-		summary   string   // event detail and build status failure_summary (newer)
+		detail    string   // event detail
+		summary   string   // build status failure_summary (newer)
 		hints     []string // matched_hint_ids / hint_ids
 		durStored bool
 	}{
-		{"newer, diagnosed", cpfake.VersionNew, diagnosed, "missing header zlib.h", []string{"zlib-dev", "lease-hint"}, true},
+		{"newer, diagnosed", cpfake.VersionNew, diagnosed, "[missing_header] missing header zlib.h", "missing header zlib.h", []string{"zlib-dev", "lease-hint"}, true},
 		{"newer, no diagnosis: the error's first line", cpfake.VersionNew,
-			map[string]any{"error": "podman run --rm x\nbuild exited with code 1\nmore"}, "build exited with code 1", []string{"lease-hint"}, true},
-		{"older ignores the new fields", cpfake.VersionOld, diagnosed, "missing header zlib.h", []string{"zlib-dev", "lease-hint"}, false},
+			map[string]any{"error": "podman run --rm x\nbuild exited with code 1\nmore"}, "build exited with code 1", "build exited with code 1", []string{"lease-hint"}, true},
+		{"older ignores the new fields", cpfake.VersionOld, diagnosed, "[missing_header] missing header zlib.h", "missing header zlib.h", []string{"zlib-dev", "lease-hint"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,8 +72,8 @@ func TestFailureReportedAsSummaryAndHints(t *testing.T) {
 				t.Fatal(err)
 			}
 			ev := fake.Events()[0]
-			if ev.Detail != tc.summary || !slices.Equal(ev.MatchedHintIDs, tc.hints) {
-				t.Errorf("event detail %q hints %v, want %q %v", ev.Detail, ev.MatchedHintIDs, tc.summary, tc.hints)
+			if ev.Detail != tc.detail || !slices.Equal(ev.MatchedHintIDs, tc.hints) {
+				t.Errorf("event detail %q hints %v, want %q %v", ev.Detail, ev.MatchedHintIDs, tc.detail, tc.hints)
 			}
 			if (ev.DurationMS != nil) != tc.durStored || (ev.DurationMS != nil && *ev.DurationMS != 4321) {
 				t.Errorf("duration_ms %v, want stored %v", ev.DurationMS, tc.durStored)

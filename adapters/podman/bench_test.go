@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"sync"
@@ -24,7 +25,12 @@ func BenchmarkTrivialJob(b *testing.B) {
 		job := newJob("trivial", "1.0")
 		// The runner's exact command line, exec'd directly: separates the cost
 		// of its podman flags (--init, mounts, labels, env) from its own code.
-		argv, _ := s.runner.cmd.Command(newJob("trivial", "1.0"))
+		argvJob := newJob("trivial", "1.0")
+		argv, _ := s.runner.cmd.Command(argvJob)
+		// The runner creates the job's build dir before its run; so does this.
+		if err := os.MkdirAll(s.runner.cmd.JobDir(argvJob), 0o755); err != nil {
+			b.Fatal(err)
+		}
 		t0 := time.Now()
 		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 			b.Fatalf("runner argv: %v: %s", err, out)

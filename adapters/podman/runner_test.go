@@ -203,6 +203,11 @@ func TestKilledClientLeavesContainerCleanupRemovesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The runner creates the job's build dir (mounted at /output) before its
+	// run; so does this client.
+	if err := os.MkdirAll(cmd.JobDir(job), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	client := exec.Command(argv[0], argv[1:]...)
 	w := newWatchWriter("up\n")
 	client.Stdout = w
