@@ -184,7 +184,12 @@ func controlPlaneStoresEveryOutcome(t *testing.T, version cpfake.Version) {
 				}
 				want := ""
 				if isNew && en.Status != pipeline.StatusUnmatched {
+					// The event's detail is "[class] summary"; the row keeps
+					// the bare summary.
 					want = ev.Detail
+					if i := strings.Index(want, "] "); strings.HasPrefix(want, "[") && i > 0 {
+						want = want[i+2:]
+					}
 				}
 				if row.FailureSummary != want {
 					t.Errorf("row failure_summary %q, want %q", row.FailureSummary, want)
