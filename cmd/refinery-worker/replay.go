@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/refinery/refinery-worker/adapters/replaysource"
 	"github.com/refinery/refinery-worker/pipeline/replay"
 )
 
@@ -57,9 +58,9 @@ func replayCommand(ctx context.Context, cfg Config, log *slog.Logger, args []str
 		}
 		client := redis.NewClient(ropts)
 		defer client.Close()
-		src = replay.RedisSource{Client: client}
+		src = replaysource.RedisSource{Client: client}
 	case "kafka":
-		src = replay.KafkaSource{Brokers: cfg.KafkaBrokers}
+		src = replaysource.KafkaSource{Brokers: cfg.KafkaBrokers}
 	}
 	o.Out = out
 	st, err := replay.Run(ctx, t, src, o)

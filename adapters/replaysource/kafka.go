@@ -1,4 +1,4 @@
-package replay
+package replaysource
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/refinery/refinery-worker/pipeline/replay"
 )
 
 // KafkaSource reads Kafka topics partition by partition, outside any group.
@@ -42,7 +44,7 @@ func kafkaBound(s string, start bool) (bound, error) {
 	case !start && (s == "end" || s == ""):
 		return bound{kind: "end", partition: -1}, nil
 	}
-	if t, ok := ParseTime(s); ok {
+	if t, ok := replay.ParseTime(s); ok {
 		return bound{kind: "time", partition: -1, at: t}, nil
 	}
 	p, o, hasP := strings.Cut(s, ":")
@@ -60,7 +62,7 @@ func kafkaBound(s string, start bool) (bound, error) {
 // Read calls fn for each record in range, partition by partition in offset
 // order (partitions interleave). An open end is each partition's end when
 // Read starts.
-func (s KafkaSource) Read(ctx context.Context, topic, from, to string, fn func(Entry) error) error {
+func (s KafkaSource) Read(ctx context.Context, topic, from, to string, fn func(replay.Entry) error) error {
 	fb, err := kafkaBound(from, true)
 	if err != nil {
 		return err
@@ -163,7 +165,7 @@ func (s KafkaSource) Read(ctx context.Context, topic, from, to string, fn func(E
 				return fmt.Errorf("decode %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 			}
 			pos := strconv.Itoa(int(r.Partition)) + ":" + strconv.FormatInt(r.Offset, 10)
-			if err := fn(Entry{Position: pos, Time: r.Timestamp, Msg: msg}); err != nil {
+			if err := fn(replay.Entry{Position: pos, Time: r.Timestamp, Msg: msg}); err != nil {
 				return err
 			}
 		}

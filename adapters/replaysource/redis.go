@@ -1,4 +1,4 @@
-package replay
+package replaysource
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/refinery/refinery-worker/pipeline/replay"
 )
 
 // RedisSource reads Redis streams with XRANGE.
@@ -33,7 +35,7 @@ func redisBound(s string, start bool) (string, error) {
 	case streamID.MatchString(s):
 		return s, nil
 	}
-	if t, ok := ParseTime(s); ok {
+	if t, ok := replay.ParseTime(s); ok {
 		return strconv.FormatInt(t.UnixMilli(), 10), nil
 	}
 	return "", fmt.Errorf("position %q is not start, end, a stream id, Unix milliseconds or an RFC 3339 time", s)
@@ -41,7 +43,7 @@ func redisBound(s string, start bool) (string, error) {
 
 // Read calls fn for each entry of stream in [from, to], in order. An open
 // end is the last entry when Read starts.
-func (s RedisSource) Read(ctx context.Context, stream, from, to string, fn func(Entry) error) error {
+func (s RedisSource) Read(ctx context.Context, stream, from, to string, fn func(replay.Entry) error) error {
 	start, err := redisBound(from, true)
 	if err != nil {
 		return err
@@ -75,7 +77,7 @@ func (s RedisSource) Read(ctx context.Context, stream, from, to string, fn func(
 			if err != nil {
 				return fmt.Errorf("decode %s %s: %w", stream, x.ID, err)
 			}
-			if err := fn(Entry{Position: x.ID, Time: idTime(x.ID), Msg: msg}); err != nil {
+			if err := fn(replay.Entry{Position: x.ID, Time: idTime(x.ID), Msg: msg}); err != nil {
 				return err
 			}
 		}

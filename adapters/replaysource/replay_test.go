@@ -1,4 +1,4 @@
-package replay_test
+package replaysource_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/refinery/refinery-worker/adapters/replaysource"
 	"github.com/refinery/refinery-worker/adapters/testsvc"
 	"github.com/refinery/refinery-worker/adapters/transport"
 	"github.com/refinery/refinery-worker/pipeline"
@@ -31,7 +32,7 @@ var setups = []setup{
 		t.Cleanup(func() { _ = closeFn() })
 		c := redis.NewClient(&redis.Options{Addr: srv.Addr})
 		t.Cleanup(func() { _ = c.Close() })
-		return tr, replay.RedisSource{Client: c}
+		return tr, replaysource.RedisSource{Client: c}
 	}},
 	{"kafka", func(t *testing.T) (pipeline.Transport, replay.Source) {
 		k := testsvc.StartKafka(t, testsvc.KafkaOptions{})
@@ -40,7 +41,7 @@ var setups = []setup{
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = closeFn() })
-		return tr, replay.KafkaSource{Brokers: k.Brokers}
+		return tr, replaysource.KafkaSource{Brokers: k.Brokers}
 	}},
 }
 
