@@ -14,9 +14,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

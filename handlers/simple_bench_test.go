@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 )
 
 // BenchmarkPipDownload times `pip download` of 20 projects (3 versions

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 )
 
 // simpleServer publishes one wheel and serves the index over real HTTP.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

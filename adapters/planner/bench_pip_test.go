@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/pyindex"
-	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
+	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 	"github.com/refinery/refinery-worker/pipeline/pep508"
 	"github.com/refinery/refinery-worker/pipeline/resolve"

@@ -15,7 +15,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
 	"github.com/refinery/refinery-worker/adapters/objstore"
 	"github.com/refinery/refinery-worker/adapters/planner"
-	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
+	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

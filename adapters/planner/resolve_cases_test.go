@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/planner"
-	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
+	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
 )

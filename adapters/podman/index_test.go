@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/pyfixture"
+	"github.com/refinery/refinery-worker/internal/testkit/pyfixture"
 )
 
 // sdist, cModule and the index servers are pyfixture's, shared with the

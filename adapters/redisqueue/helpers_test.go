@@ -7,7 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refinery/refinery-worker/adapters/replaysource"
-	"github.com/refinery/refinery-worker/adapters/testsvc"
 	"github.com/refinery/refinery-worker/adapters/transport"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/replay"
 )

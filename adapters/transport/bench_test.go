@@ -3,7 +3,7 @@ package transport
 import (
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 )
 
 // chainHold holds the fourth topic of the bare chain until the fifth is

@@ -16,7 +16,7 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/kafkaqueue"
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

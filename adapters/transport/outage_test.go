@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 )
 
 var (

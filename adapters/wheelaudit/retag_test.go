@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 )
 
 // checkRecord verifies, as an installer does, that RECORD lists every

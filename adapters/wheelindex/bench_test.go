@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 )
 
 // BenchmarkPublish10k publishes 10,000 wheels of 1,000 projects (wheel i

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 )
 
 func openIndex(t testing.TB, out string) *wheelindex.Index {

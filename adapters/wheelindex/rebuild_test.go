@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 )
 
 func publishSome(t *testing.T, out string) *wheelindex.Index {

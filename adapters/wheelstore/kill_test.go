@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
 	"github.com/refinery/refinery-worker/adapters/wheelstore"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

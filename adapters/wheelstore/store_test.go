@@ -22,8 +22,8 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
 	"github.com/refinery/refinery-worker/adapters/wheelstore"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

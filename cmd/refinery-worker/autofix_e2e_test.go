@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
-	"github.com/refinery/refinery-worker/adapters/pyfixture"
+	"github.com/refinery/refinery-worker/internal/testkit/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

@@ -21,7 +21,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/pyfixture"
+	"github.com/refinery/refinery-worker/internal/testkit/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/wheelindex/wheeltest"
+	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

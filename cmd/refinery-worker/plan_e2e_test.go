@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
+	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 )
 
 // POST /plan resolves REQUIREMENTS_PATH against the index, writes plan.json,

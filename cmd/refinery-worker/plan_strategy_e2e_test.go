@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/pyindex/pyindextest"
+	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 )
 
 // `refinery-worker plan` with a plan.json already in OUTPUT_DIR: pinned

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/refinery/refinery-worker/adapters/pyfixture"
+	"github.com/refinery/refinery-worker/internal/testkit/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 )
 
 func TestReplayRefusesMemoryTransport(t *testing.T) {

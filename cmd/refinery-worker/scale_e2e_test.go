@@ -11,7 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/refinery/refinery-worker/adapters/testsvc"
+	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 )
 
 // scale runs three workers on one streaming intake, kills one in the middle,
