@@ -165,15 +165,6 @@ func (q *Queue) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Recover returns nothing: the group redelivers a dead member's uncommitted
-// records to the members left, by itself.
-func (q *Queue) Recover(context.Context) ([]pipeline.Claimed, error) {
-	if q.isClosed() {
-		return nil, ErrClosed
-	}
-	return nil, nil
-}
-
 // Close commits what is settled (through the final revoke) and leaves the
 // group; unsettled records are delivered again to the next owner.
 func (q *Queue) Close() error {
