@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 // serve runs the HTTP endpoints and the autorun loop until ctx ends, then

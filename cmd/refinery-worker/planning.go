@@ -10,12 +10,12 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/objstore"
 	"github.com/refinery/refinery-worker/adapters/outbox"
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/pyindex"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 // newPlanner builds a Planner over a fresh index client (its page memo lives

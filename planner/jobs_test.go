@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 func TestJobsOutliveTheirCaller(t *testing.T) {

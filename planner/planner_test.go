@@ -10,13 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/pyindex"
 	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 	"github.com/refinery/refinery-worker/pipeline/reqfile"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 const any3 = "py3-none-any"

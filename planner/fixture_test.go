@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 // fixtureIndex mirrors what PyPI offers for the shared fixture

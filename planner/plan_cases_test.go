@@ -15,11 +15,11 @@ import (
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/adapters/pyindex"
 	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 func wheelHash(t *testing.T, d pyindextest.Dist) string {

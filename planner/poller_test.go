@@ -14,9 +14,9 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
 	"github.com/refinery/refinery-worker/adapters/objstore"
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 // hidingControlPlane is the real client whose list leaves out some ids, as

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/internal/testkit/pyindextest"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/resolve"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 // planOn starts an index of dists, plans reqs on it and returns the plan.

@@ -3,8 +3,8 @@ package planner_test
 import (
 	"os"
 
-	"github.com/refinery/refinery-worker/adapters/planner"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/planner"
 )
 
 func ExampleWriteTable() {

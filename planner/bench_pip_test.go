@@ -37,7 +37,7 @@ const benchPipTimeout = 10 * time.Minute
 // reports the resolver's time, whether its answer is valid, pip's time and
 // whether pip found a set; pip runs once per graph (outside b.Loop).
 //
-//	go test -run '^$' -bench ResolveVsPip -benchtime 1x ./adapters/planner/
+//	go test -run '^$' -bench ResolveVsPip -benchtime 1x ./planner/
 func BenchmarkResolveVsPip(b *testing.B) {
 	pipMax := envInt(b, "REFINERY_BENCH_PIP_MAX_PROJECTS", benchPipMaxProjects)
 	pipTimeout := benchPipTimeout
