@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/refinery/refinery-worker/adapters/redact"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // FuzzEncodeLine: every line becomes exactly one NDJSON record that decodes

@@ -11,8 +11,8 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/logstream"
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // TestWithJobLog wires the stream as the job log's sink, with the redacting

@@ -32,8 +32,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // StreamOpener starts one streaming request; *controlplane.Client implements it.

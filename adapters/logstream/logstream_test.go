@@ -15,8 +15,8 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
 	"github.com/refinery/refinery-worker/adapters/logstream"
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 var quiet = slog.New(slog.DiscardHandler)

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/refinery/refinery-worker/adapters/redact"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 	"os"
 	"path/filepath"
 	"strconv"

@@ -15,8 +15,8 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/controlplane/cpfake"
 	"github.com/refinery/refinery-worker/adapters/outbox"
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // countingSender counts failed sends, so a test can wait for the outbox to

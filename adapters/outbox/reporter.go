@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // LeaseField is the queue item field (pipeline.Item.Extra) the control-plane

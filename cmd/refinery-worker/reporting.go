@@ -14,9 +14,9 @@ import (
 	"github.com/refinery/refinery-worker/adapters/logstream"
 	"github.com/refinery/refinery-worker/adapters/outbox"
 	"github.com/refinery/refinery-worker/adapters/planfile"
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // reporting is the control-plane side of a worker: client, outbox (with its

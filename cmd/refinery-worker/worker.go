@@ -22,7 +22,6 @@ import (
 	"github.com/refinery/refinery-worker/adapters/manifest"
 	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
 	"github.com/refinery/refinery-worker/adapters/transport"
 	"github.com/refinery/refinery-worker/handlers"
@@ -167,7 +166,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	var logs handlers.LogOpener = joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs"), logOpts...)
 	if red.Len() > 0 {
-		logs = redact.LogOpener{Inner: logs, Redactor: red}
+		logs = joblog.RedactingOpener{Inner: logs, Redactor: red}
 	}
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)

@@ -1,4 +1,4 @@
-package redact
+package joblog
 
 import (
 	"context"
@@ -6,30 +6,33 @@ import (
 
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
-// LogOpener masks secrets in every job log before it reaches the inner
-// opener's file and live sinks, including a secret split across two writes.
-type LogOpener struct {
+// RedactingOpener masks secrets in every job log before it reaches the
+// inner opener's file and live sinks, including a secret split across two
+// writes.
+type RedactingOpener struct {
 	Inner    handlers.LogOpener
-	Redactor *Redactor
+	Redactor *redact.Redactor
 }
 
 // OpenJobLog opens the inner log behind a redacting writer.
-func (o LogOpener) OpenJobLog(ctx context.Context, job pipeline.Job) (handlers.JobLog, error) {
+func (o RedactingOpener) OpenJobLog(ctx context.Context, job pipeline.Job) (handlers.JobLog, error) {
 	inner, err := o.Inner.OpenJobLog(ctx, job)
 	if err != nil {
 		return nil, err
 	}
-	return &redactedLog{JobLog: inner, w: NewWriter(inner, o.Redactor)}, nil
+	return &redactedLog{JobLog: inner, r: o.Redactor, w: redact.NewWriter(inner, o.Redactor)}, nil
 }
 
 // redactedLog serialises writes (stdout and stderr arrive concurrently; the
 // Writer holds back a partial secret between writes).
 type redactedLog struct {
 	handlers.JobLog
+	r  *redact.Redactor
 	mu sync.Mutex
-	w  *Writer
+	w  *redact.Writer
 }
 
 func (l *redactedLog) Write(p []byte) (int, error) {
@@ -42,7 +45,7 @@ func (l *redactedLog) Write(p []byte) (int, error) {
 }
 
 // Mask masks the secrets in s (handlers.TextMasker).
-func (l *redactedLog) Mask(s string) string { return l.w.r.String(s) }
+func (l *redactedLog) Mask(s string) string { return l.r.String(s) }
 
 func (l *redactedLog) Close() (map[string]any, error) {
 	l.mu.Lock()

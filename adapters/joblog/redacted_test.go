@@ -1,4 +1,4 @@
-package redact_test
+package joblog_test
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/joblog"
-	"github.com/refinery/refinery-worker/adapters/redact"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 func TestLogOpenerMasksSplitSecrets(t *testing.T) {
-	opener := redact.LogOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
+	opener := joblog.RedactingOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
 	jl, err := opener.OpenJobLog(context.Background(), pipeline.Job{ID: "j", Name: "a", Version: "1", Attempt: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestLogOpenerMasksSplitSecrets(t *testing.T) {
 // What the build stage takes from a redacted log for the manifest (its tail)
 // and the texts it masks with it (error, metadata) hold no secret.
 func TestLogOpenerTailAndMaskHideSecrets(t *testing.T) {
-	opener := redact.LogOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
+	opener := joblog.RedactingOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
 	jl, err := opener.OpenJobLog(context.Background(), pipeline.Job{ID: "j", Name: "a", Version: "1", Attempt: 1})
 	if err != nil {
 		t.Fatal(err)

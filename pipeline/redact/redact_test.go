@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/refinery/refinery-worker/adapters/redact"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 func TestStreamingSplitAcrossWrites(t *testing.T) {
