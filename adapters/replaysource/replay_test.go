@@ -3,7 +3,6 @@ package replaysource_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -143,29 +142,6 @@ func TestReplayPoisonGoesBackToTheIntake(t *testing.T) {
 			if err != nil || w.Rejection != nil || string(w.Raw) != string(bad.Raw) || w.CorrelationID == "p1" ||
 				got[0].Msg.Metadata.Get(replay.MetaReplayOfCorrelation) != "p1" {
 				t.Fatalf("intake work = %+v, %v", w, err)
-			}
-		})
-	}
-}
-
-func TestReplayRefusals(t *testing.T) {
-	tests := []struct {
-		name string
-		tr   pipeline.Transport
-		opts replay.Options
-		want string
-	}{
-		{"memory transport", pipeline.Transport{}, replay.Options{Stage: "build"}, "needs a durable transport"},
-		{"unknown stage", pipeline.Transport{Durable: true}, replay.Options{Stage: "compile"}, "unknown stage"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := replay.Run(context.Background(), tt.tr, nil, tt.opts)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
-			}
-			if tt.tr.Durable == false && !errors.Is(err, replay.ErrNotDurable) {
-				t.Fatalf("err = %v, want ErrNotDurable", err)
 			}
 		})
 	}
