@@ -125,6 +125,11 @@ func appendString(b []byte, s string) []byte {
 type queueCache struct {
 	data  []byte
 	items [][]byte
+	// starts, when set, holds where each item's indented form starts in
+	// data (data is then encodeQueue(items), written by this instance), so
+	// that the next write can copy the items it keeps instead of encoding
+	// them again (see spliceQueue).
+	starts []int
 }
 
 type flightCache struct {
@@ -269,7 +274,7 @@ func (t *txn) inflight() ([]entry, error) {
 // setQueue replaces the queue file with items. The new file is locked before
 // it is renamed into place, and stays locked until the transaction ends.
 func (t *txn) setQueue(items [][]byte) error {
-	data := encodeQueue(items)
+	data, starts := spliceQueue(&t.q.queueCache, items)
 	f, err := t.q.replace(t.q.path, data, true, t.perm)
 	if err != nil {
 		return err
@@ -279,7 +284,7 @@ func (t *txn) setQueue(items [][]byte) error {
 	if t.q.afterQueueWrite != nil {
 		t.q.afterQueueWrite()
 	}
-	t.q.queueCache = queueCache{data: data, items: items}
+	t.q.queueCache = queueCache{data: data, items: items, starts: starts}
 	return nil
 }
 

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/pyfixture"
+	"github.com/refinery/refinery-worker/pipeline"
+)
+
+// BenchmarkPodmanOverhead measures what `serve` adds to one trivial real
+// container: an item enqueued (as `refinery-worker enqueue` does; the
+// watcher picks it up) until its outcome is recorded, against a bare
+// `podman run --rm --pull=never <image> true` of the same image, the two
+// interleaved in one run. The job's command is `true` (WORKER_RUN_CMD), so
+// it ends failed for want of a wheel: the path through every stage is the
+// same. It prints the medians and the median of the paired differences
+// (target: ≤ 10 ms). On a loaded machine podman's own spread (hundreds of
+// ms) hides a few ms: run it on a quiet one.
+func BenchmarkPodmanOverhead(b *testing.B) {
+	bin, err := exec.LookPath("podman")
+	if err == nil {
+		err = exec.Command(bin, "image", "exists", builderImage).Run()
+	}
+	if err != nil {
+		b.Skipf("podman with %s not available: %v", builderImage, err)
+	}
+	const rounds, names = 15, 200 // names: jobs the plan holds (each name is built once)
+	dir := b.TempDir()
+	tag := pyfixture.HostPlatformTag()
+	id := randomID("rw-bench-")
+	defer func() { _ = exec.Command(bin, "rm", "-f", "-t", "0", "--filter", "label=refinery.worker="+id).Run() }()
+	cfg, err := LoadConfig([]string{
+		"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + filepath.Join(dir, "out"),
+		"CACHE_DIR=" + filepath.Join(dir, "cache"), "LOG_LEVEL=error", "PODMAN_BIN=" + bin,
+		"CONTAINER_IMAGE=" + builderImage, "WORKER_RUN_CMD=true", "WORKER_ID=" + id, "PLATFORM_TAG=" + tag,
+	})
+	mustT(b, err)
+	plan := pipeline.Plan{RunID: "bench-podman"}
+	for i := range names {
+		plan.Nodes = append(plan.Nodes, pipeline.PlanNode{Name: fmt.Sprintf("job%d", i), Version: "1.0", PythonTag: "cp311",
+			PlatformTag: tag, Action: "build"})
+	}
+	mustT(b, os.MkdirAll(cfg.OutputDir, 0o755))
+	pb, _ := json.Marshal(plan)
+	mustT(b, os.WriteFile(filepath.Join(cfg.OutputDir, "plan.json"), pb, 0o644))
+	mustT(b, os.WriteFile(cfg.QueueFile, []byte("[]"), 0o644))
+	settled := make(chan pipeline.Summary, names)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	w, err := newWorker(ctx, cfg, log, workerOptions{continuous: true, onSettled: func(_ string, s pipeline.Summary) {
+		settled <- s
+	}})
+	mustT(b, err)
+	mustT(b, w.start(ctx))
+	_, _, err = w.drainer.Start(ctx) // what serve does at start
+	mustT(b, err)
+	defer func() { mustT(b, w.shutdown(10*time.Second)) }()
+	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: "bench-enqueue"})
+	mustT(b, err)
+	defer q.Close()
+	next := 0
+	job := func() time.Duration {
+		i := next
+		if next++; i >= names {
+			b.Fatalf("more than %d jobs: use a smaller -benchtime", names)
+		}
+		start := time.Now()
+		mustT(b, q.Enqueue(ctx, [][]byte{fmt.Appendf(nil, `{"package":"job%d","version":"1.0"}`, i)}))
+		select {
+		case s := <-settled:
+			d := time.Since(start)
+			if s.Name != fmt.Sprintf("job%d", i) {
+				b.Fatalf("settled %+v, want job%d", s, i)
+			}
+			return d
+		case <-time.After(20 * time.Second):
+			b.Fatalf("job%d not settled after 2m", i)
+			return 0
+		}
+	}
+	bare := func() time.Duration {
+		start := time.Now()
+		if out, err := exec.Command(bin, "run", "--rm", "--pull=never", builderImage, "true").CombinedOutput(); err != nil {
+			b.Fatalf("bare podman run: %v\n%s", err, out)
+		}
+		return time.Since(start)
+	}
+	job() // warm-up: first image use, first job dir
+	bare()
+	var worker, direct []time.Duration
+	for b.Loop() {
+		worker, direct = worker[:0], direct[:0]
+		for i := range rounds {
+			if i%2 == 0 { // alternate which goes first
+				direct = append(direct, bare())
+				worker = append(worker, job())
+			} else {
+				worker = append(worker, job())
+				direct = append(direct, bare())
+			}
+		}
+	}
+	mw, md := median(worker), median(direct)
+	diffs := make([]time.Duration, len(worker))
+	for i := range worker {
+		diffs[i] = worker[i] - direct[i] // paired: the two ran back to back
+	}
+	b.ReportMetric(ms(median(diffs)), "overhead-ms")
+	fmt.Printf("podman overhead (%d rounds): medians serve+enqueue %.1f ms, bare podman run --rm %.1f ms (%+.1f ms); "+
+		"median of paired differences %+.1f ms\n", rounds, ms(mw), ms(md), ms(mw-md), ms(median(diffs)))
+	fmt.Printf("  serve: %v\n  bare:  %v\n", rounded(worker), rounded(direct))
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func rounded(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(100 * time.Microsecond)
+	}
+	return out
+}
