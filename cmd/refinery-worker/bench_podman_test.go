@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
-	"github.com/refinery/refinery-worker/adapters/pyfixture"
+	"github.com/refinery/refinery-worker/internal/testkit/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
