@@ -89,7 +89,13 @@ func (p Policy) base(n int) time.Duration {
 // Wait sleeps Delay(n) on the policy's timer; it returns ctx's cause if ctx
 // ends first.
 func (p Policy) Wait(ctx context.Context, n int) error {
-	return p.timer().Sleep(ctx, p.Delay(n))
+	return p.Sleep(ctx, p.Delay(n))
+}
+
+// Sleep waits d on the policy's timer, for a caller that logged the wait it
+// drew with Delay; it returns ctx's cause if ctx ends first.
+func (p Policy) Sleep(ctx context.Context, d time.Duration) error {
+	return p.timer().Sleep(ctx, d)
 }
 
 func (p Policy) timer() Timer {
