@@ -147,6 +147,10 @@ type Request struct {
 	ContentType string
 	// IdempotencyKey, when set, is sent as the Idempotency-Key header.
 	IdempotencyKey string
+	// MaxAttempts, when > 0, replaces Options.MaxAttempts for this call: a
+	// caller with its own redelivery (the outbox) sends 1, so that retries
+	// are not nested.
+	MaxAttempts int
 }
 
 // Send performs req with retries and returns the response body of the 2xx answer.
@@ -154,9 +158,13 @@ func (c *Client) Send(ctx context.Context, req Request) ([]byte, error) {
 	if req.Method == "" {
 		req.Method = http.MethodPost
 	}
+	p := c.retry
+	if req.MaxAttempts > 0 {
+		p.MaxAttempts = req.MaxAttempts
+	}
 	var body []byte
 	var last error
-	err := retry.Do(ctx, c.retry, func(ctx context.Context) error {
+	err := retry.Do(ctx, p, func(ctx context.Context) error {
 		b, wait, err := c.once(ctx, req)
 		if err == nil {
 			body = b
