@@ -125,20 +125,14 @@ func (s *redisSubscriber) nextEntry(ctx context.Context, c *redis.Client, stream
 }
 
 // ack acks an entry, retrying until it succeeds or the subscriber closes (the
-// entry then stays pending and is claimed by another worker).
+// entry then stays pending and is claimed by another worker): 100ms doubling
+// to 5s between attempts, without bound.
 func (s *redisSubscriber) ack(ctx context.Context, c *redis.Client, stream, id string) {
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := c.XAck(ctx, stream, s.opts.Group, id).Err()
-		if err == nil {
-			return
-		}
-		s.log.Warn("ack held entry", "stream", stream, "id", id, "err", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return
-		}
-	}
+	_ = retry.Do(ctx, retry.Policy{Initial: 100 * time.Millisecond, Max: 5 * time.Second}, func(ctx context.Context) error {
+		return c.XAck(ctx, stream, s.opts.Group, id).Err()
+	}, func(r retry.Retry) {
+		s.log.Warn("ack held entry", "stream", stream, "id", id, "attempt", r.Attempt, "retry_in", r.Wait, "err", r.Err)
+	})
 }
 
 // createGroup creates the stream's consumer group at its start (and the
