@@ -62,7 +62,7 @@ func (p RequeuePolicy) Delay(attempts int) time.Duration {
 	if p.Max <= 0 {
 		return 0 // no room for a delay
 	}
-	return retry.Policy{Initial: p.Base, Max: p.Max, Jitter: true}.Delay(attempts + 1)
+	return retry.Policy{Initial: p.Base, Max: p.Max, Jitter: 0.5}.Delay(attempts + 1)
 }
 
 // Report records each outcome locally (manifest.json) and hands it to the

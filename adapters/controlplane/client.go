@@ -95,7 +95,7 @@ func New(opts Options) (*Client, error) {
 		log = slog.Default()
 	}
 	return &Client{base: u, opts: opts, hc: hc, log: log, retry: retry.Policy{Initial: opts.BaseBackoff,
-		Max: opts.MaxBackoff, MaxAttempts: opts.MaxAttempts, Jitter: true}}, nil
+		Max: opts.MaxBackoff, MaxAttempts: opts.MaxAttempts, Jitter: 0.5}}, nil
 }
 
 // HTTPError is a non-2xx answer.

@@ -213,5 +213,5 @@ func classify(r result, fallback error) error {
 // doubling to MaxBackoff, jittered in [d/2, d], without bound until the
 // stream is closed (then no wait, and two failures end it) or cancelled.
 func (s *Streamer) reconnect() retry.Policy {
-	return retry.Policy{Initial: s.opts.MinBackoff, Max: s.opts.MaxBackoff, Jitter: true}
+	return retry.Policy{Initial: s.opts.MinBackoff, Max: s.opts.MaxBackoff, Jitter: 0.5}
 }

@@ -180,5 +180,5 @@ func retryable(err error) bool {
 // row: MinBackoff doubling to MaxBackoff, jittered in [d/2, d], without
 // bound (a report is never given up while it is retryable).
 func (o *Outbox) retry() retry.Policy {
-	return retry.Policy{Initial: o.opts.MinBackoff, Max: o.opts.MaxBackoff, Jitter: true}
+	return retry.Policy{Initial: o.opts.MinBackoff, Max: o.opts.MaxBackoff, Jitter: 0.5}
 }

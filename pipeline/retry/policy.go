@@ -34,9 +34,10 @@ type Policy struct {
 	// MaxAttempts bounds the calls Do makes, the first included (1 = no
 	// retry). 0 means no bound: only the context ends the retries.
 	MaxAttempts int
-	// Jitter draws each wait uniformly from [d/2, d] instead of d, so that
-	// callers failing together do not retry together.
-	Jitter bool
+	// Jitter is the fraction of each wait d drawn at random: the wait is
+	// uniform in [d·(1-Jitter), d], so that callers failing together do not
+	// retry together. 0 means no jitter; 0.5 gives [d/2, d]. Must be in [0, 1].
+	Jitter float64
 	// Timer waits between attempts. nil means the real clock.
 	Timer Timer
 }
@@ -50,6 +51,8 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("retry: Max %s must not be negative", p.Max)
 	case p.Multiplier != 0 && p.Multiplier < 1:
 		return fmt.Errorf("retry: Multiplier %g must be >= 1", p.Multiplier)
+	case p.Jitter < 0 || p.Jitter > 1:
+		return fmt.Errorf("retry: Jitter %g must be in [0, 1]", p.Jitter)
 	case p.MaxAttempts < 0:
 		return fmt.Errorf("retry: MaxAttempts %d must not be negative", p.MaxAttempts)
 	}
@@ -57,12 +60,13 @@ func (p Policy) Validate() error {
 }
 
 // Delay is the wait before retry number n (1-based: the wait after the n-th
-// failed attempt): Initial·Multiplier^(n-1), capped at Max, jittered when
-// Jitter is set. n < 1 counts as 1.
+// failed attempt): Initial·Multiplier^(n-1), capped at Max, jittered by
+// Jitter. n < 1 counts as 1.
 func (p Policy) Delay(n int) time.Duration {
 	d := p.base(n)
-	if p.Jitter && d > 1 {
-		d = d/2 + rand.N(d/2+1)
+	if p.Jitter > 0 && d > 1 {
+		span := time.Duration(float64(d) * min(p.Jitter, 1))
+		d = d - span + rand.N(span+1)
 	}
 	return d
 }

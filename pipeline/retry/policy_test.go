@@ -56,12 +56,19 @@ func TestDelay(t *testing.T) {
 }
 
 func TestDelayJitter(t *testing.T) {
-	p := retry.Policy{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: true}
-	for n := 1; n <= 6; n++ {
-		full := retry.Policy{Initial: p.Initial, Max: p.Max}.Delay(n)
-		for range 200 {
-			if d := p.Delay(n); d < full/2 || d > full {
-				t.Fatalf("Delay(%d) = %v, want in [%v, %v]", n, d, full/2, full)
+	tests := []struct {
+		jitter float64
+		low    float64 // the lowest wait, as a fraction of the unjittered one
+	}{{0.5, 0.5}, {0.25, 0.75}, {1, 0}}
+	for _, tc := range tests {
+		p := retry.Policy{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: tc.jitter}
+		for n := 1; n <= 6; n++ {
+			full := retry.Policy{Initial: p.Initial, Max: p.Max}.Delay(n)
+			lo := time.Duration(float64(full) * tc.low)
+			for range 200 {
+				if d := p.Delay(n); d < lo || d > full {
+					t.Fatalf("jitter %g: Delay(%d) = %v, want in [%v, %v]", tc.jitter, n, d, lo, full)
+				}
 			}
 		}
 	}
@@ -143,6 +150,8 @@ func TestValidate(t *testing.T) {
 		{"negative max", retry.Policy{Max: -1}, false},
 		{"multiplier below one", retry.Policy{Multiplier: 0.5}, false},
 		{"negative attempts", retry.Policy{MaxAttempts: -1}, false},
+		{"jitter above one", retry.Policy{Jitter: 1.5}, false},
+		{"negative jitter", retry.Policy{Jitter: -0.1}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
