@@ -11,6 +11,7 @@ import (
 
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/diagnose"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // Runner runs one job to completion. It writes the job's output to log while
@@ -209,17 +210,18 @@ func (b *Build) run(w *pipeline.Work) {
 		b.log.Info("build stopped by shutdown", "job", job.ID, "correlation_id", w.CorrelationID)
 		return
 	}
-	for attempt := 0; ; attempt++ {
-		err := b.pub.Publish(context.WithoutCancel(ctx), pipeline.TopicResults, w)
-		if err == nil {
-			return
-		}
-		b.log.Error("publish build result", "job", job.ID, "correlation_id", w.CorrelationID, "attempt", attempt, "err", err)
-		select {
-		case <-time.After(min(time.Second<<attempt, 30*time.Second)):
-		case <-b.base.Done():
-			return
-		}
+	// The result is published until it is stored (the build cannot be redone
+	// cheaply): attempts without bound, 1s doubling to 30s between them, until
+	// the worker's build context ends. The publish itself does not follow the
+	// job's context, which a cancelled build has ended.
+	pctx := context.WithoutCancel(ctx)
+	perr := retry.Do(b.base, retry.Policy{Initial: time.Second, Max: 30 * time.Second}, func(context.Context) error {
+		return b.pub.Publish(pctx, pipeline.TopicResults, w)
+	}, func(r retry.Retry) {
+		b.log.Error("publish build result", "job", job.ID, "correlation_id", w.CorrelationID, "attempt", r.Attempt, "wait", r.Wait, "err", r.Err)
+	})
+	if perr != nil {
+		b.log.Error("build result not published: the worker is stopping", "job", job.ID, "correlation_id", w.CorrelationID, "err", perr)
 	}
 }
 

@@ -3,12 +3,12 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // Recorder keeps the local record of outcomes (manifest.json). Record must be
@@ -56,14 +56,13 @@ func (p RequeuePolicy) WillRequeue(w *pipeline.Work) bool {
 }
 
 // Delay is the backoff before attempt number attempts+1: Base·2^attempts,
-// capped at Max, with jitter in [50%, 100%].
+// capped at Max, with jitter in [50%, 100%] (retry.Policy.Delay; the item is
+// scheduled with not_before, no worker sleeps for it).
 func (p RequeuePolicy) Delay(attempts int) time.Duration {
-	d := p.Base
-	for i := 0; i < attempts && d < p.Max; i++ {
-		d *= 2
+	if p.Max <= 0 {
+		return 0 // no room for a delay
 	}
-	d = min(d, p.Max)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	return retry.Policy{Initial: p.Base, Max: p.Max, Jitter: 0.5}.Delay(attempts + 1)
 }
 
 // Report records each outcome locally (manifest.json) and hands it to the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // Drainer takes items from the intake into the pipeline: one drain takes up
@@ -203,12 +204,9 @@ func (d *Drainer) claimLoop(ctx context.Context, dr *Drain, log *slog.Logger) {
 			}
 			// A streaming intake's outage: keep trying with a pause, so the
 			// worker reconnects by itself (no tight loop).
-			log.Warn("intake failed, retrying", "err", err)
+			log.Warn("intake failed, retrying", "err", err, "retry_in", intakeRetry().Delay(1))
 			dr.clearError()
-			select {
-			case <-time.After(2 * time.Second):
-			case <-claimCtx.Done():
-			}
+			_ = intakeRetry().Wait(claimCtx, 1) // an ended claimCtx ends the loop above
 			continue
 		}
 		if d.opts.Continuous && time.Since(lastRecover) > recoverEvery {
@@ -273,6 +271,10 @@ func (d *Drainer) claimLoop(ctx context.Context, dr *Drain, log *slog.Logger) {
 		}
 	}
 }
+
+// intakeRetry is the pause of a continuous drain after its intake failed: a
+// constant 2s (no growth, no bound: the drain retries until it is stopped).
+func intakeRetry() retry.Policy { return retry.Policy{Initial: 2 * time.Second, Multiplier: 1} }
 
 // recoverEvery is how often a continuous drain looks for items of dead
 // workers.

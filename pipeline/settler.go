@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // Settler batches settlements into few Intake.Settle calls (group commit):
@@ -18,6 +20,9 @@ type Settler struct {
 	log       *slog.Logger
 	maxBatch  int
 	every     time.Duration
+	// retry spaces the attempts after a failed Settle (the batch is queued
+	// again): 50ms doubling to 5s, without bound, until Close.
+	retry retry.Policy
 
 	mu      sync.Mutex
 	queue   []settleReq
@@ -54,7 +59,8 @@ const DefaultSettleEvery = 25 * time.Millisecond
 // NewSettler starts the batching goroutine; Close stops it after flushing.
 func NewSettler(intake Intake, onSettled func(Summary), log *slog.Logger, opts ...SettlerOption) *Settler {
 	st := &Settler{intake: intake, onSettled: onSettled, log: log, maxBatch: 1000, every: DefaultSettleEvery,
-		wake: make(chan struct{}, 1), stopped: make(chan struct{}), stop: make(chan struct{})}
+		retry: retry.Policy{Initial: 50 * time.Millisecond, Max: 5 * time.Second},
+		wake:  make(chan struct{}, 1), stopped: make(chan struct{}), stop: make(chan struct{})}
 	for _, o := range opts {
 		o(st)
 	}
@@ -112,7 +118,7 @@ func (st *Settler) Close() {
 
 func (st *Settler) loop() {
 	defer close(st.stopped)
-	backoff := 50 * time.Millisecond
+	failures := 0
 	var last time.Time
 	for {
 		select {
@@ -133,16 +139,16 @@ func (st *Settler) loop() {
 			last = time.Now()
 			ok, more := st.drainOnce()
 			if !ok {
+				failures++
 				select {
-				case <-time.After(backoff):
-					backoff = min(backoff*2, 5*time.Second)
+				case <-time.After(st.retry.Delay(failures)):
 					continue
 				case <-st.stop:
 					st.drainOnce()
 					return
 				}
 			}
-			backoff = 50 * time.Millisecond
+			failures = 0
 			if !more {
 				break
 			}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // Stage processes one Work and returns the topic it goes to next. An empty
@@ -16,9 +18,12 @@ import (
 // later) or the work ends here. An error makes the transport redeliver.
 type Stage func(ctx context.Context, w *Work) (next string, err error)
 
-// stageRetries is how often a failing stage is retried in place (with a
-// backoff from 50ms doubling to 5s) before its message is nacked.
-const stageRetries = 10
+// stageRetry is how a failing stage is retried in place before its message
+// is nacked for redelivery: 11 attempts in all (10 retries), waiting 50ms
+// doubling to 5s between them, without jitter.
+func stageRetry() retry.Policy {
+	return retry.Policy{Initial: 50 * time.Millisecond, Max: 5 * time.Second, MaxAttempts: 11}
+}
 
 // MetaReplayOf marks a message a replay re-published (pipeline/replay).
 const MetaReplayOf = "replay_of"
@@ -107,11 +112,9 @@ func handler(name string, st Stage, pub *Publisher, log *slog.Logger) message.No
 		if r := msg.Metadata.Get(MetaReplayOf); r != "" && w.ReplayOf == "" {
 			w.ReplayOf = r
 		}
-		next, err := st(msg.Context(), w)
+		next, err := runStage(name, st, msg.Context(), w, log)
 		if err != nil {
-			if next, err = retryStage(name, st, msg, w, err, log); err != nil {
-				return err
-			}
+			return err
 		}
 		if log.Enabled(msg.Context(), slog.LevelDebug) {
 			logStageDone(name, w, next, start, log)
@@ -131,20 +134,18 @@ func poisonUndecodable(name string, msg *message.Message, err error, pub *Publis
 	return pub.Publish(msg.Context(), TopicPoison, bad)
 }
 
-// retryStage runs a failed stage again, stageRetries times with a growing
-// pause; the last error means the message is nacked for redelivery.
-func retryStage(name string, st Stage, msg *message.Message, w *Work, err error, log *slog.Logger) (string, error) {
+// runStage runs st under stageRetry; the last error means the message is
+// nacked for redelivery.
+func runStage(name string, st Stage, ctx context.Context, w *Work, log *slog.Logger) (string, error) {
 	var next string
-	for attempt, wait := 1, 50*time.Millisecond; err != nil && attempt <= stageRetries; attempt++ {
-		log.Warn("stage failed, retrying", "stage", name, "correlation_id", w.CorrelationID, "attempt", attempt, "err", err)
-		select {
-		case <-time.After(wait):
-		case <-msg.Context().Done():
-			return "", err
-		}
-		wait = min(2*wait, 5*time.Second)
-		next, err = st(msg.Context(), w)
-	}
+	err := retry.Do(ctx, stageRetry(), func(ctx context.Context) error {
+		var err error
+		next, err = st(ctx, w)
+		return err
+	}, func(r retry.Retry) {
+		log.Warn("stage failed, retrying", "stage", name, "correlation_id", w.CorrelationID,
+			"attempt", r.Attempt, "wait", r.Wait, "err", r.Err)
+	})
 	if err != nil {
 		log.Error("stage failed, message nacked for redelivery", "stage", name, "correlation_id", w.CorrelationID, "err", err)
 		return "", err

@@ -141,8 +141,7 @@ func clampPop(n int) int { return min(max(n, 1), 100) }
 // sendOnce posts without retry (for calls whose effect must not be repeated
 // blindly, such as pops).
 func (c *Client) sendOnce(ctx context.Context, path string) ([]byte, error) {
-	b, _, err := c.once(ctx, Request{Method: http.MethodPost, Path: path})
-	return b, err
+	return c.Send(ctx, Request{Method: http.MethodPost, Path: path, MaxAttempts: 1})
 }
 
 // PopPendingInputs takes up to max pending inputs for planning and returns

@@ -13,12 +13,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // IdempotencyHeader carries a delivery's idempotency key.
@@ -54,6 +57,9 @@ type Client struct {
 	opts Options
 	hc   *http.Client
 	log  *slog.Logger
+	// retry is how Send retries: MaxAttempts attempts, BaseBackoff doubling
+	// to MaxBackoff between them, jittered in [d/2, d].
+	retry retry.Policy
 }
 
 // New checks opts and returns a Client.
@@ -88,7 +94,8 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Client{base: u, opts: opts, hc: hc, log: log}, nil
+	return &Client{base: u, opts: opts, hc: hc, log: log, retry: retry.Policy{Initial: opts.BaseBackoff,
+		Max: opts.MaxBackoff, MaxAttempts: opts.MaxAttempts, Jitter: 0.5}}, nil
 }
 
 // HTTPError is a non-2xx answer.
@@ -140,6 +147,10 @@ type Request struct {
 	ContentType string
 	// IdempotencyKey, when set, is sent as the Idempotency-Key header.
 	IdempotencyKey string
+	// MaxAttempts, when > 0, replaces Options.MaxAttempts for this call: a
+	// caller with its own redelivery (the outbox) sends 1, so that retries
+	// are not nested.
+	MaxAttempts int
 }
 
 // Send performs req with retries and returns the response body of the 2xx answer.
@@ -147,42 +158,39 @@ func (c *Client) Send(ctx context.Context, req Request) ([]byte, error) {
 	if req.Method == "" {
 		req.Method = http.MethodPost
 	}
+	p := c.retry
+	if req.MaxAttempts > 0 {
+		p.MaxAttempts = req.MaxAttempts
+	}
+	var body []byte
 	var last error
-	for attempt := 1; ; attempt++ {
-		body, wait, err := c.once(ctx, req)
+	err := retry.Do(ctx, p, func(ctx context.Context) error {
+		b, wait, err := c.once(ctx, req)
 		if err == nil {
-			return body, nil
+			body = b
+			return nil
 		}
 		last = err
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s %s: %w", req.Method, req.Path, context.Cause(ctx))
+		switch {
+		case ctx.Err() != nil || !IsRetryable(err):
+			return backoff.Permanent(err)
+		case wait > 0:
+			return errors.Join(err, &backoff.RetryAfterError{Duration: wait})
 		}
-		if !IsRetryable(err) || attempt >= c.opts.MaxAttempts {
-			return nil, last
-		}
-		d := c.backoff(attempt)
-		if wait > 0 {
-			d = min(wait, c.opts.MaxBackoff)
-		}
+		return err
+	}, func(r retry.Retry) {
 		c.log.Warn("control-plane call failed, retrying", "method", req.Method, "path", req.Path,
-			"attempt", attempt, "wait", d, "err", err)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%s %s: %w (last error: %v)", req.Method, req.Path, context.Cause(ctx), last)
-		case <-t.C:
-		}
+			"attempt", r.Attempt, "wait", r.Wait, "err", last)
+	})
+	switch {
+	case err == nil:
+		return body, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%s %s: %w (last error: %v)", req.Method, req.Path, context.Cause(ctx), last)
+	case last != nil:
+		return nil, last
 	}
-}
-
-// backoff returns the jittered wait before retry number attempt (1-based).
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.opts.BaseBackoff << min(attempt-1, 20)
-	if d <= 0 || d > c.opts.MaxBackoff {
-		d = c.opts.MaxBackoff
-	}
-	return d/2 + rand.N(d/2+1)
+	return nil, err
 }
 
 // once performs one attempt; wait is a server-requested Retry-After.

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -42,6 +43,7 @@ func TestRetryTable(t *testing.T) {
 		token     string // client token; the fake wants "tok"
 		inject    func(*cpfake.Server)
 		body      string // raw manifest body; "" sends entry
+		attempts  int    // Request.MaxAttempts (sent with Send)
 		wantErr   bool
 		wantCode  int // HTTPError status expected, 0 for none
 		retryable bool
@@ -53,6 +55,10 @@ func TestRetryTable(t *testing.T) {
 		{name: "reset then ok", inject: func(f *cpfake.Server) { f.FailNext(cpfake.FailReset, 1) }, requests: 2, stored: 1},
 		{name: "hang then ok", inject: func(f *cpfake.Server) { f.FailNext(cpfake.FailHang, 1) }, requests: 2, stored: 1},
 		{name: "500 always", inject: func(f *cpfake.Server) { f.SetFailure(cpfake.Fail500) }, wantErr: true, wantCode: 500, retryable: true, requests: 4},
+		{name: "500 single attempt", inject: func(f *cpfake.Server) { f.SetFailure(cpfake.Fail500) }, attempts: 1,
+			wantErr: true, wantCode: 500, retryable: true, requests: 1},
+		{name: "500 then ok within two attempts", inject: func(f *cpfake.Server) { f.FailNext(cpfake.Fail500, 1) }, attempts: 2,
+			requests: 2, stored: 1},
 		{name: "400 not retried", body: "[]", wantErr: true, wantCode: 400, requests: 1},
 		{name: "400 non-array", body: `{"name":"x"}`, wantErr: true, wantCode: 400, requests: 1},
 	}
@@ -63,7 +69,10 @@ func TestRetryTable(t *testing.T) {
 				tc.inject(fake)
 			}
 			var err error
-			if tc.body != "" {
+			if tc.attempts > 0 {
+				body, _ := json.Marshal(entry)
+				_, err = c.Send(context.Background(), controlplane.Request{Path: "/api/manifest", Body: body, MaxAttempts: tc.attempts})
+			} else if tc.body != "" {
 				_, err = c.Send(context.Background(), controlplane.Request{Path: "/api/manifest", Body: []byte(tc.body)})
 			} else {
 				err = c.PostManifest(context.Background(), entry)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // LeaseField is the queue item field the build-queue intake adds to each item
@@ -210,24 +210,15 @@ func (in *Intake) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error
 
 func max0(n int) int { return max(n, 0) }
 
-// idle waits after an empty pop (PollInterval doubling to PollMax), or
-// until ctx ends.
+// idle waits after an empty pop, or until ctx ends: PollInterval doubling
+// per further empty pop to PollMax, jittered in [3d/4, d].
 func (in *Intake) idle(ctx context.Context) {
 	if in.opts.PollInterval <= 0 {
 		return
 	}
-	d := in.opts.PollInterval << min(in.empty, 16)
-	if d <= 0 || d > in.opts.PollMax {
-		d = in.opts.PollMax
-	}
 	in.empty++
-	d = d*3/4 + mrand.N(d/4+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
+	p := retry.Policy{Initial: in.opts.PollInterval, Max: in.opts.PollMax, Jitter: 0.25}
+	_ = p.Wait(ctx, in.empty)
 }
 
 // Started reports "building" for a leased build when its build starts (not at

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // errPermanent marks a refusal (4xx) that another request will not change.
@@ -59,11 +60,7 @@ func (st *Stream) run() {
 			continue
 		default:
 		}
-		d := st.s.opts.MinBackoff << min(failures-1, 16)
-		if d <= 0 || d > st.s.opts.MaxBackoff {
-			d = st.s.opts.MaxBackoff
-		}
-		d = d/2 + rand.N(d/2+1)
+		d := st.s.reconnect().Delay(failures)
 		st.s.log.Warn("logstream: stream broke, reconnecting", "job", st.name, "unacked", len(unacked), "wait", d, "err", err)
 		t := time.NewTimer(d)
 		select {
@@ -210,4 +207,11 @@ func classify(r result, fallback error) error {
 		return fallback
 	}
 	return errors.New("log stream ended without an answer")
+}
+
+// reconnect spaces the requests of a stream after a failure: MinBackoff
+// doubling to MaxBackoff, jittered in [d/2, d], without bound until the
+// stream is closed (then no wait, and two failures end it) or cancelled.
+func (s *Streamer) reconnect() retry.Policy {
+	return retry.Policy{Initial: s.opts.MinBackoff, Max: s.opts.MaxBackoff, Jitter: 0.5}
 }

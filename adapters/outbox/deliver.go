@@ -3,13 +3,13 @@ package outbox
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // Run delivers records until ctx is done, then waits for the deliveries in
@@ -75,13 +75,16 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 }
 
-// deliver sends the head record of g once and settles the outcome.
+// deliver sends the head record of g once and settles the outcome. Once
+// means one HTTP attempt (Request.MaxAttempts 1): the outbox is the retry of
+// a report (o.retry, forever, scheduled per group), so the client must not
+// retry inside it as well.
 func (o *Outbox) deliver(ctx context.Context, name string, g *group) {
 	o.mu.Lock()
 	r := g.recs[0]
 	o.mu.Unlock()
 	_, err := o.opts.Sender.Send(ctx, controlplane.Request{Method: r.Method, Path: r.Path, Body: r.Body,
-		ContentType: r.ContentType, IdempotencyKey: r.Key})
+		ContentType: r.ContentType, IdempotencyKey: r.Key, MaxAttempts: 1})
 	if err != nil && ctx.Err() != nil {
 		o.mu.Lock()
 		g.busy = false
@@ -93,7 +96,7 @@ func (o *Outbox) deliver(ctx context.Context, name string, g *group) {
 		g.failures++
 		o.stats.Failures++
 		n := g.failures
-		d := backoff(o.opts.MinBackoff, o.opts.MaxBackoff, n)
+		d := o.retry().Delay(n)
 		g.notBefore = time.Now().Add(d)
 		g.busy = false
 		o.mu.Unlock()
@@ -173,10 +176,9 @@ func retryable(err error) bool {
 	return true
 }
 
-func backoff(minD, maxD time.Duration, failures int) time.Duration {
-	d := minD << min(failures-1, 20)
-	if d <= 0 || d > maxD {
-		d = maxD
-	}
-	return d/2 + rand.N(d/2+1)
+// retry schedules the next delivery of a group after its n-th failure in a
+// row: MinBackoff doubling to MaxBackoff, jittered in [d/2, d], without
+// bound (a report is never given up while it is retryable).
+func (o *Outbox) retry() retry.Policy {
+	return retry.Policy{Initial: o.opts.MinBackoff, Max: o.opts.MaxBackoff, Jitter: 0.5}
 }

@@ -7,7 +7,8 @@
 // (see instance.go for the layout shared by several workers). Run delivers the records: one at a time per group (correlation
 // id), in the order they were added; a retryable failure (network error, 5xx,
 // 429, or any error that does not say it is permanent) is retried forever with
-// capped exponential backoff; a permanent rejection (another 4xx) moves the
+// capped exponential backoff (retry.Policy; each try is one HTTP request, the
+// client does not retry inside it); a permanent rejection (another 4xx) moves the
 // record to Dir/dead-letter.jsonl with the answer and is counted. Records left
 // by an earlier run are read again by Open. Every delivery carries the
 // record's Key as Idempotency-Key, so a redelivery after a crash can be

@@ -14,6 +14,7 @@ import (
 
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // How long the runner waits, after the podman client exited, for the log
@@ -109,34 +110,23 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 	runCtx, cancel := context.WithTimeout(ctx, r.cmd.opts.Timeout)
 	defer cancel()
 
-	for attempt := 1; ; attempt++ {
-		fmt.Fprintf(out, "refinery: %s\n", Join(argv))
-		code, stopReason, err := r.runContainer(runCtx, name, argv, out)
-		res.ExitCode = code
-		switch {
-		case err != nil:
-			return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
-		case stopReason != "":
-			msg := fmt.Sprintf("container stopped (%s) after %s, exit code %d", stopReason, time.Since(start).Round(time.Millisecond), code)
-			fmt.Fprintf(out, "refinery: %s\n", msg)
-			return finish(pipeline.StatusFailed, stopReason, msg)
-		case code == 125 && attempt == 1 && tailMentions(out.Tail(), "already in use"):
-			// A container of this very job attempt survived a crash: ours to
-			// remove, unless another live worker process runs it.
-			if owner := r.ownerOf(context.WithoutCancel(ctx), name); !r.cmd.removable(owner) {
-				msg := fmt.Sprintf("container %s is running for another live worker process (%s)", name, owner)
-				fmt.Fprintf(out, "refinery: %s\n", msg)
-				return finish(pipeline.StatusFailed, pipeline.ReasonRunner, msg)
-			}
-			fmt.Fprintf(out, "refinery: removing leftover container %s and retrying\n", name)
-			r.remove(context.WithoutCancel(ctx), name)
-			continue
-		case code == 125:
-			return finish(pipeline.StatusFailed, pipeline.ReasonRunner, "podman could not run the container (exit code 125)")
-		case code != 0:
-			return finish(pipeline.StatusFailed, pipeline.ReasonExit, fmt.Sprintf("build exited with code %d", code))
-		}
-		break
+	code, stopReason, owner, err := r.runReplacingLeftover(runCtx, ctx, name, argv, out)
+	res.ExitCode = code
+	switch {
+	case err != nil:
+		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
+	case stopReason != "":
+		msg := fmt.Sprintf("container stopped (%s) after %s, exit code %d", stopReason, time.Since(start).Round(time.Millisecond), code)
+		fmt.Fprintf(out, "refinery: %s\n", msg)
+		return finish(pipeline.StatusFailed, stopReason, msg)
+	case owner != "":
+		msg := fmt.Sprintf("container %s is running for another live worker process (%s)", name, owner)
+		fmt.Fprintf(out, "refinery: %s\n", msg)
+		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, msg)
+	case code == 125:
+		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, "podman could not run the container (exit code 125)")
+	case code != 0:
+		return finish(pipeline.StatusFailed, pipeline.ReasonExit, fmt.Sprintf("build exited with code %d", code))
 	}
 
 	wheels, err := findWheels(jobDir, job, start)
@@ -365,4 +355,33 @@ func (r *Runner) ownerOf(ctx context.Context, name string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// errLeftover is the attempt that met a container of this very job attempt
+// left by a crash (podman exit 125, "already in use"); it was removed.
+var errLeftover = errors.New("leftover container removed")
+
+// runReplacingLeftover runs the container; when a container of this very job
+// attempt survived a crash it is removed and the run is made once more: 2
+// attempts, no wait. A leftover that belongs to another live worker process
+// is not removed: its owner is returned and the run ends there.
+func (r *Runner) runReplacingLeftover(runCtx, ctx context.Context, name string, argv []string, out *syncWriter) (code int, stopReason, owner string, err error) {
+	first := true
+	_ = retry.Do(runCtx, retry.Policy{MaxAttempts: 2}, func(runCtx context.Context) error {
+		fmt.Fprintf(out, "refinery: %s\n", Join(argv))
+		code, stopReason, err = r.runContainer(runCtx, name, argv, out)
+		leftover := first && err == nil && stopReason == "" && code == 125 && tailMentions(out.Tail(), "already in use")
+		first = false
+		if !leftover {
+			return nil
+		}
+		if o := r.ownerOf(context.WithoutCancel(ctx), name); !r.cmd.removable(o) {
+			owner = o
+			return nil
+		}
+		fmt.Fprintf(out, "refinery: removing leftover container %s and retrying\n", name)
+		r.remove(context.WithoutCancel(ctx), name)
+		return errLeftover
+	}, nil)
+	return code, stopReason, owner, err
 }

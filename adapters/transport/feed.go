@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // FeedOptions tune [Feed].
@@ -53,7 +54,10 @@ func Feed(ctx context.Context, in pipeline.Intake, pub *pipeline.Publisher, opts
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	f := &feeder{in: in, pub: pub, opts: opts}
-	backoff := 500 * time.Millisecond
+	// After a failure: 500ms doubling to MaxBackoff, without bound, until ctx
+	// ends; a round without failure starts again from 500ms.
+	policy := retry.Policy{Initial: 500 * time.Millisecond, Max: opts.MaxBackoff}
+	failures := 0
 	var lastRecover time.Time
 	for ctx.Err() == nil {
 		err := f.settlePending(ctx)
@@ -67,18 +71,16 @@ func Feed(ctx context.Context, in pipeline.Intake, pub *pipeline.Publisher, opts
 			err = f.claim(ctx)
 		}
 		if err == nil {
-			backoff = 500 * time.Millisecond
+			failures = 0
 			continue
 		}
 		if ctx.Err() != nil {
 			break
 		}
-		opts.Logger.Warn("feed the pipeline from the intake", "err", err, "retry_in", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-		}
-		backoff = min(2*backoff, opts.MaxBackoff)
+		failures++
+		wait := policy.Delay(failures)
+		opts.Logger.Warn("feed the pipeline from the intake", "err", err, "retry_in", wait)
+		_ = policy.Sleep(ctx, wait) // an ended ctx ends the loop
 	}
 	// Whatever is still to settle is retried once without the ended context.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

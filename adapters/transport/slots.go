@@ -9,6 +9,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // slotReader reads a held stream for one slot: it takes an entry only when
@@ -31,23 +33,25 @@ func (s *redisSubscriber) slotReader(ctx context.Context, c *redis.Client, strea
 		}
 	}()
 	var um redisstream.DefaultMarshallerUnmarshaller
-	backoff := 500 * time.Millisecond
+	// A failed read is retried after 500ms doubling to 5s, without bound,
+	// until the reader stops; a successful read starts again from 500ms.
+	policy := retry.Policy{Initial: 500 * time.Millisecond, Max: 5 * time.Second}
+	failures := 0
 	for ctx.Err() == nil {
 		x, err := s.nextEntry(ctx, c, stream)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			s.log.Warn("read held stream", "stream", stream, "err", err, "retry_in", backoff)
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
+			failures++
+			wait := policy.Delay(failures)
+			s.log.Warn("read held stream", "stream", stream, "err", err, "retry_in", wait)
+			if policy.Sleep(ctx, wait) != nil {
 				return
 			}
-			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
-		backoff = 500 * time.Millisecond
+		failures = 0
 		if x == nil {
 			continue
 		}
@@ -121,20 +125,14 @@ func (s *redisSubscriber) nextEntry(ctx context.Context, c *redis.Client, stream
 }
 
 // ack acks an entry, retrying until it succeeds or the subscriber closes (the
-// entry then stays pending and is claimed by another worker).
+// entry then stays pending and is claimed by another worker): 100ms doubling
+// to 5s between attempts, without bound.
 func (s *redisSubscriber) ack(ctx context.Context, c *redis.Client, stream, id string) {
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := c.XAck(ctx, stream, s.opts.Group, id).Err()
-		if err == nil {
-			return
-		}
-		s.log.Warn("ack held entry", "stream", stream, "id", id, "err", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return
-		}
-	}
+	_ = retry.Do(ctx, retry.Policy{Initial: 100 * time.Millisecond, Max: 5 * time.Second}, func(ctx context.Context) error {
+		return c.XAck(ctx, stream, s.opts.Group, id).Err()
+	}, func(r retry.Retry) {
+		s.log.Warn("ack held entry", "stream", stream, "id", id, "attempt", r.Attempt, "retry_in", r.Wait, "err", r.Err)
+	})
 }
 
 // createGroup creates the stream's consumer group at its start (and the
