@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/tempfile"
+	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
 // flock applies how (syscall.LOCK_*) to f, retrying on EINTR.
@@ -60,8 +61,10 @@ func (q *Queue) lockQueue(ctx context.Context) (*os.File, error) {
 		ctx, cancel = context.WithTimeout(ctx, q.opts.LockTimeout)
 		defer cancel()
 	}
-	wait := 50 * time.Microsecond
-	var timer *time.Timer
+	// A held lock is polled (LOCK_NB) under the worker's retry policy:
+	// 50µs doubling to 5ms, until ctx or LockTimeout ends the wait.
+	policy := retry.Policy{Initial: 50 * time.Microsecond, Max: 5 * time.Millisecond}
+	busy := 0
 	for {
 		f, err := os.Open(q.path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -90,18 +93,10 @@ func (q *Queue) lockQueue(ctx context.Context) (*os.File, error) {
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("lock queue %s: %w", q.path, err)
 		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-			defer timer.Stop()
-		} else {
-			timer.Reset(wait)
+		busy++
+		if werr := policy.Wait(ctx, busy); werr != nil {
+			return nil, fmt.Errorf("lock queue %s: %w", q.path, werr)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("lock queue %s: %w", q.path, context.Cause(ctx))
-		case <-timer.C:
-		}
-		wait = min(wait*2, 5*time.Millisecond)
 	}
 }
 
@@ -221,13 +216,14 @@ func (q *Queue) readQueueFile(f *os.File) ([]byte, error) {
 }
 
 // readQueue reads and parses the queue through read, retrying a parse failure
-// ParseRetries times with a doubling backoff: the control-plane rewrites the
-// file in place without locking, so a reader may catch it half-written.
+// under the worker's retry policy (pipeline/retry): ParseRetries retries,
+// ParseBackoff doubling, no jitter. The control-plane rewrites the file in
+// place without locking, so a reader may catch it half-written.
 //
 // With a cache (only under q.mu), contents identical to the cached ones are not
 // parsed again, and a new parse is cached.
 func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error), c *queueCache) ([][]byte, error) {
-	wait := q.opts.ParseBackoff
+	policy := retry.Policy{Initial: q.opts.ParseBackoff, MaxAttempts: q.opts.ParseRetries + 1}
 	for attempt := 0; ; attempt++ {
 		data, err := read()
 		var tooLarge *TooLargeError
@@ -254,14 +250,9 @@ func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error), c *q
 		if q.parseFailHook != nil {
 			q.parseFailHook(attempt)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("parse queue %s: %w (after: %w)", q.path, context.Cause(ctx), err)
-		case <-t.C:
+		if werr := policy.Wait(ctx, attempt+1); werr != nil {
+			return nil, fmt.Errorf("parse queue %s: %w (after: %w)", q.path, werr, err)
 		}
-		wait *= 2
 	}
 }
 
