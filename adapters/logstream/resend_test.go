@@ -3,6 +3,8 @@ package logstream_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -128,5 +130,47 @@ func TestRefusedStreamIsNotResent(t *testing.T) {
 	meta := st.Close()
 	if meta[logstream.MetaLinesNotResent] != int64(1) || meta[logstream.MetaResendNote] == nil || box.Backlog() != 0 {
 		t.Fatalf("meta = %v, backlog %d", meta, box.Backlog())
+	}
+}
+
+// stuckOpener is a control-plane that never takes the request: the
+// stream's first body write blocks until the stream is cancelled, so the
+// lines after it stay in the memory buffer and the spill file.
+type stuckOpener struct{}
+
+func (stuckOpener) OpenLogStream(ctx context.Context, _, _, _ string, _ int, _ io.Reader) (*http.Response, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Lines held in memory and lines in the spill file at the moment the job
+// ends are all queued: none is counted lost because it sat in the second
+// buffer.
+func TestCloseQueuesMemoryAndSpillLines(t *testing.T) {
+	_, c := setup(t, cpfake.Options{}, "")
+	box, err := outbox.Open(outbox.Options{Dir: t.TempDir(), Sender: c, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	rep, _ := outbox.NewReporter(outbox.ReporterOptions{Outbox: box})
+	s := newStreamer(t, stuckOpener{}, func(o *logstream.Options) {
+		o.Resender = rep
+		o.BufferBytes = 300 // a few lines in memory, the rest spilled
+		o.CloseTimeout = 50 * time.Millisecond
+	})
+	st := s.Sink(context.Background(), job)
+	for i := 1; i <= 40; i++ {
+		st.Line(int64(i), []byte(fmt.Sprintf("line %d", i)), time.Now())
+	}
+	meta := st.Close()
+	if meta[logstream.MetaLinesSpilled].(int64) == 0 {
+		t.Fatalf("meta = %v: the test needs lines in the spill file", meta)
+	}
+	if q, _ := meta[logstream.MetaLinesResendQueued].(int64); q != 40 {
+		t.Errorf("meta = %v: want all 40 lines queued for resend", meta)
+	}
+	if _, ok := meta[logstream.MetaLinesNotResent]; ok {
+		t.Errorf("meta = %v: nothing should be given up", meta)
 	}
 }

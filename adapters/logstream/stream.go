@@ -209,7 +209,16 @@ func (st *Stream) Close() map[string]any {
 		}
 		t.Stop()
 		st.cancel()
-		missed := append(st.leftover, st.take(int(^uint(0)>>1))...)
+		// take returns memory first and the spill file on the next call:
+		// drain both, or the spilled lines would be counted lost.
+		missed := st.leftover
+		for {
+			b := st.take(int(^uint(0) >> 1))
+			if len(b) == 0 {
+				break
+			}
+			missed = append(missed, b...)
+		}
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		if st.spillW != nil {
