@@ -58,6 +58,9 @@ func New(cfg Config) (*Store, error) {
 		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure: useSSL,
 		Region: cfg.Region,
+		// One request per call: the plan poller's next round is the retry
+		// (docs/retries.md); minio-go's own ten tries would nest inside it.
+		MaxRetries: 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("object store %s: %w", endpoint, err)

@@ -67,7 +67,10 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 		return nil, fmt.Errorf("ARTIFACT_STORE_URL: %w", err)
 	}
 	client, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: secure, Region: cfg.Region, BucketLookup: minio.BucketLookupPath})
+		Secure: secure, Region: cfg.Region, BucketLookup: minio.BucketLookupPath,
+		// One request per call: the upload outbox is the retry (docs/retries.md);
+		// minio-go's own ten tries would nest inside it.
+		MaxRetries: 1})
 	if err != nil {
 		return nil, fmt.Errorf("artifact store %s: %w", endpoint, err)
 	}

@@ -39,6 +39,7 @@ type s3Server struct {
 	down    atomic.Bool
 	corrupt atomic.Bool
 	puts    atomic.Int64
+	reqs    atomic.Int64 // every request
 }
 
 func startS3(t *testing.T) *s3Server {
@@ -46,6 +47,7 @@ func startS3(t *testing.T) *s3Server {
 	s := &s3Server{}
 	fake := gofakes3.New(s3mem.New()).Server()
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.reqs.Add(1)
 		if r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") == "" {
 			s.puts.Add(1)
 		}
@@ -149,6 +151,27 @@ func TestUploadVerifiesBeforeExposing(t *testing.T) {
 	resp.Body.Close()
 	if string(got) != string(data) || !strings.HasSuffix(st.URL("a/a.whl"), "/wheels/refinery/prod/a/a.whl") {
 		t.Fatalf("GET %s: %d %q", st.URL("a/a.whl"), resp.StatusCode, got)
+	}
+}
+
+// An upload to a store that is down makes each of its requests once (the
+// read of the final key, then the put that fails): the upload outbox
+// retries it later, so the S3 client must not retry inside.
+func TestUploadToADownStoreIsOneRequest(t *testing.T) {
+	s := startS3(t)
+	st := newStore(t, s)
+	path := filepath.Join(t.TempDir(), "a.whl")
+	data := []byte("wheel bytes")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.down.Store(true)
+	before := s.reqs.Load()
+	if err := st.Upload(context.Background(), path, "a/a.whl", hexSum(data), "application/zip"); err == nil {
+		t.Fatal("upload to a down store succeeded")
+	}
+	if n := s.reqs.Load() - before; n != 2 {
+		t.Fatalf("%d requests for one failed upload, want 2 (the read of the final key, the put)", n)
 	}
 }
 
