@@ -21,8 +21,12 @@ type Settler struct {
 	maxBatch  int
 	every     time.Duration
 	// retry spaces the attempts after a failed Settle (the batch is queued
-	// again): 50ms doubling to 5s, without bound, until Close.
+	// again): 50ms doubling to 5s, without bound, until Close. Its Timer
+	// also waits out the SettleEvery spacing.
 	retry retry.Policy
+	// closing ends the waits of the loop when Close is called.
+	closing context.Context
+	cancel  context.CancelFunc
 
 	mu      sync.Mutex
 	queue   []settleReq
@@ -53,6 +57,12 @@ func SettleEvery(d time.Duration) SettlerOption {
 	return func(st *Settler) { st.every = max(d, 0) }
 }
 
+// SettleTimer makes the Settler wait (SettleEvery spacing, retry backoff)
+// on t instead of the wall clock: tests run without waiting.
+func SettleTimer(t retry.Timer) SettlerOption {
+	return func(st *Settler) { st.retry.Timer = t }
+}
+
 // DefaultSettleEvery is the default spacing of settle writes.
 const DefaultSettleEvery = 25 * time.Millisecond
 
@@ -61,6 +71,7 @@ func NewSettler(intake Intake, onSettled func(Summary), log *slog.Logger, opts .
 	st := &Settler{intake: intake, onSettled: onSettled, log: log, maxBatch: 1000, every: DefaultSettleEvery,
 		retry: retry.Policy{Initial: 50 * time.Millisecond, Max: 5 * time.Second},
 		wake:  make(chan struct{}, 1), stopped: make(chan struct{}), stop: make(chan struct{})}
+	st.closing, st.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(st)
 	}
@@ -112,6 +123,7 @@ func (st *Settler) Pending() int {
 
 // Close stops the loop after a last attempt to settle what is queued.
 func (st *Settler) Close() {
+	st.cancel()
 	close(st.stop)
 	<-st.stopped
 }
@@ -129,9 +141,7 @@ func (st *Settler) loop() {
 		}
 		for {
 			if wait := st.every - time.Since(last); wait > 0 && st.maxBatch > st.Pending() {
-				select {
-				case <-time.After(wait):
-				case <-st.stop:
+				if st.retry.Sleep(st.closing, wait) != nil {
 					st.drainOnce()
 					return
 				}
@@ -140,13 +150,11 @@ func (st *Settler) loop() {
 			ok, more := st.drainOnce()
 			if !ok {
 				failures++
-				select {
-				case <-time.After(st.retry.Delay(failures)):
-					continue
-				case <-st.stop:
+				if st.retry.Wait(st.closing, failures) != nil {
 					st.drainOnce()
 					return
 				}
+				continue
 			}
 			failures = 0
 			if !more {

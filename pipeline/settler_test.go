@@ -71,3 +71,61 @@ func TestSettlerSpacesWrites(t *testing.T) {
 		t.Errorf("summaries seen = %v, want all 4", seen)
 	}
 }
+
+// flakyIntake fails its first n Settle calls.
+type flakyIntake struct {
+	lateIntake
+	mu    sync.Mutex
+	fails int
+	calls int
+}
+
+func (f *flakyIntake) Settle(context.Context, []Settlement) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.calls <= f.fails {
+		return errors.New("disk full")
+	}
+	return nil
+}
+
+// recordTimer returns at once and records each wait asked of it.
+type recordTimer struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (r *recordTimer) Sleep(ctx context.Context, d time.Duration) error {
+	r.mu.Lock()
+	r.waits = append(r.waits, d)
+	r.mu.Unlock()
+	return context.Cause(ctx)
+}
+
+// A failing Settle is retried on the settler's policy (50ms doubling) until
+// it succeeds, and the waits go through the injected timer: no test waits.
+func TestSettlerRetriesOnItsPolicy(t *testing.T) {
+	in := &flakyIntake{fails: 3}
+	timer := &recordTimer{}
+	st := NewSettler(in, func(Summary) {}, slog.New(slog.DiscardHandler), SettleEvery(0), SettleTimer(timer))
+	defer st.Close()
+	st.Submit(Settlement{Claim: "a", Kind: Release}, Summary{Claim: "a"})
+	if err := st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	timer.mu.Lock()
+	defer timer.mu.Unlock()
+	want := []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+	if len(timer.waits) != len(want) {
+		t.Fatalf("waits %v, want %v", timer.waits, want)
+	}
+	for i, d := range want {
+		if timer.waits[i] != d {
+			t.Fatalf("waits %v, want %v", timer.waits, want)
+		}
+	}
+	if in.calls != 4 {
+		t.Errorf("%d Settle calls, want 4 (3 failures, then the write)", in.calls)
+	}
+}
