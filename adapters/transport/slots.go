@@ -87,9 +87,9 @@ func (s *redisSubscriber) deliver(ctx context.Context, msg *message.Message, out
 			return true
 		case <-msg.Nacked():
 			cancel()
-			select {
-			case <-time.After(s.opts.NackResendSleep):
-			case <-ctx.Done():
+			// A constant wait (the watermill subscribers' NackResendSleep),
+			// on the one retry policy.
+			if (retry.Policy{Initial: s.opts.NackResendSleep, Max: s.opts.NackResendSleep}).Wait(ctx, 1) != nil {
 				return false
 			}
 			msg = msg.Copy()
