@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/refinery/refinery-worker/internal/config"
 	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -87,7 +88,7 @@ func workerLatency(b *testing.B, backend string) []time.Duration {
 	intakeEnv, push, closeIntake := intakeFor(b, backend)
 	defer closeIntake()
 	dir := benchDir(b)
-	cfg, err := LoadConfig(append([]string{
+	cfg, err := config.Load(append([]string{
 		"OUTPUT_DIR=" + filepath.Join(dir, "out"), "CACHE_DIR=" + filepath.Join(dir, "cache"),
 		"LOG_LEVEL=error", "BUILD_CONCURRENCY=1",
 	}, intakeEnv...))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/internal/config"
 	"github.com/refinery/refinery-worker/internal/testkit/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -40,7 +41,7 @@ func BenchmarkPodmanOverhead(b *testing.B) {
 	tag := pyfixture.HostPlatformTag()
 	id := randomID("rw-bench-")
 	defer func() { _ = exec.Command(bin, "rm", "-f", "-t", "0", "--filter", "label=refinery.worker="+id).Run() }()
-	cfg, err := LoadConfig([]string{
+	cfg, err := config.Load([]string{
 		"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + filepath.Join(dir, "out"),
 		"CACHE_DIR=" + filepath.Join(dir, "cache"), "LOG_LEVEL=error", "PODMAN_BIN=" + bin,
 		"CONTAINER_IMAGE=" + builderImage, "WORKER_RUN_CMD=true", "WORKER_ID=" + id, "PLATFORM_TAG=" + tag,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/internal/config"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -28,7 +29,7 @@ type serveWorker struct {
 // startServeWorker queues n items and starts a worker as serve does.
 func startServeWorker(tb testing.TB, dir string, n int, extra ...string) *serveWorker {
 	tb.Helper()
-	cfg, err := LoadConfig(append([]string{
+	cfg, err := config.Load(append([]string{
 		"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + filepath.Join(dir, "out"),
 		"CACHE_DIR=" + filepath.Join(dir, "cache"), "LOG_LEVEL=error",
 	}, extra...))

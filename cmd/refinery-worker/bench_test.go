@@ -21,6 +21,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
+	"github.com/refinery/refinery-worker/internal/config"
 	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -77,7 +78,7 @@ func runWorkerDrainTmpfs(b *testing.B, n int) float64 {
 func runWorkerDrainOn(b *testing.B, n int, extra ...string) float64 {
 	b.StopTimer()
 	dir := benchDir(b)
-	cfg, err := LoadConfig(append([]string{
+	cfg, err := config.Load(append([]string{
 		"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + filepath.Join(dir, "out"),
 		"CACHE_DIR=" + filepath.Join(dir, "cache"), fmt.Sprintf("BATCH_SIZE=%d", n), "LOG_LEVEL=error", "BUILD_CONCURRENCY=16",
 	}, extra...))
@@ -205,7 +206,7 @@ func BenchmarkDurableTransports(b *testing.B) {
 			var rate float64
 			for i := range b.N {
 				env := durableEnv(b, tr, i)
-				cfg, err := LoadConfig(env)
+				cfg, err := config.Load(env)
 				must(b, err)
 				w := &worker{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 				t, err := w.openTransport(context.Background())

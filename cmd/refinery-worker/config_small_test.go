@@ -2,48 +2,14 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/podman"
+	"github.com/refinery/refinery-worker/internal/config"
 )
-
-// A variable that does not parse is reported once, for what it is, not
-// again as a zero value out of range; a listen address that cannot be
-// listened on is found by the configuration check, before any drain.
-func TestConfigReportsEachBadVariableOnceAndChecksTheListenAddress(t *testing.T) {
-	_, err := LoadConfig([]string{"BATCH_SIZE=abc", "WORKER_HTTP_ADDR=notanaddr", "MAX_DEPS=x"})
-	var ce *ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want *ConfigError", err)
-	}
-	count := map[string]int{}
-	for _, p := range ce.Problems {
-		key, _, _ := strings.Cut(p, ": ")
-		count[key]++
-		if strings.Contains(p, "0 is outside") {
-			t.Errorf("misleading problem for a value that did not parse: %q", p)
-		}
-	}
-	for _, k := range []string{"BATCH_SIZE", "WORKER_HTTP_ADDR", "MAX_DEPS"} {
-		if count[k] != 1 {
-			t.Errorf("%s reported %d times in %q, want once", k, count[k], ce.Problems)
-		}
-	}
-	for _, ok := range []string{":9000", "127.0.0.1:0", "[::1]:8080", "localhost:9000"} {
-		if _, err := LoadConfig([]string{"WORKER_HTTP_ADDR=" + ok}); err != nil {
-			t.Errorf("WORKER_HTTP_ADDR=%s refused: %v", ok, err)
-		}
-	}
-	for _, bad := range []string{"9000", "host:port", ":99999", "a b:1"} {
-		if _, err := LoadConfig([]string{"WORKER_HTTP_ADDR=" + bad}); err == nil || !strings.Contains(err.Error(), "WORKER_HTTP_ADDR") {
-			t.Errorf("WORKER_HTTP_ADDR=%s: err %v, want one naming the variable", bad, err)
-		}
-	}
-}
 
 // `config` prints the container command actually run, and every preset the
 // configuration check accepts is one the podman adapter knows (debian is
@@ -57,7 +23,7 @@ func TestConfigDefaultsAreTheOnesUsed(t *testing.T) {
 		t.Errorf("config does not print WORKER_RUN_CMD=refinery-build:\n%s", out.String())
 	}
 	for _, preset := range []string{"debian", "rocky", "fedora", "ubuntu"} {
-		cfg, err := LoadConfig([]string{"CONTAINER_PRESET=" + preset, "OUTPUT_DIR=/o", "CACHE_DIR=/c"})
+		cfg, err := config.Load([]string{"CONTAINER_PRESET=" + preset, "OUTPUT_DIR=/o", "CACHE_DIR=/c"})
 		if err != nil {
 			t.Fatalf("CONTAINER_PRESET=%s: %v", preset, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"path/filepath"
 	"time"
 
@@ -126,23 +125,6 @@ func (ix *indexing) collectors() []prometheus.Collector {
 				Help: "Uploads given up because the local file vanished or changed."}, func() float64 { return float64(u.DeadLetters()) }))
 	}
 	return cs
-}
-
-// indexProblems validates PUBLIC_URL and ARTIFACT_STORE_URL.
-func (c *Config) indexProblems() []string {
-	var p []string
-	if c.PublicURL != "" {
-		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
-			p = append(p, fmt.Sprintf("PUBLIC_URL: %q is not an http(s)://host[:port][/path] URL without query or credentials", c.PublicURL))
-		}
-	}
-	if c.ArtifactStoreURL != "" {
-		if _, _, _, _, err := wheelstore.ParseStoreURL(c.ArtifactStoreURL); err != nil {
-			p = append(p, "ARTIFACT_STORE_URL: "+err.Error())
-		}
-	}
-	return p
 }
 
 // indexCommand is `refinery-worker index rebuild|verify`.

@@ -19,7 +19,13 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/refinery/refinery-worker/internal/config"
 )
+
+// Config is the worker's configuration (internal/config), named here so the
+// wiring reads cfg Config.
+type Config = config.Config
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr))
@@ -65,7 +71,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		fmt.Fprintf(stderr, "%s takes no arguments, got %q\n%s\n", cmd, args, usage())
 		return exitUsage
 	}
-	cfg, err := LoadConfig(environ)
+	cfg, err := config.Load(environ)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

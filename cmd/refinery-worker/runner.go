@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/podman"
@@ -17,21 +18,10 @@ func podmanOptions(cfg Config) podman.Options {
 		Memory: cfg.ContainerMemory, CPUs: cfg.ContainerCPUs, PidsLimit: cfg.ContainerPidsLimit,
 		Network: cfg.ContainerNetwork, Timeout: time.Duration(cfg.RunnerTimeoutSec) * time.Second,
 		StopGrace: time.Duration(cfg.StopGraceSec) * time.Second, OutputDir: cfg.OutputDir, CacheDir: cfg.CacheDir,
-		IndexURL: cfg.IndexURL, ExtraIndexURL: joinURLs(cfg.ExtraIndexURL), WorkerID: cfg.ContainerOwner(),
+		IndexURL: cfg.IndexURL, ExtraIndexURL: strings.Join(cfg.ExtraIndexURL, " "), WorkerID: cfg.ContainerOwner(),
 		// The start check makes sure the image is for this machine.
 		Arch: podman.OCIArch(podman.MachineOf(cfg.PlatformTag)),
 	}
-}
-
-func joinURLs(u URLList) string {
-	out := ""
-	for i, s := range u {
-		if i > 0 {
-			out += " "
-		}
-		out += s
-	}
-	return out
 }
 
 // newRunner picks the stub (PODMAN_BIN unset) or the podman runner, and

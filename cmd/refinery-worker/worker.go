@@ -199,7 +199,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		}
 	}
 	window := 0 // the drainer's default
-	if cfg.continuous() {
+	if cfg.Continuous() {
 		// A streaming intake hands out what this worker can start soon, so
 		// several workers share the work.
 		window = streamWindow(cfg.BuildConcurrency)
@@ -216,13 +216,13 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
 		Window: window, Refill: refill, OnSettled: opts.onSettled, Release: release,
-		Continuous: (cfg.continuous() || w.waitItems != nil) && opts.continuous, WaitItems: w.waitItems,
+		Continuous: (cfg.Continuous() || w.waitItems != nil) && opts.continuous, WaitItems: w.waitItems,
 		ClaimNeverRedelivers: cfg.QueueBackend == "file",
 		BeforeRecovered: func() error {
 			if _, err := w.manifest.Refresh(); err != nil {
 				return err
 			}
-			if cfg.continuous() {
+			if cfg.Continuous() {
 				return w.manifest.Learn() // items a rebalance moved here
 			}
 			return nil

@@ -1,21 +1,14 @@
-package main
+// Package config reads the worker's configuration from the environment and
+// checks it (docs/control-plane.md "Environment variables"): Load parses
+// every variable, validates the values and their combinations, and reports
+// every bad variable at once.
+package config
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"reflect"
-	"sort"
-	"strconv"
-	"strings"
-
-	"github.com/caarlos0/env/v11"
-)
+import "os"
 
 // Config is the worker's whole configuration, read from the environment
 // (docs/control-plane.md "Environment variables"). Each field documents its
-// default and constraints; Validate checks them all and reports every bad
+// default and constraints; Load checks them all and reports every bad
 // variable at once.
 type Config struct {
 	// QueueBackend selects the intake: file (default) | redis | kafka | controlplane.
@@ -58,7 +51,7 @@ type Config struct {
 	PythonVersion string `env:"PYTHON_VERSION" envDefault:"3.11"`
 	// PythonFullVersion is PYTHON_VERSION as given (MAJOR.MINOR[.MICRO]);
 	// the planner evaluates python_full_version markers with it (a
-	// MAJOR.MINOR value counts as MAJOR.MINOR.0). Set by LoadConfig.
+	// MAJOR.MINOR value counts as MAJOR.MINOR.0). Set by Load.
 	PythonFullVersion string
 	// PlatformTag is the target wheel platform tag. Default manylinux2014_s390x.
 	PlatformTag string `env:"PLATFORM_TAG" envDefault:"manylinux2014_s390x"`
@@ -228,62 +221,10 @@ type Config struct {
 	ArtifactStoreRegion string `env:"ARTIFACT_STORE_REGION"`
 }
 
-// Interval is a duration given as a Go duration ("90s", "5m") or as plain
-// seconds ("90"). Empty and "0" mean zero (off).
-// D returns the interval as a time.Duration.
-// String prints the interval as a Go duration.
-// ParseInterval parses a Go duration or plain (possibly fractional) seconds.
-// ByteSize is a size in bytes, given plain or with a unit (k, M, G, T with
-// an optional B or iB; decimal for kB/MB/GB, binary for KiB/MiB/GiB).
-// ParseByteSize parses "1073741824", "1GiB", "500MB", "2G".
-// URLList is a list of URLs separated by spaces or commas.
-// Overrides is PLAN_OVERRIDES_JSON: normalised package name → version.
-// LoadConfig reads the configuration from environ (KEY=VALUE strings) and
-// validates it. The error lists every bad variable, one per line.
-func LoadConfig(environ []string) (Config, error) {
-	var cfg Config
-	opts := env.Options{
-		Environment: env.ToMap(environ),
-		FuncMap: map[reflect.Type]env.ParserFunc{
-			reflect.TypeOf(Interval(0)): func(v string) (any, error) { return ParseInterval(v) },
-			reflect.TypeOf(Overrides{}): func(v string) (any, error) { return parseOverrides(v) },
-			reflect.TypeOf(URLList{}):   func(v string) (any, error) { return parseURLList(v) },
-			reflect.TypeOf(ByteSize(0)): func(v string) (any, error) { return ParseByteSize(v) },
-		},
-	}
-	var problems []string
-	unparsed := map[string]bool{} // variables whose value did not parse
-	if err := env.ParseWithOptions(&cfg, opts); err != nil {
-		for _, p := range envErrors(err) {
-			key, _, _ := strings.Cut(p, ": ")
-			unparsed[key] = true
-			problems = append(problems, p)
-		}
-	}
-	for _, p := range cfg.validate() {
-		// The zero value left by a parse error is no second problem.
-		if key, _, _ := strings.Cut(p, ": "); !unparsed[key] {
-			problems = append(problems, p)
-		}
-	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return cfg, &ConfigError{Problems: problems}
-	}
-	cfg.PythonFullVersion = cfg.PythonVersion
-	cfg.PythonVersion = pyMinorRE.FindString(cfg.PythonVersion)
-	cfg.workerIDSet = cfg.WorkerID != ""
-	if cfg.WorkerID == "" {
-		host, _ := os.Hostname()
-		cfg.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
-	return cfg, nil
-}
-
-// continuous reports whether the intake streams (Redis list, Kafka topic, the
+// Continuous reports whether the intake streams (Redis list, Kafka topic, the
 // control-plane's build queue, polled): serve consumes as items arrive
 // instead of draining on trigger.
-func (c Config) continuous() bool {
+func (c Config) Continuous() bool {
 	return c.QueueBackend == "redis" || c.QueueBackend == "kafka" || c.QueueBackend == "controlplane"
 }
 
@@ -298,92 +239,4 @@ func (c Config) ContainerOwner() string {
 	}
 	host, _ := os.Hostname()
 	return host
-}
-
-// ConfigError lists every invalid variable.
-type ConfigError struct{ Problems []string }
-
-func (e *ConfigError) Error() string {
-	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
-}
-
-// envErrors turns caarlos0/env's errors into "VAR: reason" lines.
-func envErrors(err error) []string {
-	keys := envKeys()
-	var agg env.AggregateError
-	errs := []error{err}
-	if errors.As(err, &agg) {
-		errs = agg.Errors
-	}
-	var out []string
-	for _, e := range errs {
-		var pe env.ParseError
-		if errors.As(e, &pe) {
-			cause := pe.Err
-			var ne *strconv.NumError
-			if errors.As(cause, &ne) {
-				cause = fmt.Errorf("%q is not a valid %s", ne.Num, pe.Type)
-			}
-			out = append(out, fmt.Sprintf("%s: %v", keys[pe.Name], cause))
-			continue
-		}
-		out = append(out, e.Error())
-	}
-	return out
-}
-
-// envKeys maps Config field names to their variables.
-func envKeys() map[string]string {
-	t := reflect.TypeOf(Config{})
-	m := make(map[string]string, t.NumField())
-	for i := range t.NumField() {
-		f := t.Field(i)
-		m[f.Name] = strings.Split(f.Tag.Get("env"), ",")[0]
-	}
-	return m
-}
-
-// redactURL hides a password in a URL.
-// Redacted returns the configuration as VAR → printable value, with secrets
-// replaced by [REDACTED] (set) or "" (unset), and passwords cut from URLs.
-func (c Config) Redacted() map[string]string {
-	out := map[string]string{}
-	v := reflect.ValueOf(c)
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		key := strings.Split(f.Tag.Get("env"), ",")[0]
-		if key == "" {
-			continue
-		}
-		val := fmt.Sprint(v.Field(i).Interface())
-		switch fv := v.Field(i).Interface().(type) {
-		case URLList:
-			parts := make([]string, len(fv))
-			for j, s := range fv {
-				parts[j] = s
-				if f.Tag.Get("secretURL") == "true" {
-					parts[j] = redactURL(s)
-				}
-			}
-			val = strings.Join(parts, ",")
-		case []string:
-			val = strings.Join(fv, ",")
-		case Overrides:
-			b, _ := json.Marshal(fv)
-			val = string(b)
-			if len(fv) == 0 {
-				val = ""
-			}
-		case string:
-			if f.Tag.Get("secretURL") == "true" {
-				val = redactURL(fv)
-			}
-		}
-		if f.Tag.Get("secret") == "true" && val != "" {
-			val = "[REDACTED]"
-		}
-		out[key] = val
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"encoding/json"
@@ -11,12 +11,17 @@ import (
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 )
 
+// Interval is a duration given as a Go duration ("90s", "5m") or as plain
+// seconds ("90"). Empty and "0" mean zero (off).
 type Interval time.Duration
 
+// D returns the interval as a time.Duration.
 func (i Interval) D() time.Duration { return time.Duration(i) }
 
+// String prints the interval as a Go duration.
 func (i Interval) String() string { return time.Duration(i).String() }
 
+// ParseInterval parses a Go duration or plain (possibly fractional) seconds.
 func ParseInterval(s string) (Interval, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -38,8 +43,11 @@ func ParseInterval(s string) (Interval, error) {
 	return Interval(d), nil
 }
 
+// ByteSize is a size in bytes, given plain or with a unit (k, M, G, T with
+// an optional B or iB; decimal for kB/MB/GB, binary for KiB/MiB/GiB).
 type ByteSize int64
 
+// ParseByteSize parses "1073741824", "1GiB", "500MB", "2G".
 func ParseByteSize(s string) (ByteSize, error) {
 	s = strings.TrimSpace(s)
 	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
@@ -59,14 +67,19 @@ func ParseByteSize(s string) (ByteSize, error) {
 	return ByteSize(f * mult), nil
 }
 
+// URLList is a list of URLs separated by spaces or commas.
 type URLList []string
 
+// parseURLList splits a URL list at commas and white space.
 func parseURLList(s string) (URLList, error) {
 	return URLList(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })), nil
 }
 
+// Overrides is PLAN_OVERRIDES_JSON: normalised package name → version.
 type Overrides map[string]string
 
+// parseOverrides reads PLAN_OVERRIDES_JSON, normalising each name and
+// stripping a leading "==" from each version.
 func parseOverrides(s string) (Overrides, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/podman"
+	"github.com/refinery/refinery-worker/adapters/wheelstore"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -22,6 +23,7 @@ var (
 	workerIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 )
 
+// oneOf reports whether v is one of allowed.
 func oneOf(v string, allowed ...string) bool {
 	for _, a := range allowed {
 		if v == a {
@@ -31,6 +33,8 @@ func oneOf(v string, allowed ...string) bool {
 	return false
 }
 
+// validate checks every field and the combinations of fields, returning
+// one "VAR: reason" line per problem.
 func (c *Config) validate() []string {
 	var p []string
 	bad := func(key, format string, args ...any) { p = append(p, key+": "+fmt.Sprintf(format, args...)) }
@@ -180,13 +184,19 @@ func checkListenAddr(addr string) error {
 	return nil
 }
 
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+// indexProblems validates PUBLIC_URL and ARTIFACT_STORE_URL.
+func (c *Config) indexProblems() []string {
+	var p []string
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+			p = append(p, fmt.Sprintf("PUBLIC_URL: %q is not an http(s)://host[:port][/path] URL without query or credentials", c.PublicURL))
+		}
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "[REDACTED]")
+	if c.ArtifactStoreURL != "" {
+		if _, _, _, _, err := wheelstore.ParseStoreURL(c.ArtifactStoreURL); err != nil {
+			p = append(p, "ARTIFACT_STORE_URL: "+err.Error())
+		}
 	}
-	return u.String()
+	return p
 }
