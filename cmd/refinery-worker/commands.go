@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"context"
 	"encoding/json"
 	"flag"
@@ -33,57 +34,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) 
 	}
 	log.Info("refinery-worker serving", "addr", cfg.WorkerHTTPAddr, "queue_backend", cfg.QueueBackend,
 		"transport", cfg.PipelineTransport, "autorun", cfg.WorkerAutorunInterval.String())
-	httpErr := make(chan error, 1)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { httpErr <- handlers.Serve(httpCtx, w.http, cfg.WorkerHTTPAddr, 5*time.Second) }()
 	if err := startPoller(ctx, cfg, w.reporting, log); err != nil {
 		log.Error("pending-input poller not started", "err", err)
 	}
-	if iv := cfg.WorkerAutorunInterval.D(); iv > 0 {
-		go autorun(ctx, w, iv, log)
-	}
-	// Recover items a dead worker held, at once rather than at the first trigger.
-	if _, _, err := w.drainer.Start(ctx); err != nil {
-		log.Warn("initial drain", "err", err)
-	}
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "grace", cfg.ShutdownGrace.String())
-	case runErr = <-httpErr:
-	case runErr = <-w.routerDone:
-	}
-	err = w.shutdown(cfg.ShutdownGrace.D())
-	stopHTTP()
-	if runErr != nil {
-		return runErr
-	}
-	return err
-}
-
-func autorun(ctx context.Context, w *worker, interval time.Duration, log *slog.Logger) {
-	every(ctx, interval, func() {
-		if d, joined, err := w.drainer.Start(ctx); err != nil {
-			log.Warn("autorun drain", "err", err)
-		} else if !joined {
-			log.Debug("autorun drain started", "drain", d.ID)
-		}
-	})
-}
-
-// every calls f each interval until ctx ends (the first call after one
-// interval).
-func every(ctx context.Context, interval time.Duration, f func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
+	err = w.life.Serve(ctx, handlers.Server{Echo: w.http, Addr: cfg.WorkerHTTPAddr, ShutdownTimeout: 5 * time.Second}.Run,
+		cfg.WorkerAutorunInterval.D(), cfg.ShutdownGrace.D())
+	return errors.Join(err, w.closeAll())
 }
 
 // drainOnce drains the queue once, printing a line per outcome and totals.
@@ -118,11 +74,7 @@ func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer,
 	}
 	select {
 	case <-d.Done():
-		// On a durable transport the items were released when published:
-		// wait for this worker's outcomes of them as well.
-		for w.tracker.InFlight() > 0 && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
+		w.life.WaitOutcomes(ctx)
 	case <-ctx.Done():
 		log.Info("interrupted, shutting down", "grace", cfg.ShutdownGrace.String())
 	}

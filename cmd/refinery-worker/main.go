@@ -19,6 +19,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/memguard"
 )
 
 func main() {
@@ -74,7 +76,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if cmd == "serve" || cmd == "drain" {
-		startMemoryGuard(ctx, cfg, environ, log, 5*time.Second)
+		memguard.Start(ctx, int64(cfg.MemorySoftLimit), environ, 5*time.Second, log)
 	}
 	switch cmd {
 	case "serve":

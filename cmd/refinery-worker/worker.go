@@ -60,7 +60,7 @@ type worker struct {
 
 	buildCtx   context.Context
 	stopBuilds context.CancelCauseFunc
-	routerDone chan error
+	life       *pipeline.Lifecycle
 	// waitItems waits for a file queue to change (serve); nil otherwise.
 	waitItems   func(context.Context)
 	runnerClean func(context.Context) (int, error)
@@ -149,12 +149,8 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	w.gate = &gate{dirs: []string{cfg.OutputDir, cfg.CacheDir}, minFree: uint64(cfg.MinFreeDisk),
 		onPause: w.metrics.SetPaused, onDisk: w.metrics.SetDiskLow}
-	w.settler = pipeline.NewSettler(w.intake, func(s pipeline.Summary) {
-		keys.Release(s.Key, s.CorrelationID)
-		w.tracker.Settled(s)
-		w.metrics.Settled(s)
-		w.logOutcome(s)
-	}, log, pipeline.SettleEvery(settleEvery(cfg)))
+	outcomes := &pipeline.Outcomes{Keys: keys, Tracker: w.tracker, Observer: w.metrics, Logger: log}
+	w.settler = pipeline.NewSettler(w.intake, outcomes.Settled, log, pipeline.SettleEvery(settleEvery(cfg)))
 	w.buildCtx, w.stopBuilds = context.WithCancelCause(context.WithoutCancel(ctx))
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
@@ -193,10 +189,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	w.metrics.Router(w.router)
 	var release func(pipeline.Claimed)
 	if w.enqueuerIfReleasing(transport) != nil {
-		release = func(c pipeline.Claimed) {
-			w.settler.Submit(pipeline.Settlement{Claim: c.Claim, Kind: pipeline.Release},
-				pipeline.Summary{Claim: c.Claim, Status: pipeline.StatusPublished})
-		}
+		release = pipeline.PublishRelease{Settler: w.settler}.Release
 	}
 	window := 0 // the drainer's default
 	if cfg.continuous() {
@@ -218,15 +211,10 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Window: window, Refill: refill, OnSettled: opts.onSettled, Release: release,
 		Continuous: (cfg.continuous() || w.waitItems != nil) && opts.continuous, WaitItems: w.waitItems,
 		ClaimNeverRedelivers: cfg.QueueBackend == "file",
-		BeforeRecovered: func() error {
-			if _, err := w.manifest.Refresh(); err != nil {
-				return err
-			}
-			if cfg.continuous() {
-				return w.manifest.Learn() // items a rebalance moved here
-			}
-			return nil
-		}, Gate: w.gate.Check}, log)
+		BeforeRecovered: pipeline.RecoverRefresh{Journal: w.manifest, Learn: cfg.continuous()}.Refresh,
+		Gate:            w.gate.Check}, log)
+	w.life = pipeline.NewLifecycle(pipeline.LifecycleOptions{Router: w.router, Drainer: w.drainer, Tracker: w.tracker,
+		Intake: w.intake, Settler: w.settler, Builds: w.build, StopBuilds: w.stopBuilds, Logger: log})
 	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
 		poster: poster, written: w.plans.Invalidate}
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
@@ -373,62 +361,13 @@ func (w *worker) start(ctx context.Context) error {
 		w.log.Info("removed leftover containers", "count", n)
 		w.metrics.ContainersRemoved(n)
 	}
-	w.routerDone = make(chan error, 1)
-	go func() { w.routerDone <- w.router.Run(context.WithoutCancel(ctx)) }()
-	select {
-	case <-w.router.Running():
-		return nil
-	case err := <-w.routerDone:
-		return fmt.Errorf("run router: %w", err)
-	}
+	return w.life.Start(ctx)
 }
 
-// shutdown stops taking items, lets work in flight finish within grace, then
-// stops the builds still running and gives their items back to the queue
-// without counting an attempt.
+// shutdown stops the pipeline (pipeline.Lifecycle.Shutdown), then closes
+// what the worker opened.
 func (w *worker) shutdown(grace time.Duration) error {
-	w.drainer.Stop()
-	deadline := time.Now().Add(grace)
-	for w.tracker.InFlight() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	var errs []error
-	if n := w.tracker.InFlight(); n > 0 {
-		w.log.Warn("shutdown grace over, stopping builds", "in_flight", n)
-		returned := w.tracker.TakeUnreported()
-		w.stopBuilds(pipeline.ErrShutdown)
-		w.build.Wait()
-		if len(returned) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := w.intake.Settle(ctx, returned); err != nil {
-				errs = append(errs, fmt.Errorf("return items to the queue: %w", err))
-			} else {
-				w.tracker.Returned(returned)
-				w.log.Info("returned unfinished items to the queue", "items", len(returned))
-			}
-			cancel()
-		}
-		// Outcomes already being reported finish settling.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		for w.tracker.InFlight() > 0 && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-	}
-	w.stopBuilds(pipeline.ErrShutdown)
-	w.build.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := w.settler.Flush(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("flush settlements: %w", err))
-	}
-	cancel()
-	w.settler.Close()
-	if err := w.router.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close router: %w", err))
-	}
-
-	errs = append(errs, w.closeAll())
-	return errors.Join(errs...)
+	return errors.Join(w.life.Shutdown(grace), w.closeAll())
 }
 
 func (w *worker) closeAll() error {
@@ -442,25 +381,12 @@ func (w *worker) closeAll() error {
 	return errors.Join(errs...)
 }
 
-func (w *worker) logOutcome(s pipeline.Summary) {
-	if !w.log.Enabled(context.Background(), slog.LevelInfo) {
-		return // the arguments below allocate; one call per item
-	}
-	w.log.Info("outcome", "status", s.Status, "name", s.Name, "version", s.Version, "claim", s.Claim,
-		"correlation_id", s.CorrelationID, "requeued", s.Requeued, "detail", s.Detail)
-}
-
 func (w *worker) readyChecks() []handlers.ReadyCheck {
 	checks := []handlers.ReadyCheck{
 		{Name: "intake", Check: w.intake.Ready},
 		{Name: "output_dir", Check: func(context.Context) error { return writable(w.cfg.OutputDir) }},
 		{Name: "cache_dir", Check: func(context.Context) error { return writable(w.cfg.CacheDir) }},
-		{Name: "router", Check: func(context.Context) error {
-			if !w.router.IsRunning() {
-				return errors.New("router not running")
-			}
-			return nil
-		}},
+		{Name: "router", Check: w.life.Ready},
 		{Name: "manifest", Check: func(context.Context) error { return w.manifest.Err() }},
 		{Name: "disk", Check: w.gate.Disk},
 	}
