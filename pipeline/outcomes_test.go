@@ -61,8 +61,11 @@ type fakeJournal struct {
 	calls                []string
 }
 
-func (j *fakeJournal) Refresh() (int, error) { j.calls = append(j.calls, "refresh"); return 0, j.refreshErr }
-func (j *fakeJournal) Learn() error          { j.calls = append(j.calls, "learn"); return j.learnErr }
+func (j *fakeJournal) Refresh() (int, error) {
+	j.calls = append(j.calls, "refresh")
+	return 0, j.refreshErr
+}
+func (j *fakeJournal) Learn() error { j.calls = append(j.calls, "learn"); return j.learnErr }
 
 func TestRecoverRefresh(t *testing.T) {
 	boom := errors.New("boom")

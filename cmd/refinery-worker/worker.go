@@ -211,8 +211,8 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Window: window, Refill: refill, OnSettled: opts.onSettled, Release: release,
 		Continuous: (cfg.continuous() || w.waitItems != nil) && opts.continuous, WaitItems: w.waitItems,
 		ClaimNeverRedelivers: cfg.QueueBackend == "file",
-		BeforeRecovered: pipeline.RecoverRefresh{Journal: w.manifest, Learn: cfg.continuous()}.Refresh,
-		Gate:            w.gate.Check}, log)
+		BeforeRecovered:      pipeline.RecoverRefresh{Journal: w.manifest, Learn: cfg.continuous()}.Refresh,
+		Gate:                 w.gate.Check}, log)
 	w.life = pipeline.NewLifecycle(pipeline.LifecycleOptions{Router: w.router, Drainer: w.drainer, Tracker: w.tracker,
 		Intake: w.intake, Settler: w.settler, Builds: w.build, StopBuilds: w.stopBuilds, Logger: log})
 	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
