@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
+	"github.com/refinery/refinery-worker/adapters/diskgate"
 	"github.com/refinery/refinery-worker/adapters/filequeue"
 	"github.com/refinery/refinery-worker/adapters/hints"
 	"github.com/refinery/refinery-worker/adapters/joblog"
@@ -49,7 +50,7 @@ type worker struct {
 	hints      *hints.Store
 	http       *echo.Echo
 	closers    []func() error
-	gate       *gate
+	gate       *diskgate.Gate
 	metrics    *metrics.Metrics
 
 	// outboxBacklog and outboxDead are set when reporting to a control-plane.
@@ -147,8 +148,8 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if err := w.metrics.Register(w.index.collectors()...); err != nil {
 		return err
 	}
-	w.gate = &gate{dirs: []string{cfg.OutputDir, cfg.CacheDir}, minFree: uint64(cfg.MinFreeDisk),
-		onPause: w.metrics.SetPaused, onDisk: w.metrics.SetDiskLow}
+	w.gate = diskgate.New(diskgate.Options{Dirs: []string{cfg.OutputDir, cfg.CacheDir}, MinFree: uint64(cfg.MinFreeDisk),
+		OnPause: w.metrics.SetPaused, OnDisk: w.metrics.SetDiskLow})
 	outcomes := &pipeline.Outcomes{Keys: keys, Tracker: w.tracker, Observer: w.metrics, Logger: log}
 	w.settler = pipeline.NewSettler(w.intake, outcomes.Settled, log, pipeline.SettleEvery(settleEvery(cfg)))
 	w.buildCtx, w.stopBuilds = context.WithCancelCause(context.WithoutCancel(ctx))
