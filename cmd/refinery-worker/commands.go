@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -34,9 +33,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) 
 	}
 	log.Info("refinery-worker serving", "addr", cfg.WorkerHTTPAddr, "queue_backend", cfg.QueueBackend,
 		"transport", cfg.PipelineTransport, "autorun", cfg.WorkerAutorunInterval.String())
-	if err := startPoller(ctx, cfg, w.reporting, log); err != nil {
-		log.Error("pending-input poller not started", "err", err)
-	}
+	w.planSvc.StartPoller(ctx)
 	err = w.life.Serve(ctx, handlers.Server{Echo: w.http, Addr: cfg.WorkerHTTPAddr, ShutdownTimeout: 5 * time.Second}.Run,
 		cfg.WorkerAutorunInterval.D(), cfg.ShutdownGrace.D())
 	return errors.Join(err, w.closeAll())
@@ -237,17 +234,5 @@ func planCommand(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	if path == "" {
 		return &usageError{"plan: give --requirements FILE or set REQUIREMENTS_PATH"}
 	}
-	p, err := newPlanner(cfg, log)
-	if err != nil {
-		return err
-	}
-	plan, err := p.Plan(ctx, path)
-	if err != nil {
-		return fmt.Errorf("plan %s: %w", path, err)
-	}
-	if err := planner.WriteTable(out, plan); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "run_id %s: %d packages, written to %s\n", plan.RunID, len(plan.Nodes), filepath.Join(cfg.OutputDir, planner.PlanFile))
-	return nil
+	return planService(cfg, log, planner.ServiceOptions{}).Print(ctx, path, out)
 }

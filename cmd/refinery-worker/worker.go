@@ -56,7 +56,7 @@ type worker struct {
 	// outboxBacklog and outboxDead are set when reporting to a control-plane.
 	outboxBacklog, outboxDead func() int
 	reporting                 *reporting
-	planSvc                   *planService
+	planSvc                   *planner.Service
 	index                     *indexing
 
 	buildCtx   context.Context
@@ -216,8 +216,11 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Gate:                 w.gate.Check}, log)
 	w.life = pipeline.NewLifecycle(pipeline.LifecycleOptions{Router: w.router, Drainer: w.drainer, Tracker: w.tracker,
 		Intake: w.intake, Settler: w.settler, Builds: w.build, StopBuilds: w.stopBuilds, Logger: log})
-	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
-		poster: poster, written: w.plans.Invalidate}
+	svc := planner.ServiceOptions{Jobs: planner.NewJobs(context.WithoutCancel(ctx), 16), Written: w.plans.Invalidate}
+	if w.reporting != nil {
+		svc.Poster, svc.ControlPlane = poster, w.reporting.client
+	}
+	w.planSvc = planService(cfg, log, svc)
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
 		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
