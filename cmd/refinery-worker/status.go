@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime/debug"
 
+	"github.com/refinery/refinery-worker/adapters/wheelstore"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -21,7 +22,7 @@ type statusDoc struct {
 	InFlightItems int                     `json:"in_flight_items"`
 	OutboxBacklog *int                    `json:"outbox_backlog,omitempty"`
 	DeadLetters   *int                    `json:"outbox_dead_letters,omitempty"`
-	Index         *indexStatus            `json:"index,omitempty"`
+	Index         *wheelstore.IndexStatus `json:"index,omitempty"`
 	// RecentFailures are the last diagnosed failed builds, newest first.
 	RecentFailures []handlers.FailureNote `json:"recent_failures"`
 }
@@ -32,7 +33,7 @@ const recentFailures = 20
 func (w *worker) status() any {
 	doc := statusDoc{WorkerID: w.cfg.WorkerID, Version: version(), Intake: w.cfg.QueueBackend,
 		Transport: w.cfg.PipelineTransport, Paused: w.gate.Paused(), Builds: w.running.List(),
-		InFlightItems: w.tracker.InFlight(), Index: w.index.status(), RecentFailures: w.failures.List()}
+		InFlightItems: w.tracker.InFlight(), Index: w.index.Status(), RecentFailures: w.failures.List()}
 	if err := w.gate.Disk(context.Background()); err != nil {
 		doc.Disk = err.Error()
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/planfile"
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
 	"github.com/refinery/refinery-worker/adapters/transport"
+	"github.com/refinery/refinery-worker/adapters/wheelstore"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/planner"
@@ -57,7 +58,7 @@ type worker struct {
 	outboxBacklog, outboxDead func() int
 	reporting                 *reporting
 	planSvc                   *planner.Service
-	index                     *indexing
+	index                     *wheelstore.Indexing
 
 	buildCtx   context.Context
 	stopBuilds context.CancelCauseFunc
@@ -121,7 +122,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if w.index, err = openIndexing(cfg, log); err != nil {
 		return err
 	}
-	w.closers = append(w.closers, w.index.close)
+	w.closers = append(w.closers, w.index.Close)
 	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
 
 	runner, clean, err := newRunner(cfg, log)
@@ -145,7 +146,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		src.Depth = d
 	}
 	w.metrics = metrics.New(src)
-	if err := w.metrics.Register(w.index.collectors()...); err != nil {
+	if err := w.metrics.Register(w.index.Collectors()...); err != nil {
 		return err
 	}
 	w.gate = diskgate.New(diskgate.Options{Dirs: []string{cfg.OutputDir, cfg.CacheDir}, MinFree: uint64(cfg.MinFreeDisk),
@@ -180,7 +181,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build:   w.build.Handle,
-		Report:  handlers.PublishBuilt(w.index.publisher, report, log), // built wheels into the index first
+		Report:  handlers.PublishBuilt(w.index.Publisher(), report, log), // built wheels into the index first
 		Requeue: handlers.NewRequeue(w.settler, policy, w.enqueuerIfReleasing(transport)).Handle,
 		Poison:  handlers.NewPoison(w.rejections).Handle,
 	}
@@ -226,11 +227,11 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
 		Pause: w.gate, Cancel: w.running})
 	if cfg.IndexServe {
-		if err := handlers.AddSimple(w.http, w.index.index.Dir()); err != nil {
+		if err := handlers.AddSimple(w.http, w.index.Dir()); err != nil {
 			return err
 		}
 	}
-	w.index.run(ctx, log)
+	w.index.Run(ctx)
 	return nil
 }
 
