@@ -19,7 +19,7 @@ func (w *worker) startHints(ctx context.Context) {
 	var src hints.Source
 	switch {
 	case w.reporting != nil:
-		src = hints.ControlPlane{Client: w.reporting.client}
+		src = hints.ControlPlane{Client: w.reporting.Client()}
 	case w.cfg.HintsFile != "":
 		src = hints.File{Path: w.cfg.HintsFile}
 	default:

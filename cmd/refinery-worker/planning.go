@@ -33,7 +33,7 @@ func (w *worker) stagePlans() (handlers.PlanSource, *outbox.PlanPoster, error) {
 	if w.reporting == nil {
 		return w.plans, nil, nil
 	}
-	pp, err := outbox.NewPlanPoster(w.plans, w.reporting.reporter, filepath.Join(w.cfg.CacheDir, "plans-posted"), w.log)
+	pp, err := outbox.NewPlanPoster(w.plans, w.reporting.Reporter(), filepath.Join(w.cfg.CacheDir, "plans-posted"), w.log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -41,8 +41,8 @@ func (w *worker) status() any {
 		st := d.Status()
 		doc.Drain = &st
 	}
-	if w.outboxBacklog != nil {
-		b, dl := w.outboxBacklog(), w.outboxDead()
+	if w.reporting != nil {
+		b, dl := w.reporting.Backlog(), w.reporting.DeadLetters()
 		doc.OutboxBacklog, doc.DeadLetters = &b, &dl
 	}
 	return doc

@@ -24,10 +24,12 @@ import (
 	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
+	"github.com/refinery/refinery-worker/adapters/reporting"
 	"github.com/refinery/refinery-worker/adapters/transport"
 	"github.com/refinery/refinery-worker/adapters/wheelstore"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 	"github.com/refinery/refinery-worker/planner"
 )
 
@@ -54,9 +56,7 @@ type worker struct {
 	gate       *diskgate.Gate
 	metrics    *metrics.Metrics
 
-	// outboxBacklog and outboxDead are set when reporting to a control-plane.
-	outboxBacklog, outboxDead func() int
-	reporting                 *reporting
+	reporting *reporting.Link // nil without a control-plane
 	planSvc                   *planner.Service
 	index                     *wheelstore.Indexing
 
@@ -101,12 +101,18 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		}
 	}
 	red := secrets(cfg, opts.environ)
-	if w.reporting, err = newReporting(ctx, cfg, w, red); err != nil {
+	planPool := 0 // unknown to the heartbeat (omitted) unless this worker plans pending inputs
+	if cfg.PlanPollInterval.D() > 0 {
+		planPool = 1 // the poller plans one input at a time
+	}
+	if w.reporting, err = reporting.Open(ctx, reporting.Options{BaseURL: cfg.ControlPlaneURL, Token: cfg.ControlPlaneToken,
+		WorkerID: cfg.WorkerID, OutputDir: cfg.OutputDir, CacheDir: cfg.CacheDir, SkipBackoff: cfg.RequeueBackoffMax.D(),
+		HeartbeatInterval: time.Duration(cfg.WorkerHeartbeatIntervalSec) * time.Second, ActiveBuilds: w.running.Len,
+		PoolSize: cfg.BuildConcurrency, PlanPoolSize: planPool, Redactor: red, Logger: log}); err != nil {
 		return err
 	}
 	if w.reporting != nil {
-		w.closers = append(w.closers, func() error { return w.reporting.close(5 * time.Second) })
-		w.outboxBacklog, w.outboxDead = w.reporting.outbox.Backlog, w.reporting.outbox.DeadLetters
+		w.closers = append(w.closers, w.reporting.Close)
 	}
 	if err := w.openIntake(); err != nil {
 		return err
@@ -141,7 +147,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	keys := pipeline.NewKeySet()
 	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
-		OutboxBacklog: func() int { return call(w.outboxBacklog) }, OutboxDead: func() int { return call(w.outboxDead) }}
+		OutboxBacklog: w.reporting.Backlog, OutboxDead: w.reporting.DeadLetters}
 	if d, ok := w.intake.(metrics.Depther); ok {
 		src.Depth = d
 	}
@@ -160,7 +166,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	lazyPub := publisherFunc(func(ctx context.Context, topic string, wk *pipeline.Work) error { return pub.Publish(ctx, topic, wk) })
 	var logOpts []joblog.Option
 	if w.reporting != nil {
-		logOpts = append(logOpts, w.reporting.sink())
+		logOpts = append(logOpts, w.reporting.Sink())
 	}
 	var logs handlers.LogOpener = joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs"), logOpts...)
 	if red.Len() > 0 {
@@ -173,7 +179,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if in, ok := w.intake.(*controlplane.Intake); ok {
 		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
-	report := handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
+	report := handlers.NewReport(w.manifest, w.reporting.StageReporter(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
 		Target(cfg.PythonVersion, cfg.PlatformTag).AutoFix(w.autoFix(ctx, buildImage(cfg))).Handle
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
@@ -219,7 +225,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Intake: w.intake, Settler: w.settler, Builds: w.build, StopBuilds: w.stopBuilds, Logger: log})
 	svc := planner.ServiceOptions{Jobs: planner.NewJobs(context.WithoutCancel(ctx), 16), Written: w.plans.Invalidate}
 	if w.reporting != nil {
-		svc.Poster, svc.ControlPlane = poster, w.reporting.client
+		svc.Poster, svc.ControlPlane = poster, w.reporting.Client()
 	}
 	w.planSvc = planService(cfg, log, svc)
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
@@ -293,7 +299,7 @@ func (w *worker) openIntake() error {
 		w.closers = append(w.closers, q.Close)
 		return nil
 	case "controlplane":
-		opts := controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
+		opts := controlplane.IntakeOptions{Client: w.reporting.Client(), Statuses: w.reporting.Reporter(),
 			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log,
 			LeaseTimeout: time.Duration(w.cfg.BuildLeaseTimeoutSec) * time.Second}
 		if w.opts.continuous { // serve polls; a one-shot drain stops at the first empty pop
@@ -303,7 +309,7 @@ func (w *worker) openIntake() error {
 		if err != nil {
 			return err
 		}
-		w.reporting.reporter.SetLeases(in) // retry summaries; no renewal after a final status
+		w.reporting.Reporter().SetLeases(in) // retry summaries; no renewal after a final status
 		w.intake = in
 		w.closers = append(w.closers, in.Close)
 		return nil
@@ -401,7 +407,7 @@ func (w *worker) readyChecks() []handlers.ReadyCheck {
 	if w.reporting != nil {
 		// A rejected token makes the worker not ready; an unreachable
 		// control-plane is only reported (the outbox holds the reports).
-		checks = append(checks, handlers.ReadyCheck{Name: "control_plane", Check: w.reporting.client.Check,
+		checks = append(checks, handlers.ReadyCheck{Name: "control_plane", Check: w.reporting.Client().Check,
 			Advisory: controlplane.Unreachable})
 	}
 	return checks
@@ -412,14 +418,7 @@ func (w *worker) planByID() handlers.PlanByID {
 	if w.reporting == nil {
 		return nil
 	}
-	return controlplane.NewPlanSource(w.reporting.client, time.Minute)
-}
-
-func call(f func() int) int {
-	if f == nil {
-		return 0
-	}
-	return f()
+	return controlplane.NewPlanSource(w.reporting.Client(), time.Minute)
 }
 
 func writable(dir string) error {
@@ -430,4 +429,12 @@ func writable(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// secrets are the values masked in logs, events and files: the tokens, the
+// object store key, index passwords, and every *_TOKEN/_SECRET/_PASSWORD/_KEY
+// variable of the environment (they may reach builds).
+func secrets(cfg Config, environ []string) *redact.Redactor {
+	list := append(redact.SecretsFromEnv(environ), cfg.WorkerToken, cfg.ControlPlaneToken, cfg.ObjectStoreSecretKey, cfg.IndexPassword)
+	return redact.New(append(list, redact.URLPasswords(append([]string{cfg.IndexURL, cfg.RedisURL}, cfg.ExtraIndexURL...)...)...)...)
 }
