@@ -57,8 +57,8 @@ type worker struct {
 	metrics    *metrics.Metrics
 
 	reporting *reporting.Link // nil without a control-plane
-	planSvc                   *planner.Service
-	index                     *wheelstore.Indexing
+	planSvc   *planner.Service
+	index     *wheelstore.Indexing
 
 	buildCtx   context.Context
 	stopBuilds context.CancelCauseFunc
