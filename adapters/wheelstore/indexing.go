@@ -153,3 +153,6 @@ func counter(name, help string, f func() float64) prometheus.Collector {
 func gauge(name, help string, f func() float64) prometheus.Collector {
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "refinery", Name: name, Help: help}, f)
 }
+
+// IndexStatus is Status for handlers.StatusSources.
+func (ix *Indexing) IndexStatus() any { return ix.Status() }

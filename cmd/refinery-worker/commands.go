@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -177,41 +176,6 @@ func printConfig(cfg Config, out io.Writer) error {
 	for _, k := range keys {
 		fmt.Fprintf(out, "%s=%s\n", k, m[k])
 	}
-	return nil
-}
-
-// printStatus asks a running worker (WORKER_HTTP_ADDR) for /status.
-func printStatus(ctx context.Context, cfg Config, out io.Writer) error {
-	addr := cfg.WorkerHTTPAddr
-	if strings.HasPrefix(addr, ":") {
-		addr = "127.0.0.1" + addr
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
-	if err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	if cfg.WorkerToken != "" {
-		req.Header.Set("X-Worker-Token", cfg.WorkerToken)
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("status: is a worker serving on %s? %w", addr, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("status: read answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status: %s: %s", resp.Status, strings.TrimSpace(string(body)))
-	}
-	var doc any
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return fmt.Errorf("status: answer is not JSON: %w", err)
-	}
-	b, _ := json.MarshalIndent(doc, "", "  ")
-	fmt.Fprintln(out, string(b))
 	return nil
 }
 

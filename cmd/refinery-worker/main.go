@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/memguard"
+	"github.com/refinery/refinery-worker/handlers"
 )
 
 func main() {
@@ -88,7 +89,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "config":
 		err = printConfig(cfg, stdout)
 	case "status":
-		err = printStatus(ctx, cfg, stdout)
+		err = handlers.PrintStatus(ctx, cfg.WorkerHTTPAddr, cfg.WorkerToken, stdout)
 	case "plan":
 		err = planCommand(ctx, cfg, log, args, stdout)
 	case "replay":

@@ -79,7 +79,7 @@ type workerOptions struct {
 
 func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (*worker, error) {
 	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker(),
-		failures: handlers.NewRecentFailures(recentFailures)}
+		failures: handlers.NewRecentFailures(handlers.RecentFailureCount)}
 	if err := w.wire(ctx); err != nil {
 		// Close what was opened, so that nothing stays locked or running.
 		if cerr := w.closeAll(); cerr != nil {
@@ -230,7 +230,12 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	w.planSvc = planService(cfg, log, svc)
 	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
 		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
-	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
+	status := handlers.StatusSources{WorkerID: cfg.WorkerID, Intake: cfg.QueueBackend, Transport: cfg.PipelineTransport,
+		Gate: w.gate, Builds: w.running, Items: w.tracker, Drains: w.drainer, Failures: w.failures, Index: w.index}
+	if w.reporting != nil {
+		status.Outbox = w.reporting
+	}
+	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: handlers.NewStatus(status).Doc,
 		Pause: w.gate, Cancel: w.running})
 	if cfg.IndexServe {
 		if err := handlers.AddSimple(w.http, w.index.Dir()); err != nil {
