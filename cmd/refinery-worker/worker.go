@@ -23,6 +23,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/manifest"
 	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
+	"github.com/refinery/refinery-worker/adapters/podman"
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
 	"github.com/refinery/refinery-worker/adapters/reporting"
 	"github.com/refinery/refinery-worker/adapters/transport"
@@ -50,7 +51,7 @@ type worker struct {
 	build      *handlers.Build
 	running    *handlers.Running
 	failures   *handlers.RecentFailures
-	hints      *hints.Store
+	hints      *hints.Live // nil: no catalog
 	http       *echo.Echo
 	closers    []func() error
 	gate       *diskgate.Gate
@@ -175,12 +176,21 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
 	w.build.Observe(w.metrics)
 	w.build.Failures(w.failures)
-	w.startHints(ctx)
+	autoFix := handlers.AutoFixOptions{Enabled: cfg.AutoFix, Image: buildImage(cfg), MinConfidence: cfg.AutoFixMinConfidence, Logger: log}
+	if src := hintSource(cfg, w.reporting); src != nil {
+		w.hints = hints.StartLive(ctx, src, cfg.HintsRefreshInterval.D(), log)
+		w.closers = append(w.closers, w.hints.Close)
+		w.build.MatchHints(w.hints)
+		autoFix.Hints = w.hints
+	}
+	if cfg.PodmanBin != "" {
+		autoFix.PackageManagers = podman.PackageManagers{Bin: cfg.PodmanBin}
+	}
 	if in, ok := w.intake.(*controlplane.Intake); ok {
 		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
 	report := handlers.NewReport(w.manifest, w.reporting.StageReporter(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
-		Target(cfg.PythonVersion, cfg.PlatformTag).AutoFix(w.autoFix(ctx, buildImage(cfg))).Handle
+		Target(cfg.PythonVersion, cfg.PlatformTag).AutoFix(handlers.NewAutoFix(ctx, autoFix)).Handle
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,
