@@ -39,9 +39,17 @@ type intakeSettler interface {
 	Settle(ctx context.Context, ss []Settlement) error
 }
 
+// Preparer readies the build runner before the first build (podman removes
+// the containers a previous run left behind).
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
+
 // LifecycleOptions are the parts a Lifecycle starts and stops. Every field
-// is required.
+// but Prepare is required.
 type LifecycleOptions struct {
+	// Prepare, when set, runs at Start before the router.
+	Prepare Preparer
 	Router  Router
 	Drainer drains
 	Tracker *Tracker
@@ -130,9 +138,14 @@ func (l *Lifecycle) autorun(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Start runs the router (not bound to ctx: Shutdown stops it) and returns
-// once it is running.
+// Start prepares the runner, then runs the router (not bound to ctx:
+// Shutdown stops it) and returns once it is running.
 func (l *Lifecycle) Start(ctx context.Context) error {
+	if l.o.Prepare != nil {
+		if err := l.o.Prepare.Prepare(ctx); err != nil {
+			return err
+		}
+	}
 	go l.runRouter(context.WithoutCancel(ctx))
 	select {
 	case <-l.o.Router.Running():
@@ -215,3 +228,21 @@ func (l *Lifecycle) stopInFlight() []error {
 	_ = l.waitIdle(l.settleWait) // what is still reporting settles at the next start
 	return errs
 }
+
+// BuildContext is the context builds run with: it keeps the values of the
+// worker's context but not its cancellation (closing the router cancels
+// message contexts, and a build must outlive them); Stop (the Lifecycle's
+// StopBuilds) ends it. An unstopped BuildContext holds no resources.
+type BuildContext struct {
+	context.Context
+	stop context.CancelCauseFunc
+}
+
+// NewBuildContext derives the build context from ctx.
+func NewBuildContext(ctx context.Context) BuildContext {
+	b, stop := context.WithCancelCause(context.WithoutCancel(ctx))
+	return BuildContext{Context: b, stop: stop}
+}
+
+// Stop ends the builds' context with cause.
+func (b BuildContext) Stop(cause error) { b.stop(cause) }

@@ -198,12 +198,44 @@ func TestLifecycleShutdown(t *testing.T) {
 	}
 }
 
-func TestLifecycleStartFailsWhenTheRouterDoes(t *testing.T) {
-	router := newFakeRouter()
-	router.runErr = errors.New("no subscriber")
-	l := NewLifecycle(LifecycleOptions{Router: router, Logger: discard()})
-	if err := l.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "run router: no subscriber") {
-		t.Errorf("Start = %v", err)
+type fakePreparer struct{ err error }
+
+func (p fakePreparer) Prepare(context.Context) error { return p.err }
+
+func TestLifecycleStartFails(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		prepareErr, runErr error
+		want               string
+	}{
+		{"router fails", nil, errors.New("no subscriber"), "run router: no subscriber"},
+		{"prepare fails: no router", errors.New("podman gone"), nil, "podman gone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			router := newFakeRouter()
+			router.runErr = tc.runErr
+			l := NewLifecycle(LifecycleOptions{Router: router, Prepare: fakePreparer{tc.prepareErr}, Logger: discard()})
+			if err := l.Start(context.Background()); err == nil || err.Error() != tc.want {
+				t.Errorf("Start = %v, want %q", err, tc.want)
+			}
+			if router.IsRunning() {
+				t.Error("router running after a failed start")
+			}
+		})
+	}
+}
+
+func TestBuildContext(t *testing.T) {
+	type key struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+	b := NewBuildContext(parent)
+	cancel()
+	if b.Err() != nil || b.Value(key{}) != "v" {
+		t.Fatalf("after the worker's context ended: err %v, value %v", b.Err(), b.Value(key{}))
+	}
+	b.Stop(ErrShutdown)
+	if !errors.Is(context.Cause(b), ErrShutdown) {
+		t.Errorf("cause %v, want ErrShutdown", context.Cause(b))
 	}
 }
 
