@@ -138,6 +138,25 @@ func (l *Lifecycle) autorun(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// DrainOnce runs one drain to its end, waits for the outcomes of the items
+// it released to a durable transport, and shuts down within grace; when ctx
+// ends first it shuts down at once. The drain is nil when it could not
+// start (the error says why); otherwise the error is the shutdown's.
+func (l *Lifecycle) DrainOnce(ctx context.Context, grace time.Duration) (*Drain, error) {
+	d, _, err := l.o.Drainer.Start(ctx)
+	if err != nil {
+		_ = l.Shutdown(0) // the start's error is the one to report
+		return nil, err
+	}
+	select {
+	case <-d.Done():
+		l.WaitOutcomes(ctx)
+	case <-ctx.Done():
+		l.o.Logger.Info("interrupted, shutting down", "grace", grace.String())
+	}
+	return d, l.Shutdown(grace)
+}
+
 // Start prepares the runner, then runs the router (not bound to ctx:
 // Shutdown stops it) and returns once it is running.
 func (l *Lifecycle) Start(ctx context.Context) error {

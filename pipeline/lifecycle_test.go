@@ -49,11 +49,15 @@ func (r *fakeRouter) Close() error { r.closeOnce.Do(func() { close(r.closed) });
 // fakeDrains records Stop; onStop runs when it is called (an item settling
 // in the grace period).
 type fakeDrains struct {
-	mu      sync.Mutex
-	starts  int
-	started chan struct{} // receives one value per Start
-	stopped bool
-	onStop  func()
+	mu             sync.Mutex
+	drain          *Drain // what Start hands out (default: a running drain)
+	startErr       error
+	inFlightAtStop int
+	tracker        *Tracker // when set, inFlightAtStop is read from it
+	starts         int
+	started        chan struct{} // receives one value per Start
+	stopped        bool
+	onStop         func()
 }
 
 func (d *fakeDrains) Start(context.Context) (*Drain, bool, error) {
@@ -64,10 +68,19 @@ func (d *fakeDrains) Start(context.Context) (*Drain, bool, error) {
 	case d.started <- struct{}{}:
 	default: // nobody counts any more (or nil)
 	}
+	if d.startErr != nil {
+		return nil, false, d.startErr
+	}
+	if d.drain != nil {
+		return d.drain, false, nil
+	}
 	return &Drain{ID: "d"}, false, nil
 }
 func (d *fakeDrains) Stop() {
 	d.stopped = true
+	if d.tracker != nil {
+		d.inFlightAtStop = d.tracker.InFlight()
+	}
 	if d.onStop != nil {
 		d.onStop()
 	}
@@ -292,5 +305,69 @@ func TestLifecycleServe(t *testing.T) {
 				<-serverStopped
 			}
 		})
+	}
+}
+
+func TestLifecycleDrainOnce(t *testing.T) {
+	cases := []struct {
+		name        string
+		finished    bool // the drain has ended
+		startErr    error
+		cancelled   bool
+		wantDrain   bool
+		wantErr     string
+		wantPending int // items in flight when the drain was stopped
+	}{
+		{name: "drain ends, released items' outcomes awaited", finished: true, wantDrain: true},
+		{name: "start fails", startErr: errors.New("intake gone"), wantErr: "intake gone"},
+		{name: "interrupted", cancelled: true, wantDrain: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tracker := NewTracker()
+			dr := &Drain{ID: "d1", finished: make(chan struct{})}
+			if tc.finished {
+				close(dr.finished)
+				tracker.track(Claimed{Claim: "released"}, nil)
+			}
+			buildCtx, stopBuilds := context.WithCancelCause(context.Background())
+			drains := &fakeDrains{drain: dr, startErr: tc.startErr, tracker: tracker}
+			router := newFakeRouter()
+			l := NewLifecycle(LifecycleOptions{Router: router, Drainer: drains, Tracker: tracker, Intake: &fakeReturns{},
+				Settler: &fakeFlusher{}, Builds: &fakeBuilds{ctx: buildCtx}, StopBuilds: stopBuilds, Logger: discard()})
+			if err := l.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancelled {
+				cancel()
+			}
+			if tc.finished {
+				go tracker.Settled(Summary{Claim: "released", Status: string(StatusBuilt)}) // its outcome arrives later
+			}
+			d, err := l.DrainOnce(ctx, 0)
+			if (d != nil) != tc.wantDrain || (tc.wantErr == "" && err != nil) || (tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr)) {
+				t.Errorf("DrainOnce = %v, %v; want drain %v, error %q", d, err, tc.wantDrain, tc.wantErr)
+			}
+			if drains.inFlightAtStop != tc.wantPending {
+				t.Errorf("%d items in flight at stop, want %d", drains.inFlightAtStop, tc.wantPending)
+			}
+			if router.IsRunning() {
+				t.Error("router still running")
+			}
+		})
+	}
+}
+
+func TestSummaryPrinter(t *testing.T) {
+	var buf strings.Builder
+	p := NewSummaryPrinter(&buf)
+	p.Settled("d1", Summary{Claim: "c1", Status: string(StatusBuilt), Name: "numpy", Version: "2.0"})
+	p.Settled("d1", Summary{Claim: "c2", Status: string(StatusFailed), Name: "lxml", Version: "5.0"})
+	p.Close()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "numpy") || !strings.Contains(lines[1], "lxml") {
+		t.Errorf("printed %q", buf.String())
 	}
 }

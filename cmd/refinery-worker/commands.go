@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
@@ -41,46 +38,27 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) 
 // drainOnce drains the queue once, printing a line per outcome and totals.
 // It fails only when the worker itself failed, not when builds did.
 func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer, environ []string) error {
-	lines := make(chan string, 1024)
-	printed := make(chan struct{})
-	go func() {
-		bw := bufio.NewWriter(out)
-		for l := range lines {
-			fmt.Fprintln(bw, l)
-		}
-		bw.Flush()
-		close(printed)
-	}()
-	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ,
-		onSettled: func(_ string, s pipeline.Summary) { lines <- s.String() }})
+	printer := pipeline.NewSummaryPrinter(out)
+	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ, onSettled: printer.Settled})
 	if err != nil {
-		close(lines)
+		printer.Close()
 		return err
 	}
 	if err := w.start(ctx); err != nil {
 		_ = w.shutdown(0)
-		close(lines)
+		printer.Close()
 		return err
 	}
-	d, _, err := w.drainer.Start(ctx)
-	if err != nil {
-		_ = w.shutdown(0)
-		close(lines)
+	d, err := w.life.DrainOnce(ctx, cfg.ShutdownGrace.D())
+	err = errors.Join(err, w.closeAll())
+	printer.Close()
+	if d == nil {
 		return err
 	}
-	select {
-	case <-d.Done():
-		w.life.WaitOutcomes(ctx)
-	case <-ctx.Done():
-		log.Info("interrupted, shutting down", "grace", cfg.ShutdownGrace.String())
-	}
-	shutErr := w.shutdown(cfg.ShutdownGrace.D())
-	close(lines)
-	<-printed
 	st := d.Status()
 	fmt.Fprintln(out, st.Totals())
-	if shutErr != nil {
-		return shutErr
+	if err != nil {
+		return err
 	}
 	if st.Error != "" {
 		return fmt.Errorf("drain %s: %s", st.ID, st.Error)
@@ -114,44 +92,12 @@ func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	if cfg.QueueBackend != "file" {
 		return &usageError{fmt.Sprintf("enqueue: QUEUE_BACKEND=%s is not supported by enqueue yet (file only)", cfg.QueueBackend)}
 	}
-	var items [][]byte
-	var where []string // each item's origin, for errors
-	if it.Package != "" {
-		if recipes != "" {
-			it.Recipes = strings.Split(recipes, ",")
-		}
-		it.EnqueuedAt = time.Now().Unix()
-		b, err := json.Marshal(it)
-		if err != nil {
-			return fmt.Errorf("encode item: %w", err)
-		}
-		items, where = append(items, b), append(where, "the item of the flags")
-	} else {
-		sc := bufio.NewScanner(stdin)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for n := 1; sc.Scan(); n++ {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" {
-				continue
-			}
-			if !json.Valid([]byte(line)) {
-				return &usageError{fmt.Sprintf("enqueue: stdin line %d is not valid JSON", n)}
-			}
-			items, where = append(items, []byte(line)), append(where, fmt.Sprintf("stdin line %d", n))
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("read stdin: %w", err)
-		}
-	}
-	// What the drain would reject is refused here, where the sender sees it.
-	for i, b := range items {
-		it, err := pipeline.DecodeItem(b)
-		if err == nil {
-			_, err = pipeline.ValidateItem(it)
-		}
-		if err != nil {
-			return &usageError{fmt.Sprintf("enqueue: %s: %v (nothing enqueued)", where[i], err)}
-		}
+	items, err := pipeline.EnqueueInput(it, recipes, stdin)
+	var bad *pipeline.InputError
+	if errors.As(err, &bad) {
+		return &usageError{"enqueue: " + bad.Error()}
+	} else if err != nil {
+		return err
 	}
 	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log,
 		MaxBytes: int64(cfg.QueueFileMaxBytes)})
