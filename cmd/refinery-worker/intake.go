@@ -6,9 +6,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/filequeue"
 	"github.com/refinery/refinery-worker/adapters/kafkaqueue"
@@ -18,46 +15,34 @@ import (
 )
 
 // openIntake opens the QUEUE_BACKEND intake.
-func (w *worker) openIntake() error {
-	switch w.cfg.QueueBackend {
+func (w *worker) openIntake() (err error) {
+	cfg := w.cfg
+	switch cfg.QueueBackend {
 	case "file":
-		q, err := filequeue.Open(filequeue.Options{Path: w.cfg.QueueFile, Owner: w.cfg.WorkerID, Logger: w.log,
-			MaxBytes: int64(w.cfg.QueueFileMaxBytes)})
+		q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID, Logger: w.log,
+			MaxBytes: int64(cfg.QueueFileMaxBytes)})
 		if err != nil {
-			return fmt.Errorf("QUEUE_FILE=%s: %w", w.cfg.QueueFile, err)
+			return fmt.Errorf("QUEUE_FILE=%s: %w", cfg.QueueFile, err)
 		}
 		w.intake = q
-		w.closers = append(w.closers, q.Close)
 		if w.opts.continuous { // serve consumes the file as items arrive
 			wt := q.Watch(w.log)
 			w.waitItems = wt.Wait
-			w.closers = append(w.closers, wt.Close)
+			w.closers = append(w.closers, q.Close, wt.Close)
+			return nil
 		}
-		return nil
 	case "redis":
-		q, err := redisqueue.Open(context.Background(), redisqueue.Options{URL: w.cfg.RedisURL, Key: w.cfg.RedisKey,
-			Owner: w.cfg.WorkerID, Logger: w.log})
-		if err != nil {
-			return err
-		}
-		w.intake = q
-		w.closers = append(w.closers, q.Close)
-		return nil
+		w.intake, err = redisqueue.Open(context.Background(), redisqueue.Options{URL: cfg.RedisURL, Key: cfg.RedisKey,
+			Owner: cfg.WorkerID, Logger: w.log})
 	case "kafka":
-		q, err := kafkaqueue.Open(kafkaqueue.Options{Brokers: w.cfg.KafkaBrokers, Topic: w.cfg.KafkaTopic,
-			Group: w.cfg.KafkaGroup, Logger: w.log})
-		if err != nil {
-			return err
-		}
-		w.intake = q
-		w.closers = append(w.closers, q.Close)
-		return nil
+		w.intake, err = kafkaqueue.Open(kafkaqueue.Options{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic,
+			Group: cfg.KafkaGroup, Logger: w.log})
 	case "controlplane":
 		opts := controlplane.IntakeOptions{Client: w.reporting.Client(), Statuses: w.reporting.Reporter(),
-			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log,
-			LeaseTimeout: time.Duration(w.cfg.BuildLeaseTimeoutSec) * time.Second}
+			Dir: filepath.Join(cfg.CacheDir, "cp-leases"), Logger: w.log,
+			LeaseTimeout: time.Duration(cfg.BuildLeaseTimeoutSec) * time.Second}
 		if w.opts.continuous { // serve polls; a one-shot drain stops at the first empty pop
-			opts.PollInterval, opts.PollMax = w.cfg.BuildQueuePollInterval.D(), w.cfg.BuildQueuePollMax.D()
+			opts.PollInterval, opts.PollMax = cfg.BuildQueuePollInterval.D(), cfg.BuildQueuePollMax.D()
 		}
 		in, err := controlplane.NewIntake(opts)
 		if err != nil {
@@ -65,39 +50,38 @@ func (w *worker) openIntake() error {
 		}
 		w.reporting.Reporter().SetLeases(in) // retry summaries; no renewal after a final status
 		w.intake = in
-		w.closers = append(w.closers, in.Close)
-		return nil
 	default:
-		return fmt.Errorf("QUEUE_BACKEND=%s is not available in this build", w.cfg.QueueBackend)
+		return fmt.Errorf("QUEUE_BACKEND=%s is not available in this build", cfg.QueueBackend)
 	}
+	if err != nil {
+		return err
+	}
+	w.closers = append(w.closers, w.intake.Close)
+	return nil
 }
 
 // openTransport connects the stages: in process (gochannel) by default, or
 // over Redis Streams or Kafka, where the build stage's messages stay this
 // worker's until their result is published (a dead worker's builds are
 // taken over after CLAIM_IDLE).
-func (w *worker) openTransport(ctx context.Context) (pipeline.Transport, error) {
-	hold := []transport.Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: w.cfg.BuildConcurrency}}
+func (w *worker) openTransport(ctx context.Context) (t pipeline.Transport, err error) {
+	cfg := w.cfg
+	hold := []transport.Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: cfg.BuildConcurrency}}
 	consumer := "" // the transport's default, <host>-<pid>-<random>: unique even for pid 1 in containers
-	switch w.cfg.PipelineTransport {
+	var closeFn func() error
+	switch cfg.PipelineTransport {
 	case "redis":
-		t, closeFn, err := transport.Redis(ctx, transport.RedisOptions{URL: w.cfg.RedisURL, Prefix: w.cfg.TopicPrefix,
-			Consumer: consumer, ClaimIdle: w.cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
-		if err != nil {
-			return t, fmt.Errorf("redis transport: %w", err)
-		}
-		w.closers = append(w.closers, closeFn)
-		return t, nil
+		t, closeFn, err = transport.Redis(ctx, transport.RedisOptions{URL: cfg.RedisURL, Prefix: cfg.TopicPrefix,
+			Consumer: consumer, ClaimIdle: cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
 	case "kafka":
-		t, closeFn, err := transport.Kafka(ctx, transport.KafkaOptions{Brokers: w.cfg.KafkaBrokers, Prefix: w.cfg.TopicPrefix,
-			Consumer: consumer, ClaimIdle: w.cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
-		if err != nil {
-			return t, fmt.Errorf("kafka transport: %w", err)
-		}
-		w.closers = append(w.closers, closeFn)
-		return t, nil
+		t, closeFn, err = transport.Kafka(ctx, transport.KafkaOptions{Brokers: cfg.KafkaBrokers, Prefix: cfg.TopicPrefix,
+			Consumer: consumer, ClaimIdle: cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
 	default:
-		gc := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
-		return pipeline.Transport{Publisher: gc, Subscriber: gc, InProcess: true}, nil
+		return transport.InProcess(), nil
 	}
+	if err != nil {
+		return t, fmt.Errorf("%s transport: %w", cfg.PipelineTransport, err)
+	}
+	w.closers = append(w.closers, closeFn)
+	return t, nil
 }
