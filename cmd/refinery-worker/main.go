@@ -36,37 +36,9 @@ const (
 )
 
 func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	rawArgs := args
-	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	if cmd == "help" {
-		topic := ""
-		if len(args) > 0 {
-			topic = args[0]
-		}
-		if !printHelp(stdout, topic) {
-			fmt.Fprintf(stderr, "unknown command %q\n%s\n", topic, usage())
-			return exitUsage
-		}
-		return exitOK
-	}
-	if wantsHelp(args) {
-		if _, known := commandSummaries[cmd]; !known {
-			fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage())
-			return exitUsage
-		}
-		topic := cmd
-		if len(rawArgs) == len(args) {
-			topic = "" // no command named (refinery-worker --help): the whole program
-		}
-		printHelp(stdout, topic)
-		return exitOK
-	}
-	if _, known := commandSummaries[cmd]; known && cmd != "index" && commandFlags(cmd) == nil && len(args) > 0 {
-		fmt.Fprintf(stderr, "%s takes no arguments, got %q\n%s\n", cmd, args, usage())
-		return exitUsage
+	cmd, args, code, done := program.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
@@ -97,7 +69,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "index":
 		err = indexCommand(ctx, cfg, log, args, stdout)
 	default:
-		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage())
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, program.Usage())
 		return exitUsage
 	}
 	if err != nil {
