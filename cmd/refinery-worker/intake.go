@@ -8,6 +8,7 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/intake"
 	"github.com/refinery/refinery-worker/adapters/kafkaqueue"
 	"github.com/refinery/refinery-worker/adapters/redisqueue"
 	"github.com/refinery/refinery-worker/adapters/transport"
@@ -15,48 +16,28 @@ import (
 )
 
 // openIntake opens the QUEUE_BACKEND intake.
-func (w *worker) openIntake() (err error) {
+func (w *worker) openIntake(ctx context.Context) error {
 	cfg := w.cfg
-	switch cfg.QueueBackend {
-	case "file":
-		q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID, Logger: w.log,
-			MaxBytes: int64(cfg.QueueFileMaxBytes)})
-		if err != nil {
-			return fmt.Errorf("QUEUE_FILE=%s: %w", cfg.QueueFile, err)
-		}
-		w.intake = q
-		if w.opts.continuous { // serve consumes the file as items arrive
-			wt := q.Watch(w.log)
-			w.waitItems = wt.Wait
-			w.closers = append(w.closers, q.Close, wt.Close)
-			return nil
-		}
-	case "redis":
-		w.intake, err = redisqueue.Open(context.Background(), redisqueue.Options{URL: cfg.RedisURL, Key: cfg.RedisKey,
-			Owner: cfg.WorkerID, Logger: w.log})
-	case "kafka":
-		w.intake, err = kafkaqueue.Open(kafkaqueue.Options{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic,
-			Group: cfg.KafkaGroup, Logger: w.log})
-	case "controlplane":
-		opts := controlplane.IntakeOptions{Client: w.reporting.Client(), Statuses: w.reporting.Reporter(),
-			Dir: filepath.Join(cfg.CacheDir, "cp-leases"), Logger: w.log,
-			LeaseTimeout: time.Duration(cfg.BuildLeaseTimeoutSec) * time.Second}
+	o := intake.Options{Backend: cfg.QueueBackend, Watch: w.opts.continuous, Logger: w.log, // serve consumes a file as items arrive
+		File:  filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID, Logger: w.log, MaxBytes: int64(cfg.QueueFileMaxBytes)},
+		Redis: redisqueue.Options{URL: cfg.RedisURL, Key: cfg.RedisKey, Owner: cfg.WorkerID, Logger: w.log},
+		Kafka: kafkaqueue.Options{Brokers: cfg.KafkaBrokers, Topic: cfg.KafkaTopic, Group: cfg.KafkaGroup, Logger: w.log}}
+	if w.reporting != nil {
+		o.ControlPlane = controlplane.IntakeOptions{Client: w.reporting.Client(), Statuses: w.reporting.Reporter(),
+			Dir: filepath.Join(cfg.CacheDir, "cp-leases"), Logger: w.log, LeaseTimeout: time.Duration(cfg.BuildLeaseTimeoutSec) * time.Second}
 		if w.opts.continuous { // serve polls; a one-shot drain stops at the first empty pop
-			opts.PollInterval, opts.PollMax = cfg.BuildQueuePollInterval.D(), cfg.BuildQueuePollMax.D()
+			o.ControlPlane.PollInterval, o.ControlPlane.PollMax = cfg.BuildQueuePollInterval.D(), cfg.BuildQueuePollMax.D()
 		}
-		in, err := controlplane.NewIntake(opts)
-		if err != nil {
-			return err
-		}
-		w.reporting.Reporter().SetLeases(in) // retry summaries; no renewal after a final status
-		w.intake = in
-	default:
-		return fmt.Errorf("QUEUE_BACKEND=%s is not available in this build", cfg.QueueBackend)
 	}
+	q, err := intake.Open(context.WithoutCancel(ctx), o) // as before: a signal does not cut the first beat short
 	if err != nil {
 		return err
 	}
-	w.closers = append(w.closers, w.intake.Close)
+	w.intake, w.waitItems = q.Intake, q.WaitItems
+	w.closers = append(w.closers, q.Close)
+	if in, ok := w.intake.(*controlplane.Intake); ok {
+		w.reporting.Reporter().SetLeases(in) // retry summaries; no renewal after a final status
+	}
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	if w.reporting != nil {
 		w.closers = append(w.closers, w.reporting.Close)
 	}
-	if err := w.openIntake(); err != nil {
+	if err := w.openIntake(ctx); err != nil {
 		return err
 	}
 	if w.manifest, err = manifest.Open(manifest.Options{Path: filepath.Join(cfg.OutputDir, "manifest.json"), Logger: log}); err != nil {
