@@ -147,8 +147,14 @@ func (l *Link) StageReporter() handlers.Reporter {
 	return l.reporter
 }
 
-// Sink attaches the live control-plane stream to each job log.
-func (l *Link) Sink() joblog.Option { return joblog.WithSinks(l.sink) }
+// LogOptions attach the live control-plane stream to each job log; none on
+// a nil Link.
+func (l *Link) LogOptions() []joblog.Option {
+	if l == nil {
+		return nil
+	}
+	return []joblog.Option{joblog.WithSinks(l.sink)}
+}
 
 func (l *Link) sink(ctx context.Context, job pipeline.Job) joblog.LineSink {
 	return l.streamer.Sink(ctx, job)

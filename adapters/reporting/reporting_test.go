@@ -21,7 +21,7 @@ func TestOpenWithoutAControlPlaneIsNil(t *testing.T) {
 	if err != nil || l != nil {
 		t.Fatalf("Open = %v, %v; want nil, nil", l, err)
 	}
-	if l.Backlog() != 0 || l.DeadLetters() != 0 || l.StageReporter() != nil {
+	if l.Backlog() != 0 || l.DeadLetters() != 0 || l.StageReporter() != nil || l.LogOptions() != nil {
 		t.Error("a nil Link reports a backlog or a reporter")
 	}
 }
@@ -53,7 +53,7 @@ func TestLinkHeartbeatsAndCloses(t *testing.T) {
 	if hb["worker_id"] != "w1" || hb["active_builds"] != float64(3) || hb["build_pool_size"] != float64(4) {
 		t.Errorf("heartbeat %v", hb)
 	}
-	if l.Client() == nil || l.Reporter() == nil || l.StageReporter() == nil || l.Backlog() != 0 {
+	if l.Client() == nil || l.Reporter() == nil || l.StageReporter() == nil || l.Backlog() != 0 || len(l.LogOptions()) != 1 {
 		t.Error("an open Link lacks its parts")
 	}
 	if err := l.Close(); err != nil {

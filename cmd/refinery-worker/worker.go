@@ -107,12 +107,8 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		return err
 	}
 	w.closers = append(w.closers, index.Close)
-	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
-		OutboxBacklog: w.reporting.Backlog, OutboxDead: w.reporting.DeadLetters}
-	if d, ok := w.intake.(metrics.Depther); ok {
-		src.Depth = d
-	}
-	mets := metrics.New(src)
+	mets := metrics.New(metrics.Sources{Intake: cfg.QueueBackend, Depth: metrics.DepthOf(w.intake), BuildsInFlight: w.running.Len,
+		OutboxBacklog: w.reporting.Backlog, OutboxDead: w.reporting.DeadLetters})
 	if err := mets.Register(index.Collectors()...); err != nil {
 		return err
 	}
@@ -138,14 +134,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
 	pub := pipeline.NewPublisher(transport.Publisher, transport.Topics, transport.InProcess)
-	var logOpts []joblog.Option
-	if w.reporting != nil {
-		logOpts = append(logOpts, w.reporting.Sink())
-	}
-	var logs handlers.LogOpener = joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs"), logOpts...)
-	if red.Len() > 0 {
-		logs = joblog.RedactingOpener{Inner: logs, Redactor: red}
-	}
+	logs := joblog.NewMaskedOpener(filepath.Join(cfg.OutputDir, "logs"), red, w.reporting.LogOptions()...)
 	build := handlers.NewBuild(builds, runner, logs, pub, w.running, cfg.BuildConcurrency, log)
 	build.Observe(mets)
 	failures := handlers.NewRecentFailures(handlers.RecentFailureCount)
@@ -202,19 +191,19 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		svc.Poster, svc.ControlPlane = poster, w.reporting.Client()
 	}
 	w.planSvc = planService(cfg, log, svc)
-	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: plans,
-		Planner: w.planSvc, Ready: w.readyChecks(runner, gate), Logger: log})
-	status := handlers.StatusSources{WorkerID: cfg.WorkerID, Intake: cfg.QueueBackend, Transport: cfg.PipelineTransport,
-		Gate: gate, Builds: w.running, Items: w.tracker, Drains: w.drainer, Failures: failures, Index: index}
+	web := handlers.WorkerHTTPOptions{HTTPOptions: handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: plans,
+		Planner: w.planSvc, Ready: w.readyChecks(runner, gate), Logger: log},
+		Ops: handlers.OpsOptions{Metrics: mets.Handler(), Pause: gate, Cancel: w.running},
+		Status: handlers.StatusSources{WorkerID: cfg.WorkerID, Intake: cfg.QueueBackend, Transport: cfg.PipelineTransport,
+			Gate: gate, Builds: w.running, Items: w.tracker, Drains: w.drainer, Failures: failures, Index: index}}
 	if w.reporting != nil {
-		status.Outbox = w.reporting
+		web.Status.Outbox = w.reporting
 	}
-	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: mets.Handler(), Status: handlers.NewStatus(status).Doc,
-		Pause: gate, Cancel: w.running})
 	if cfg.IndexServe {
-		if err := handlers.AddSimple(w.http, index.Dir()); err != nil {
-			return err
-		}
+		web.SimpleDir = index.Dir()
+	}
+	if w.http, err = handlers.NewWorkerHTTP(web); err != nil {
+		return err
 	}
 	index.Run(ctx)
 	return nil
