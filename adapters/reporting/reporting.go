@@ -192,3 +192,18 @@ func (l *Link) Close() error {
 	}
 	return nil
 }
+
+// StagePlans is the plan stage's source: plans, stored at the control-plane
+// once per run_id through the outbox (the poster, which POST /plan uses
+// too; it remembers what it posted under dir). On a nil Link it is plans
+// itself and no poster.
+func (l *Link) StagePlans(plans handlers.PlanSource, dir string) (handlers.PlanSource, *outbox.PlanPoster, error) {
+	if l == nil {
+		return plans, nil, nil
+	}
+	pp, err := outbox.NewPlanPoster(plans, l.reporter, dir, l.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pp, pp, nil
+}

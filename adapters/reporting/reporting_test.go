@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/planfile"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -23,6 +24,10 @@ func TestOpenWithoutAControlPlaneIsNil(t *testing.T) {
 	}
 	if l.Backlog() != 0 || l.DeadLetters() != 0 || l.StageReporter() != nil || l.LogOptions() != nil {
 		t.Error("a nil Link reports a backlog or a reporter")
+	}
+	plans := planfile.New(t.TempDir() + "/plan.json")
+	if src, poster, err := l.StagePlans(plans, t.TempDir()); err != nil || src != plans || poster != nil {
+		t.Errorf("StagePlans on a nil Link = %v, %v, %v; want the plans themselves", src, poster, err)
 	}
 }
 
@@ -55,6 +60,10 @@ func TestLinkHeartbeatsAndCloses(t *testing.T) {
 	}
 	if l.Client() == nil || l.Reporter() == nil || l.StageReporter() == nil || l.Backlog() != 0 || len(l.LogOptions()) != 1 {
 		t.Error("an open Link lacks its parts")
+	}
+	src, poster, err := l.StagePlans(planfile.New(t.TempDir()+"/plan.json"), t.TempDir())
+	if err != nil || poster == nil || src != poster {
+		t.Errorf("StagePlans = %v, %v, %v; want the poster as the source", src, poster, err)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)

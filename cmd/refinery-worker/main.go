@@ -74,12 +74,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	}
 	if err != nil {
 		var ue *usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, err)
-			return exitUsage
-		}
 		var se *startupError
-		if errors.As(err, &se) {
+		if errors.As(err, &ue) || errors.As(err, &se) {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}

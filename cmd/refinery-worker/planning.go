@@ -5,10 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/refinery/refinery-worker/adapters/objstore"
-	"github.com/refinery/refinery-worker/adapters/outbox"
-	"github.com/refinery/refinery-worker/adapters/planfile"
 	"github.com/refinery/refinery-worker/adapters/pyindex"
-	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/planner"
 )
 
@@ -25,18 +22,4 @@ func planService(cfg Config, log *slog.Logger, o planner.ServiceOptions) *planne
 		AccessKey: cfg.ObjectStoreAccessKey, SecretKey: cfg.ObjectStoreSecretKey, UseSSL: cfg.ObjectStoreUseSSL}
 	o.Logger = log
 	return planner.NewService(o)
-}
-
-// stagePlans is the plan stage's source: plan.json, stored at the
-// control-plane once per run_id when one is configured (the poster, also
-// used by POST /plan; nil without a control-plane).
-func (w *worker) stagePlans(plans *planfile.Source) (handlers.PlanSource, *outbox.PlanPoster, error) {
-	if w.reporting == nil {
-		return plans, nil, nil
-	}
-	pp, err := outbox.NewPlanPoster(plans, w.reporting.Reporter(), filepath.Join(w.cfg.CacheDir, "plans-posted"), w.log)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pp, pp, nil
 }

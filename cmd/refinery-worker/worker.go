@@ -121,7 +121,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		return err
 	}
 	plans := planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
-	stagePlans, poster, err := w.stagePlans(plans)
+	stagePlans, poster, err := w.reporting.StagePlans(plans, filepath.Join(cfg.CacheDir, "plans-posted"))
 	if err != nil {
 		return err
 	}
