@@ -97,6 +97,17 @@ func Serve(ctx context.Context, e *echo.Echo, addr string, grace time.Duration) 
 	return nil
 }
 
+// Server is Serve as a value whose Run can be handed to what runs it.
+type Server struct {
+	Echo *echo.Echo
+	Addr string
+	// ShutdownTimeout bounds the shutdown once Run's ctx ends.
+	ShutdownTimeout time.Duration
+}
+
+// Run serves until ctx ends (Serve).
+func (s Server) Run(ctx context.Context) error { return Serve(ctx, s.Echo, s.Addr, s.ShutdownTimeout) }
+
 type httpHandlers struct{ o HTTPOptions }
 
 // auth requires X-Worker-Token when a token is configured, compared in

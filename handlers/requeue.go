@@ -34,6 +34,21 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, items [][]byte) error
 }
 
+// EnqueuerIfReleasing is the intake's Enqueue when items are released as
+// soon as a durable transport stores them (docs/architecture.md, settling
+// the intake); retries are then new items. Nil on the in-process transport,
+// or for an intake that cannot enqueue (its items stay held until their
+// outcome).
+func EnqueuerIfReleasing(durable bool, intake any) Enqueuer {
+	if !durable {
+		return nil
+	}
+	if e, ok := intake.(Enqueuer); ok {
+		return e
+	}
+	return nil
+}
+
 // NewRequeue builds the requeue stage. enqueue is nil on the in-process
 // transport (the held item is replaced by its retry); on a durable transport
 // it is the intake, whose items were released when published.

@@ -1,6 +1,9 @@
 package pipeline
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // Tracker follows every claimed item from intake to settlement: which drain
 // it belongs to, whether its outcome is being reported, and whether it was
@@ -8,6 +11,9 @@ import "sync"
 type Tracker struct {
 	mu     sync.Mutex
 	claims map[string]*tracked
+	// idle is closed while no claim is tracked; a new one is made when the
+	// first claim arrives (WaitIdle waits on it, never polls).
+	idle chan struct{}
 }
 
 type tracked struct {
@@ -20,12 +26,49 @@ type tracked struct {
 }
 
 // NewTracker makes an empty tracker.
-func NewTracker() *Tracker { return &Tracker{claims: map[string]*tracked{}} }
+func NewTracker() *Tracker {
+	idle := make(chan struct{})
+	close(idle)
+	return &Tracker{claims: map[string]*tracked{}, idle: idle}
+}
 
 func (t *Tracker) track(c Claimed, d *Drain) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(t.claims) == 0 {
+		t.idle = make(chan struct{})
+	}
 	t.claims[c.Claim] = &tracked{drain: d}
+}
+
+// untrack ends tracking of a claim; t.mu is held.
+func (t *Tracker) untrack(claim string) {
+	if _, ok := t.claims[claim]; !ok {
+		return
+	}
+	delete(t.claims, claim)
+	if len(t.claims) == 0 {
+		close(t.idle)
+	}
+}
+
+// WaitIdle returns once no claim is tracked, or with ctx's error when ctx
+// ends first.
+func (t *Tracker) WaitIdle(ctx context.Context) error {
+	t.mu.Lock()
+	idle := t.idle
+	t.mu.Unlock()
+	select {
+	case <-idle: // idle wins over an ended ctx
+		return nil
+	default:
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // BeginReport marks the claim as being reported; false when it was returned
@@ -53,7 +96,7 @@ func (t *Tracker) Settled(s Summary) {
 	case s.Status == StatusPublished:
 		c.published = true
 	default:
-		delete(t.claims, s.Claim)
+		t.untrack(s.Claim)
 	}
 	t.mu.Unlock()
 	if !ok || c.drain == nil {
@@ -94,7 +137,7 @@ func (t *Tracker) Returned(ss []Settlement) {
 	for _, s := range ss {
 		t.mu.Lock()
 		c, ok := t.claims[s.Claim]
-		delete(t.claims, s.Claim)
+		t.untrack(s.Claim)
 		t.mu.Unlock()
 		if ok && c.drain != nil {
 			c.drain.settled(Summary{Claim: s.Claim, Status: "returned", Detail: "given back to the queue at shutdown"})

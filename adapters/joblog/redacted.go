@@ -57,3 +57,13 @@ func (l *redactedLog) Close() (map[string]any, error) {
 	}
 	return meta, err
 }
+
+// NewMaskedOpener is NewOpener behind a RedactingOpener when red has
+// secrets to mask (and the plain Opener when it has none).
+func NewMaskedOpener(dir string, red *redact.Redactor, opts ...Option) handlers.LogOpener {
+	o := NewOpener(dir, opts...)
+	if red == nil || red.Len() == 0 {
+		return o
+	}
+	return RedactingOpener{Inner: o, Redactor: red}
+}

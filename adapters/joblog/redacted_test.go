@@ -74,3 +74,20 @@ func TestLogOpenerTailAndMaskHideSecrets(t *testing.T) {
 		t.Errorf("Mask = %q", got)
 	}
 }
+
+func TestNewMaskedOpenerMasksOnlyWithSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		red     *redact.Redactor
+		wantMsk bool
+	}{
+		{"no redactor", nil, false},
+		{"nothing to mask", redact.New(), false},
+		{"secrets", redact.New("s3cr3t-token-value"), true},
+	} {
+		_, masked := joblog.NewMaskedOpener(t.TempDir(), tc.red).(joblog.RedactingOpener)
+		if masked != tc.wantMsk {
+			t.Errorf("%s: redacting %v, want %v", tc.name, masked, tc.wantMsk)
+		}
+	}
+}

@@ -346,6 +346,9 @@ func (s *Store) Err() error {
 	return s.flushErr
 }
 
+// Ready is Err as a /ready check.
+func (s *Store) Ready(context.Context) error { return s.Err() }
+
 // Close flushes and stops the flusher.
 func (s *Store) Close() error {
 	close(s.done)

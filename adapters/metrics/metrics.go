@@ -38,6 +38,14 @@ type Depther interface {
 	Depth(ctx context.Context) (ready, delayed int, oldest time.Time, err error)
 }
 
+// DepthOf is intake's Depther, or nil when it cannot tell its depth.
+func DepthOf(intake any) Depther {
+	if d, ok := intake.(Depther); ok {
+		return d
+	}
+	return nil
+}
+
 // Sources are read when /metrics is scraped. Nil fields are left out.
 type Sources struct {
 	Intake         string // intake name label (file, redis, ...)

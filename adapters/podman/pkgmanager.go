@@ -43,3 +43,12 @@ func PackageManagerOf(osRelease string) (string, error) {
 	}
 	return "", fmt.Errorf("os-release ID %q: no known package manager (apt for debian/ubuntu, dnf for fedora/rhel)", strings.Join(ids, " "))
 }
+
+// PackageManagers names the package manager of images run by Bin
+// (handlers.PackageManagers).
+type PackageManagers struct{ Bin string }
+
+// PackageManager is PackageManager(ctx, Bin, image).
+func (p PackageManagers) PackageManager(ctx context.Context, image string) (string, error) {
+	return PackageManager(ctx, p.Bin, image)
+}

@@ -24,6 +24,7 @@ const drainGrace = 2 * time.Second
 // Runner runs jobs in podman containers. It implements handlers.Runner. It
 // is safe for concurrent use; each Run owns its container.
 type Runner struct {
+	removed   RemovalObserver
 	cmd       *Commander
 	logger    *slog.Logger
 	target    string
@@ -56,7 +57,7 @@ func NewRunner(cmd *Commander, ro RunnerOptions) (*Runner, error) {
 		binfmt = DefaultBinfmtDir
 	}
 	return &Runner{cmd: cmd, logger: logger.With("component", "podman"), target: ro.Target, smoke: smoke,
-		auditor: ro.Auditor, binfmtDir: binfmt}, nil
+		auditor: ro.Auditor, binfmtDir: binfmt, removed: ro.Removed}, nil
 }
 
 // Run builds the job in a container, streaming its output to log while it

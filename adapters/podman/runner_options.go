@@ -32,6 +32,13 @@ type RunnerOptions struct {
 	// BinfmtDir is where binfmt_misc handlers are listed. Default
 	// DefaultBinfmtDir.
 	BinfmtDir string
+	// Removed, when set, counts the containers Prepare removed (metrics).
+	Removed RemovalObserver
+}
+
+// RemovalObserver counts containers removed at start.
+type RemovalObserver interface {
+	ContainersRemoved(n int)
 }
 
 // CheckSmokeTest reports whether s is a valid SMOKE_TEST value.

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
@@ -33,106 +29,36 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, environ []string) 
 	}
 	log.Info("refinery-worker serving", "addr", cfg.WorkerHTTPAddr, "queue_backend", cfg.QueueBackend,
 		"transport", cfg.PipelineTransport, "autorun", cfg.WorkerAutorunInterval.String())
-	httpErr := make(chan error, 1)
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { httpErr <- handlers.Serve(httpCtx, w.http, cfg.WorkerHTTPAddr, 5*time.Second) }()
-	if err := startPoller(ctx, cfg, w.reporting, log); err != nil {
-		log.Error("pending-input poller not started", "err", err)
-	}
-	if iv := cfg.WorkerAutorunInterval.D(); iv > 0 {
-		go autorun(ctx, w, iv, log)
-	}
-	// Recover items a dead worker held, at once rather than at the first trigger.
-	if _, _, err := w.drainer.Start(ctx); err != nil {
-		log.Warn("initial drain", "err", err)
-	}
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "grace", cfg.ShutdownGrace.String())
-	case runErr = <-httpErr:
-	case runErr = <-w.routerDone:
-	}
-	err = w.shutdown(cfg.ShutdownGrace.D())
-	stopHTTP()
-	if runErr != nil {
-		return runErr
-	}
-	return err
-}
-
-func autorun(ctx context.Context, w *worker, interval time.Duration, log *slog.Logger) {
-	every(ctx, interval, func() {
-		if d, joined, err := w.drainer.Start(ctx); err != nil {
-			log.Warn("autorun drain", "err", err)
-		} else if !joined {
-			log.Debug("autorun drain started", "drain", d.ID)
-		}
-	})
-}
-
-// every calls f each interval until ctx ends (the first call after one
-// interval).
-func every(ctx context.Context, interval time.Duration, f func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
+	w.planSvc.StartPoller(ctx)
+	err = w.life.Serve(ctx, handlers.Server{Echo: w.http, Addr: cfg.WorkerHTTPAddr, ShutdownTimeout: 5 * time.Second}.Run,
+		cfg.WorkerAutorunInterval.D(), cfg.ShutdownGrace.D())
+	return errors.Join(err, w.closeAll())
 }
 
 // drainOnce drains the queue once, printing a line per outcome and totals.
 // It fails only when the worker itself failed, not when builds did.
 func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer, environ []string) error {
-	lines := make(chan string, 1024)
-	printed := make(chan struct{})
-	go func() {
-		bw := bufio.NewWriter(out)
-		for l := range lines {
-			fmt.Fprintln(bw, l)
-		}
-		bw.Flush()
-		close(printed)
-	}()
-	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ,
-		onSettled: func(_ string, s pipeline.Summary) { lines <- s.String() }})
+	printer := pipeline.NewSummaryPrinter(out)
+	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ, onSettled: printer.Settled})
 	if err != nil {
-		close(lines)
+		printer.Close()
 		return err
 	}
 	if err := w.start(ctx); err != nil {
 		_ = w.shutdown(0)
-		close(lines)
+		printer.Close()
 		return err
 	}
-	d, _, err := w.drainer.Start(ctx)
-	if err != nil {
-		_ = w.shutdown(0)
-		close(lines)
+	d, err := w.life.DrainOnce(ctx, cfg.ShutdownGrace.D())
+	err = errors.Join(err, w.closeAll())
+	printer.Close()
+	if d == nil {
 		return err
 	}
-	select {
-	case <-d.Done():
-		// On a durable transport the items were released when published:
-		// wait for this worker's outcomes of them as well.
-		for w.tracker.InFlight() > 0 && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-	case <-ctx.Done():
-		log.Info("interrupted, shutting down", "grace", cfg.ShutdownGrace.String())
-	}
-	shutErr := w.shutdown(cfg.ShutdownGrace.D())
-	close(lines)
-	<-printed
 	st := d.Status()
 	fmt.Fprintln(out, st.Totals())
-	if shutErr != nil {
-		return shutErr
+	if err != nil {
+		return err
 	}
 	if st.Error != "" {
 		return fmt.Errorf("drain %s: %s", st.ID, st.Error)
@@ -166,44 +92,12 @@ func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	if cfg.QueueBackend != "file" {
 		return &usageError{fmt.Sprintf("enqueue: QUEUE_BACKEND=%s is not supported by enqueue yet (file only)", cfg.QueueBackend)}
 	}
-	var items [][]byte
-	var where []string // each item's origin, for errors
-	if it.Package != "" {
-		if recipes != "" {
-			it.Recipes = strings.Split(recipes, ",")
-		}
-		it.EnqueuedAt = time.Now().Unix()
-		b, err := json.Marshal(it)
-		if err != nil {
-			return fmt.Errorf("encode item: %w", err)
-		}
-		items, where = append(items, b), append(where, "the item of the flags")
-	} else {
-		sc := bufio.NewScanner(stdin)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for n := 1; sc.Scan(); n++ {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" {
-				continue
-			}
-			if !json.Valid([]byte(line)) {
-				return &usageError{fmt.Sprintf("enqueue: stdin line %d is not valid JSON", n)}
-			}
-			items, where = append(items, []byte(line)), append(where, fmt.Sprintf("stdin line %d", n))
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("read stdin: %w", err)
-		}
-	}
-	// What the drain would reject is refused here, where the sender sees it.
-	for i, b := range items {
-		it, err := pipeline.DecodeItem(b)
-		if err == nil {
-			_, err = pipeline.ValidateItem(it)
-		}
-		if err != nil {
-			return &usageError{fmt.Sprintf("enqueue: %s: %v (nothing enqueued)", where[i], err)}
-		}
+	items, err := pipeline.EnqueueInput(it, recipes, stdin)
+	var bad *pipeline.InputError
+	if errors.As(err, &bad) {
+		return &usageError{"enqueue: " + bad.Error()}
+	} else if err != nil {
+		return err
 	}
 	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log,
 		MaxBytes: int64(cfg.QueueFileMaxBytes)})
@@ -231,41 +125,6 @@ func printConfig(cfg Config, out io.Writer) error {
 	return nil
 }
 
-// printStatus asks a running worker (WORKER_HTTP_ADDR) for /status.
-func printStatus(ctx context.Context, cfg Config, out io.Writer) error {
-	addr := cfg.WorkerHTTPAddr
-	if strings.HasPrefix(addr, ":") {
-		addr = "127.0.0.1" + addr
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
-	if err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	if cfg.WorkerToken != "" {
-		req.Header.Set("X-Worker-Token", cfg.WorkerToken)
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("status: is a worker serving on %s? %w", addr, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("status: read answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status: %s: %s", resp.Status, strings.TrimSpace(string(body)))
-	}
-	var doc any
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return fmt.Errorf("status: answer is not JSON: %w", err)
-	}
-	b, _ := json.MarshalIndent(doc, "", "  ")
-	fmt.Fprintln(out, string(b))
-	return nil
-}
-
 // planFlags are the flags of plan; path holds the default on entry.
 func planFlags(path *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
@@ -285,17 +144,5 @@ func planCommand(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	if path == "" {
 		return &usageError{"plan: give --requirements FILE or set REQUIREMENTS_PATH"}
 	}
-	p, err := newPlanner(cfg, log)
-	if err != nil {
-		return err
-	}
-	plan, err := p.Plan(ctx, path)
-	if err != nil {
-		return fmt.Errorf("plan %s: %w", path, err)
-	}
-	if err := planner.WriteTable(out, plan); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "run_id %s: %d packages, written to %s\n", plan.RunID, len(plan.Nodes), filepath.Join(cfg.OutputDir, planner.PlanFile))
-	return nil
+	return planService(cfg, log, planner.ServiceOptions{}).Print(ctx, path, out)
 }

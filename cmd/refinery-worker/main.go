@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/memguard"
+	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/internal/config"
 )
 
@@ -39,37 +41,9 @@ const (
 )
 
 func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	rawArgs := args
-	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	if cmd == "help" {
-		topic := ""
-		if len(args) > 0 {
-			topic = args[0]
-		}
-		if !printHelp(stdout, topic) {
-			fmt.Fprintf(stderr, "unknown command %q\n%s\n", topic, usage())
-			return exitUsage
-		}
-		return exitOK
-	}
-	if wantsHelp(args) {
-		if _, known := commandSummaries[cmd]; !known {
-			fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage())
-			return exitUsage
-		}
-		topic := cmd
-		if len(rawArgs) == len(args) {
-			topic = "" // no command named (refinery-worker --help): the whole program
-		}
-		printHelp(stdout, topic)
-		return exitOK
-	}
-	if _, known := commandSummaries[cmd]; known && cmd != "index" && commandFlags(cmd) == nil && len(args) > 0 {
-		fmt.Fprintf(stderr, "%s takes no arguments, got %q\n%s\n", cmd, args, usage())
-		return exitUsage
+	cmd, args, code, done := program.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
 	cfg, err := config.Load(environ)
 	if err != nil {
@@ -80,7 +54,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if cmd == "serve" || cmd == "drain" {
-		startMemoryGuard(ctx, cfg, environ, log, 5*time.Second)
+		memguard.Start(ctx, int64(cfg.MemorySoftLimit), environ, 5*time.Second, log)
 	}
 	switch cmd {
 	case "serve":
@@ -92,7 +66,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "config":
 		err = printConfig(cfg, stdout)
 	case "status":
-		err = printStatus(ctx, cfg, stdout)
+		err = handlers.PrintStatus(ctx, cfg.WorkerHTTPAddr, cfg.WorkerToken, stdout)
 	case "plan":
 		err = planCommand(ctx, cfg, log, args, stdout)
 	case "replay":
@@ -100,17 +74,13 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	case "index":
 		err = indexCommand(ctx, cfg, log, args, stdout)
 	default:
-		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage())
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, program.Usage())
 		return exitUsage
 	}
 	if err != nil {
 		var ue *usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, err)
-			return exitUsage
-		}
 		var se *startupError
-		if errors.As(err, &se) {
+		if errors.As(err, &ue) || errors.As(err, &se) {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}

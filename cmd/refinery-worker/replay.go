@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/refinery/refinery-worker/adapters/replaysource"
 	"github.com/refinery/refinery-worker/pipeline/replay"
 )
@@ -49,28 +47,16 @@ func replayCommand(ctx context.Context, cfg Config, log *slog.Logger, args []str
 	if err != nil {
 		return err
 	}
-	var src replay.Source
-	switch cfg.PipelineTransport {
-	case "redis":
-		ropts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return fmt.Errorf("replay: REDIS_URL: %w", err)
-		}
-		client := redis.NewClient(ropts)
-		defer client.Close()
-		src = replaysource.RedisSource{Client: client}
-	case "kafka":
-		src = replaysource.KafkaSource{Brokers: cfg.KafkaBrokers}
+	src, closeSrc, err := replaysource.Open(cfg.PipelineTransport, cfg.RedisURL, cfg.KafkaBrokers)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
+	defer closeSrc()
 	o.Out = out
 	st, err := replay.Run(ctx, t, src, o)
 	if err != nil {
 		return fmt.Errorf("replay %s: %w", o.Stage, err)
 	}
-	if o.DryRun {
-		fmt.Fprintf(out, "replay %s (dry run): read %d, would publish %d\n", o.Stage, st.Read, st.Matched)
-		return nil
-	}
-	fmt.Fprintf(out, "replay %s: read %d, matched %d, published %d\n", o.Stage, st.Read, st.Matched, st.Published)
+	fmt.Fprintln(out, st.Summary(o.Stage, o.DryRun))
 	return nil
 }

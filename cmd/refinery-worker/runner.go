@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,13 +23,13 @@ func podmanOptions(cfg Config) podman.Options {
 	}
 }
 
-// newRunner picks the stub (PODMAN_BIN unset) or the podman runner, and
-// returns the clean-up of leftover containers to run at start (nil for the
-// stub).
-func newRunner(cfg Config, log *slog.Logger) (handlers.Runner, func(context.Context) (int, error), error) {
+// newRunner is the stub (PODMAN_BIN unset) or the podman runner, which
+// refuses to start when the builder image is not for PLATFORM_TAG's machine
+// and removes a previous run's containers at start (counted in removed).
+func newRunner(cfg Config, log *slog.Logger, removed podman.RemovalObserver) (handlers.Runner, error) {
 	cmd, err := podman.NewCommander(podmanOptions(cfg))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if cfg.PodmanBin == "" {
 		var delay stub.DelayFunc
@@ -38,7 +37,12 @@ func newRunner(cfg Config, log *slog.Logger) (handlers.Runner, func(context.Cont
 			delay = stub.Uniform(0, cfg.StubDelayMax.D())
 		}
 		log.Info("PODMAN_BIN is unset: using the stub runner (jobs are skipped, not built)")
-		return stub.New(cmd, stub.Options{Delay: delay, FailRatio: cfg.StubFailRatio, Seed: uint64(time.Now().UnixNano())}), nil, nil
+		return stub.New(cmd, stub.Options{Delay: delay, FailRatio: cfg.StubFailRatio, Seed: uint64(time.Now().UnixNano())}), nil
 	}
-	return newPodmanRunner(cfg, cmd, log)
+	r, err := podman.StartRunner(cmd, podman.RunnerOptions{Logger: log, Target: cfg.PlatformTag, SmokeTest: cfg.SmokeTest,
+		Auditor: podman.WheelAudit{}, Removed: removed})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }

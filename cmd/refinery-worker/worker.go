@@ -9,23 +9,20 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/labstack/echo/v4"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
-	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/diskgate"
 	"github.com/refinery/refinery-worker/adapters/hints"
 	"github.com/refinery/refinery-worker/adapters/joblog"
-	"github.com/refinery/refinery-worker/adapters/kafkaqueue"
 	"github.com/refinery/refinery-worker/adapters/manifest"
 	"github.com/refinery/refinery-worker/adapters/metrics"
 	"github.com/refinery/refinery-worker/adapters/planfile"
-	"github.com/refinery/refinery-worker/adapters/redisqueue"
-	"github.com/refinery/refinery-worker/adapters/transport"
+	"github.com/refinery/refinery-worker/adapters/podman"
+	"github.com/refinery/refinery-worker/adapters/reporting"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/redact"
 	"github.com/refinery/refinery-worker/planner"
 )
 
@@ -35,36 +32,18 @@ type worker struct {
 	log  *slog.Logger
 	opts workerOptions
 
-	intake     pipeline.Intake
-	manifest   *manifest.Store
-	rejections *manifest.Rejections
-	plans      *planfile.Source
-	router     *message.Router
-	tracker    *pipeline.Tracker
-	settler    *pipeline.Settler
-	drainer    *pipeline.Drainer
-	build      *handlers.Build
-	running    *handlers.Running
-	failures   *handlers.RecentFailures
-	hints      *hints.Store
-	http       *echo.Echo
-	closers    []func() error
-	gate       *gate
-	metrics    *metrics.Metrics
-
-	// outboxBacklog and outboxDead are set when reporting to a control-plane.
-	outboxBacklog, outboxDead func() int
-	reporting                 *reporting
-	planSvc                   *planService
-	index                     *indexing
-
-	buildCtx   context.Context
-	stopBuilds context.CancelCauseFunc
-	routerDone chan error
+	intake    pipeline.Intake
+	manifest  *manifest.Store
+	tracker   *pipeline.Tracker
+	drainer   *pipeline.Drainer
+	life      *pipeline.Lifecycle
+	running   *handlers.Running
+	reporting *reporting.Link // nil without a control-plane
+	planSvc   *planner.Service
+	http      *echo.Echo
+	closers   []func() error
 	// waitItems waits for a file queue to change (serve); nil otherwise.
-	waitItems   func(context.Context)
-	runnerClean func(context.Context) (int, error)
-	runnerReady func(context.Context) error // nil: no platform check
+	waitItems func(context.Context)
 }
 
 // workerOptions are knobs the subcommands set beyond the environment.
@@ -76,8 +55,7 @@ type workerOptions struct {
 }
 
 func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOptions) (*worker, error) {
-	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker(),
-		failures: handlers.NewRecentFailures(recentFailures)}
+	w := &worker{cfg: cfg, log: log, opts: opts, running: handlers.NewRunning(), tracker: pipeline.NewTracker()}
 	if err := w.wire(ctx); err != nil {
 		// Close what was opened, so that nothing stays locked or running.
 		if cerr := w.closeAll(); cerr != nil {
@@ -91,344 +69,153 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 // wire opens and connects every part; on error the caller closes what it
 // opened (w.closers).
 func (w *worker) wire(ctx context.Context) (err error) {
-	cfg, log, opts := w.cfg, w.log, w.opts
+	cfg, log := w.cfg, w.log
 	for _, d := range []struct{ name, path string }{{"OUTPUT_DIR", cfg.OutputDir}, {"CACHE_DIR", cfg.CacheDir},
 		{"OUTPUT_DIR", filepath.Join(cfg.OutputDir, "logs")}} {
 		if err := os.MkdirAll(d.path, 0o755); err != nil {
 			return fmt.Errorf("%s: create %s: %w", d.name, d.path, err)
 		}
 	}
-	red := secrets(cfg, opts.environ)
-	if w.reporting, err = newReporting(ctx, cfg, w, red); err != nil {
+	red := secrets(cfg, w.opts.environ)
+	planPool := 0 // unknown to the heartbeat (omitted) unless this worker plans pending inputs
+	if cfg.PlanPollInterval.D() > 0 {
+		planPool = 1 // the poller plans one input at a time
+	}
+	if w.reporting, err = reporting.Open(ctx, reporting.Options{BaseURL: cfg.ControlPlaneURL, Token: cfg.ControlPlaneToken,
+		WorkerID: cfg.WorkerID, OutputDir: cfg.OutputDir, CacheDir: cfg.CacheDir, SkipBackoff: cfg.RequeueBackoffMax.D(),
+		HeartbeatInterval: time.Duration(cfg.WorkerHeartbeatIntervalSec) * time.Second, ActiveBuilds: w.running.Len,
+		PoolSize: cfg.BuildConcurrency, PlanPoolSize: planPool, Redactor: red, Logger: log}); err != nil {
 		return err
 	}
 	if w.reporting != nil {
-		w.closers = append(w.closers, func() error { return w.reporting.close(5 * time.Second) })
-		w.outboxBacklog, w.outboxDead = w.reporting.outbox.Backlog, w.reporting.outbox.DeadLetters
+		w.closers = append(w.closers, w.reporting.Close)
 	}
-	if err := w.openIntake(); err != nil {
+	if err := w.openIntake(ctx); err != nil {
 		return err
 	}
 	if w.manifest, err = manifest.Open(manifest.Options{Path: filepath.Join(cfg.OutputDir, "manifest.json"), Logger: log}); err != nil {
 		return err
 	}
 	w.closers = append(w.closers, w.manifest.Close)
-	if w.rejections, err = manifest.OpenRejections(filepath.Join(cfg.OutputDir, "rejected.jsonl")); err != nil {
-		return err
-	}
-	w.closers = append(w.closers, w.rejections.Close)
-	if w.index, err = openIndexing(cfg, log); err != nil {
-		return err
-	}
-	w.closers = append(w.closers, w.index.close)
-	w.plans = planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
-
-	runner, clean, err := newRunner(cfg, log)
+	rejections, err := manifest.OpenRejections(filepath.Join(cfg.OutputDir, "rejected.jsonl"))
 	if err != nil {
 		return err
 	}
-	w.runnerClean = clean
-	w.runnerReady = runnerReady(runner, cfg)
+	w.closers = append(w.closers, rejections.Close)
+	index, err := openIndexing(cfg, log)
+	if err != nil {
+		return err
+	}
+	w.closers = append(w.closers, index.Close)
+	mets := metrics.New(metrics.Sources{Intake: cfg.QueueBackend, Depth: metrics.DepthOf(w.intake), BuildsInFlight: w.running.Len,
+		OutboxBacklog: w.reporting.Backlog, OutboxDead: w.reporting.DeadLetters})
+	if err := mets.Register(index.Collectors()...); err != nil {
+		return err
+	}
+	runner, err := newRunner(cfg, log, mets)
+	if err != nil {
+		return err
+	}
 	transport, err := w.openTransport(ctx)
 	if err != nil {
 		return err
 	}
-	stagePlans, poster, err := w.stagePlans()
+	plans := planfile.New(filepath.Join(cfg.OutputDir, "plan.json"), filepath.Join(cfg.CacheDir, "plan.json"))
+	stagePlans, poster, err := w.reporting.StagePlans(plans, filepath.Join(cfg.CacheDir, "plans-posted"))
 	if err != nil {
 		return err
 	}
 	keys := pipeline.NewKeySet()
-	src := metrics.Sources{Intake: cfg.QueueBackend, BuildsInFlight: w.running.Len,
-		OutboxBacklog: func() int { return call(w.outboxBacklog) }, OutboxDead: func() int { return call(w.outboxDead) }}
-	if d, ok := w.intake.(metrics.Depther); ok {
-		src.Depth = d
-	}
-	w.metrics = metrics.New(src)
-	if err := w.metrics.Register(w.index.collectors()...); err != nil {
-		return err
-	}
-	w.gate = &gate{dirs: []string{cfg.OutputDir, cfg.CacheDir}, minFree: uint64(cfg.MinFreeDisk),
-		onPause: w.metrics.SetPaused, onDisk: w.metrics.SetDiskLow}
-	w.settler = pipeline.NewSettler(w.intake, func(s pipeline.Summary) {
-		keys.Release(s.Key, s.CorrelationID)
-		w.tracker.Settled(s)
-		w.metrics.Settled(s)
-		w.logOutcome(s)
-	}, log, pipeline.SettleEvery(settleEvery(cfg)))
-	w.buildCtx, w.stopBuilds = context.WithCancelCause(context.WithoutCancel(ctx))
+	gate := diskgate.New(diskgate.Options{Dirs: []string{cfg.OutputDir, cfg.CacheDir}, MinFree: uint64(cfg.MinFreeDisk),
+		OnPause: mets.SetPaused, OnDisk: mets.SetDiskLow})
+	outcomes := &pipeline.Outcomes{Keys: keys, Tracker: w.tracker, Observer: mets, Logger: log}
+	settler := pipeline.NewSettler(w.intake, outcomes.Settled, log, pipeline.SettleSpacing(cfg.QueueBackend == "file"))
+	builds := pipeline.NewBuildContext(ctx)
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
-	var pub *pipeline.Publisher
-	lazyPub := publisherFunc(func(ctx context.Context, topic string, wk *pipeline.Work) error { return pub.Publish(ctx, topic, wk) })
-	var logOpts []joblog.Option
-	if w.reporting != nil {
-		logOpts = append(logOpts, w.reporting.sink())
+	pub := pipeline.NewPublisher(transport.Publisher, transport.Topics, transport.InProcess)
+	logs := joblog.NewMaskedOpener(filepath.Join(cfg.OutputDir, "logs"), red, w.reporting.LogOptions()...)
+	build := handlers.NewBuild(builds, runner, logs, pub, w.running, cfg.BuildConcurrency, log)
+	build.Observe(mets)
+	failures := handlers.NewRecentFailures(handlers.RecentFailureCount)
+	build.Failures(failures)
+	autoFix := handlers.AutoFixOptions{Enabled: cfg.AutoFix, Image: buildImage(cfg), MinConfidence: cfg.AutoFixMinConfidence, Logger: log}
+	if src := hintSource(cfg, w.reporting); src != nil {
+		live := hints.StartLive(ctx, src, cfg.HintsRefreshInterval.D(), log)
+		w.closers = append(w.closers, live.Close)
+		build.MatchHints(live)
+		autoFix.Hints = live
 	}
-	var logs handlers.LogOpener = joblog.NewOpener(filepath.Join(cfg.OutputDir, "logs"), logOpts...)
-	if red.Len() > 0 {
-		logs = joblog.RedactingOpener{Inner: logs, Redactor: red}
+	if cfg.PodmanBin != "" {
+		autoFix.PackageManagers = podman.PackageManagers{Bin: cfg.PodmanBin}
 	}
-	w.build = handlers.NewBuild(w.buildCtx, runner, logs, lazyPub, w.running, cfg.BuildConcurrency, log)
-	w.build.Observe(w.metrics)
-	w.build.Failures(w.failures)
-	w.startHints(ctx)
 	if in, ok := w.intake.(*controlplane.Intake); ok {
-		w.build.OnStart(in.Started) // "building" when the build starts, not at lease time
+		build.OnStart(in.Started) // "building" when the build starts, not at lease time
 	}
-	report := handlers.NewReport(w.manifest, w.reporting.reporterOrNil(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
-		Target(cfg.PythonVersion, cfg.PlatformTag).AutoFix(w.autoFix(ctx, buildImage(cfg))).Handle
+	report := handlers.NewReport(w.manifest, w.reporting.StageReporter(), w.tracker, policy, cfg.OutputDir, cfg.WorkerID).
+		Target(cfg.PythonVersion, cfg.PlatformTag).AutoFix(handlers.NewAutoFix(ctx, autoFix)).Handle
+	enqueuer := handlers.EnqueuerIfReleasing(transport.Durable, w.intake)
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
 		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
-		Build:   w.build.Handle,
-		Report:  handlers.PublishBuilt(w.index.publisher, report, log), // built wheels into the index first
-		Requeue: handlers.NewRequeue(w.settler, policy, w.enqueuerIfReleasing(transport)).Handle,
-		Poison:  handlers.NewPoison(w.rejections).Handle,
+		Build:   build.Handle,
+		Report:  handlers.PublishBuilt(index.Publisher(), report, log), // built wheels into the index first
+		Requeue: handlers.NewRequeue(settler, policy, enqueuer).Handle,
+		Poison:  handlers.NewPoison(rejections).Handle,
 	}
-	if w.router, pub, err = pipeline.NewRouter(transport, stages, log); err != nil {
+	router, _, err := pipeline.NewRouter(transport, stages, log)
+	if err != nil {
 		return err
 	}
-	w.metrics.Router(w.router)
-	var release func(pipeline.Claimed)
-	if w.enqueuerIfReleasing(transport) != nil {
-		release = func(c pipeline.Claimed) {
-			w.settler.Submit(pipeline.Settlement{Claim: c.Claim, Kind: pipeline.Release},
-				pipeline.Summary{Claim: c.Claim, Status: pipeline.StatusPublished})
-		}
-	}
-	window := 0 // the drainer's default
-	if cfg.Continuous() {
-		// A streaming intake hands out what this worker can start soon, so
-		// several workers share the work.
-		window = streamWindow(cfg.BuildConcurrency)
-	}
-	if cfg.QueueBackend == "controlplane" {
-		window = cfg.BuildConcurrency // a lease is held only while it builds (or is about to)
-	}
-	refill := 0
-	if w.waitItems != nil {
-		// serve on a file queue: a window of claimed items ahead of the
-		// builds, refilled half at a time (each claim rewrites the file).
-		window = max(cfg.BatchSize, 2*cfg.BuildConcurrency)
-		refill = max(1, window/2)
-	}
-	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, pipeline.DrainOptions{Batch: cfg.BatchSize,
-		Window: window, Refill: refill, OnSettled: opts.onSettled, Release: release,
-		Continuous: (cfg.Continuous() || w.waitItems != nil) && opts.continuous, WaitItems: w.waitItems,
+	mets.Router(router)
+	drain := pipeline.DrainOptions{Batch: cfg.BatchSize, OnSettled: w.opts.onSettled,
+		Continuous: (cfg.Continuous() || w.waitItems != nil) && w.opts.continuous, WaitItems: w.waitItems,
 		ClaimNeverRedelivers: cfg.QueueBackend == "file",
-		BeforeRecovered: func() error {
-			if _, err := w.manifest.Refresh(); err != nil {
-				return err
-			}
-			if cfg.Continuous() {
-				return w.manifest.Learn() // items a rebalance moved here
-			}
-			return nil
-		}, Gate: w.gate.Check}, log)
-	w.planSvc = &planService{cfg: cfg, log: log, jobs: planner.NewJobs(context.WithoutCancel(ctx), 16),
-		poster: poster, written: w.plans.Invalidate}
-	w.http = handlers.NewHTTP(handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: w.plans,
-		Planner: w.planSvc, Ready: w.readyChecks(), Logger: log})
-	handlers.AddOps(w.http, cfg.WorkerToken, handlers.OpsOptions{Metrics: w.metrics.Handler(), Status: w.status,
-		Pause: w.gate, Cancel: w.running})
+		BeforeRecovered:      pipeline.RecoverRefresh{Journal: w.manifest, Learn: cfg.Continuous()}.Refresh, Gate: gate.Check}
+	drain.Window, drain.Refill = pipeline.IntakeWindow{Batch: cfg.BatchSize, Concurrency: cfg.BuildConcurrency,
+		Streaming: cfg.Continuous(), Leased: cfg.QueueBackend == "controlplane", Watched: w.waitItems != nil}.Sizes()
+	if enqueuer != nil {
+		drain.Release = pipeline.PublishRelease{Settler: settler}.Release
+	}
+	w.drainer = pipeline.NewDrainer(w.intake, pub, w.tracker, drain, log)
+	life := pipeline.LifecycleOptions{Router: router, Drainer: w.drainer, Tracker: w.tracker, Intake: w.intake,
+		Settler: settler, Builds: build, StopBuilds: builds.Stop, Logger: log}
+	if p, ok := runner.(pipeline.Preparer); ok {
+		life.Prepare = p
+	}
+	w.life = pipeline.NewLifecycle(life)
+	svc := planner.ServiceOptions{Jobs: planner.NewJobs(context.WithoutCancel(ctx), 16), Written: plans.Invalidate}
+	if w.reporting != nil {
+		svc.Poster, svc.ControlPlane = poster, w.reporting.Client()
+	}
+	w.planSvc = planService(cfg, log, svc)
+	web := handlers.WorkerHTTPOptions{HTTPOptions: handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: plans,
+		Planner: w.planSvc, Ready: w.readyChecks(runner, gate), Logger: log},
+		Ops: handlers.OpsOptions{Metrics: mets.Handler(), Pause: gate, Cancel: w.running},
+		Status: handlers.StatusSources{WorkerID: cfg.WorkerID, Intake: cfg.QueueBackend, Transport: cfg.PipelineTransport,
+			Gate: gate, Builds: w.running, Items: w.tracker, Drains: w.drainer, Failures: failures, Index: index}}
+	if w.reporting != nil {
+		web.Status.Outbox = w.reporting
+	}
 	if cfg.IndexServe {
-		if err := handlers.AddSimple(w.http, w.index.index.Dir()); err != nil {
-			return err
-		}
+		web.SimpleDir = index.Dir()
 	}
-	w.index.run(ctx, log)
+	if w.http, err = handlers.NewWorkerHTTP(web); err != nil {
+		return err
+	}
+	index.Run(ctx)
 	return nil
 }
 
-// settleEvery spaces the intake's settle writes: a file queue's settle
-// rewrites the in-flight file, so settlements share a write 25 ms apart at
-// most; a remote intake's is one cheap call, and spacing it would put a
-// fixed wait in the path of every item (the group commit still batches
-// what arrives during a call).
-func settleEvery(cfg Config) time.Duration {
-	if cfg.QueueBackend == "file" {
-		return pipeline.DefaultSettleEvery
-	}
-	return 0
-}
+// start prepares the runner and runs the router.
+func (w *worker) start(ctx context.Context) error { return w.life.Start(ctx) }
 
-// streamWindow is how many items a streaming intake hands this worker ahead
-// of its builds: enough that claiming and settling overlap the builds, few
-// enough that several workers share the work.
-func streamWindow(concurrency int) int { return max(16, 4*concurrency) }
-
-type publisherFunc func(ctx context.Context, topic string, w *pipeline.Work) error
-
-func (f publisherFunc) Publish(ctx context.Context, topic string, w *pipeline.Work) error {
-	return f(ctx, topic, w)
-}
-
-func (w *worker) openIntake() error {
-	switch w.cfg.QueueBackend {
-	case "file":
-		q, err := filequeue.Open(filequeue.Options{Path: w.cfg.QueueFile, Owner: w.cfg.WorkerID, Logger: w.log,
-			MaxBytes: int64(w.cfg.QueueFileMaxBytes)})
-		if err != nil {
-			return fmt.Errorf("QUEUE_FILE=%s: %w", w.cfg.QueueFile, err)
-		}
-		w.intake = q
-		w.closers = append(w.closers, q.Close)
-		if w.opts.continuous { // serve consumes the file as items arrive
-			wt := q.Watch(w.log)
-			w.waitItems = wt.Wait
-			w.closers = append(w.closers, wt.Close)
-		}
-		return nil
-	case "redis":
-		q, err := redisqueue.Open(context.Background(), redisqueue.Options{URL: w.cfg.RedisURL, Key: w.cfg.RedisKey,
-			Owner: w.cfg.WorkerID, Logger: w.log})
-		if err != nil {
-			return err
-		}
-		w.intake = q
-		w.closers = append(w.closers, q.Close)
-		return nil
-	case "kafka":
-		q, err := kafkaqueue.Open(kafkaqueue.Options{Brokers: w.cfg.KafkaBrokers, Topic: w.cfg.KafkaTopic,
-			Group: w.cfg.KafkaGroup, Logger: w.log})
-		if err != nil {
-			return err
-		}
-		w.intake = q
-		w.closers = append(w.closers, q.Close)
-		return nil
-	case "controlplane":
-		opts := controlplane.IntakeOptions{Client: w.reporting.client, Statuses: w.reporting.reporter,
-			Dir: filepath.Join(w.cfg.CacheDir, "cp-leases"), Logger: w.log,
-			LeaseTimeout: time.Duration(w.cfg.BuildLeaseTimeoutSec) * time.Second}
-		if w.opts.continuous { // serve polls; a one-shot drain stops at the first empty pop
-			opts.PollInterval, opts.PollMax = w.cfg.BuildQueuePollInterval.D(), w.cfg.BuildQueuePollMax.D()
-		}
-		in, err := controlplane.NewIntake(opts)
-		if err != nil {
-			return err
-		}
-		w.reporting.reporter.SetLeases(in) // retry summaries; no renewal after a final status
-		w.intake = in
-		w.closers = append(w.closers, in.Close)
-		return nil
-	default:
-		return fmt.Errorf("QUEUE_BACKEND=%s is not available in this build", w.cfg.QueueBackend)
-	}
-}
-
-// openTransport connects the stages: in process (gochannel) by default, or
-// over Redis Streams or Kafka, where the build stage's messages stay this
-// worker's until their result is published (a dead worker's builds are
-// taken over after CLAIM_IDLE).
-func (w *worker) openTransport(ctx context.Context) (pipeline.Transport, error) {
-	hold := []transport.Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: w.cfg.BuildConcurrency}}
-	consumer := "" // the transport's default, <host>-<pid>-<random>: unique even for pid 1 in containers
-	switch w.cfg.PipelineTransport {
-	case "redis":
-		t, closeFn, err := transport.Redis(ctx, transport.RedisOptions{URL: w.cfg.RedisURL, Prefix: w.cfg.TopicPrefix,
-			Consumer: consumer, ClaimIdle: w.cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
-		if err != nil {
-			return t, fmt.Errorf("redis transport: %w", err)
-		}
-		w.closers = append(w.closers, closeFn)
-		return t, nil
-	case "kafka":
-		t, closeFn, err := transport.Kafka(ctx, transport.KafkaOptions{Brokers: w.cfg.KafkaBrokers, Prefix: w.cfg.TopicPrefix,
-			Consumer: consumer, ClaimIdle: w.cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
-		if err != nil {
-			return t, fmt.Errorf("kafka transport: %w", err)
-		}
-		w.closers = append(w.closers, closeFn)
-		return t, nil
-	default:
-		gc := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, PreserveContext: true}, watermill.NopLogger{})
-		return pipeline.Transport{Publisher: gc, Subscriber: gc, InProcess: true}, nil
-	}
-}
-
-// enqueuerIfReleasing is the intake's Enqueue when items are released as
-// soon as a durable transport stores them (DESIGN invariant 1); retries are
-// then new items. Nil on the in-process transport, or for an intake that
-// cannot enqueue (its items stay held until their outcome).
-func (w *worker) enqueuerIfReleasing(t pipeline.Transport) handlers.Enqueuer {
-	if !t.Durable {
-		return nil
-	}
-	if e, ok := w.intake.(handlers.Enqueuer); ok {
-		return e
-	}
-	return nil
-}
-
-// start removes leftover containers and runs the router.
-func (w *worker) start(ctx context.Context) error {
-	if w.runnerClean != nil {
-		n, err := w.runnerClean(ctx)
-		if err != nil {
-			return fmt.Errorf("remove leftover containers: %w", err)
-		}
-		w.log.Info("removed leftover containers", "count", n)
-		w.metrics.ContainersRemoved(n)
-	}
-	w.routerDone = make(chan error, 1)
-	go func() { w.routerDone <- w.router.Run(context.WithoutCancel(ctx)) }()
-	select {
-	case <-w.router.Running():
-		return nil
-	case err := <-w.routerDone:
-		return fmt.Errorf("run router: %w", err)
-	}
-}
-
-// shutdown stops taking items, lets work in flight finish within grace, then
-// stops the builds still running and gives their items back to the queue
-// without counting an attempt.
+// shutdown stops the pipeline (pipeline.Lifecycle.Shutdown), then closes
+// what the worker opened.
 func (w *worker) shutdown(grace time.Duration) error {
-	w.drainer.Stop()
-	deadline := time.Now().Add(grace)
-	for w.tracker.InFlight() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	var errs []error
-	if n := w.tracker.InFlight(); n > 0 {
-		w.log.Warn("shutdown grace over, stopping builds", "in_flight", n)
-		returned := w.tracker.TakeUnreported()
-		w.stopBuilds(pipeline.ErrShutdown)
-		w.build.Wait()
-		if len(returned) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := w.intake.Settle(ctx, returned); err != nil {
-				errs = append(errs, fmt.Errorf("return items to the queue: %w", err))
-			} else {
-				w.tracker.Returned(returned)
-				w.log.Info("returned unfinished items to the queue", "items", len(returned))
-			}
-			cancel()
-		}
-		// Outcomes already being reported finish settling.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		for w.tracker.InFlight() > 0 && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-	}
-	w.stopBuilds(pipeline.ErrShutdown)
-	w.build.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := w.settler.Flush(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("flush settlements: %w", err))
-	}
-	cancel()
-	w.settler.Close()
-	if err := w.router.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close router: %w", err))
-	}
-
-	errs = append(errs, w.closeAll())
-	return errors.Join(errs...)
+	return errors.Join(w.life.Shutdown(grace), w.closeAll())
 }
 
 func (w *worker) closeAll() error {
@@ -442,35 +229,22 @@ func (w *worker) closeAll() error {
 	return errors.Join(errs...)
 }
 
-func (w *worker) logOutcome(s pipeline.Summary) {
-	if !w.log.Enabled(context.Background(), slog.LevelInfo) {
-		return // the arguments below allocate; one call per item
-	}
-	w.log.Info("outcome", "status", s.Status, "name", s.Name, "version", s.Version, "claim", s.Claim,
-		"correlation_id", s.CorrelationID, "requeued", s.Requeued, "detail", s.Detail)
-}
-
-func (w *worker) readyChecks() []handlers.ReadyCheck {
+func (w *worker) readyChecks(runner handlers.Runner, gate *diskgate.Gate) []handlers.ReadyCheck {
 	checks := []handlers.ReadyCheck{
 		{Name: "intake", Check: w.intake.Ready},
-		{Name: "output_dir", Check: func(context.Context) error { return writable(w.cfg.OutputDir) }},
-		{Name: "cache_dir", Check: func(context.Context) error { return writable(w.cfg.CacheDir) }},
-		{Name: "router", Check: func(context.Context) error {
-			if !w.router.IsRunning() {
-				return errors.New("router not running")
-			}
-			return nil
-		}},
-		{Name: "manifest", Check: func(context.Context) error { return w.manifest.Err() }},
-		{Name: "disk", Check: w.gate.Disk},
+		{Name: "output_dir", Check: handlers.DirWritable(w.cfg.OutputDir)},
+		{Name: "cache_dir", Check: handlers.DirWritable(w.cfg.CacheDir)},
+		{Name: "router", Check: w.life.Ready},
+		{Name: "manifest", Check: w.manifest.Ready},
+		{Name: "disk", Check: gate.Disk},
 	}
-	if w.runnerReady != nil {
-		checks = append(checks, handlers.ReadyCheck{Name: "builder_platform", Check: w.runnerReady})
+	if r, ok := runner.(interface{ Ready(context.Context) error }); ok {
+		checks = append(checks, handlers.ReadyCheck{Name: "builder_platform", Check: r.Ready})
 	}
 	if w.reporting != nil {
 		// A rejected token makes the worker not ready; an unreachable
 		// control-plane is only reported (the outbox holds the reports).
-		checks = append(checks, handlers.ReadyCheck{Name: "control_plane", Check: w.reporting.client.Check,
+		checks = append(checks, handlers.ReadyCheck{Name: "control_plane", Check: w.reporting.Client().Check,
 			Advisory: controlplane.Unreachable})
 	}
 	return checks
@@ -481,22 +255,13 @@ func (w *worker) planByID() handlers.PlanByID {
 	if w.reporting == nil {
 		return nil
 	}
-	return controlplane.NewPlanSource(w.reporting.client, time.Minute)
+	return controlplane.NewPlanSource(w.reporting.Client(), time.Minute)
 }
 
-func call(f func() int) int {
-	if f == nil {
-		return 0
-	}
-	return f()
-}
-
-func writable(dir string) error {
-	f, err := os.CreateTemp(dir, ".ready-*")
-	if err != nil {
-		return fmt.Errorf("%s is not writable: %w", dir, err)
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
+// secrets are the values masked in logs, events and files: the tokens, the
+// object store key, index passwords, and every *_TOKEN/_SECRET/_PASSWORD/_KEY
+// variable of the environment (they may reach builds).
+func secrets(cfg Config, environ []string) *redact.Redactor {
+	list := append(redact.SecretsFromEnv(environ), cfg.WorkerToken, cfg.ControlPlaneToken, cfg.ObjectStoreSecretKey, cfg.IndexPassword)
+	return redact.New(append(list, redact.URLPasswords(append([]string{cfg.IndexURL, cfg.RedisURL}, cfg.ExtraIndexURL...)...)...)...)
 }

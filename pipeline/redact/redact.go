@@ -6,6 +6,7 @@ package redact
 import (
 	"bytes"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -210,6 +211,21 @@ func SecretsFromEnv(environ []string) []string {
 		name, val, ok := strings.Cut(kv, "=")
 		if ok && IsSecretName(name) && len(val) >= MinSecretLen {
 			out = append(out, val)
+		}
+	}
+	return out
+}
+
+// URLPasswords returns the passwords in the userinfo of urls (an index or
+// Redis URL with credentials); unparsable URLs and URLs without a password
+// give nothing.
+func URLPasswords(urls ...string) []string {
+	var out []string
+	for _, u := range urls {
+		if pu, err := url.Parse(u); err == nil && pu.User != nil {
+			if pw, ok := pu.User.Password(); ok && pw != "" {
+				out = append(out, pw)
+			}
 		}
 	}
 	return out

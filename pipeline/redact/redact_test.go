@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,5 +72,13 @@ func TestSecretsFromEnv(t *testing.T) {
 	want := []string{"cp-token-1", "wk-token-2", "objsecret", "pipsecret", "shh-secret", "deploy-key-9"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func TestURLPasswords(t *testing.T) {
+	got := redact.URLPasswords("https://user:s3cret-pass@index.example/simple", "redis://:redispw@localhost:6379/0",
+		"https://user@index.example/", "http://[::1:bad", "")
+	if want := []string{"s3cret-pass", "redispw"}; !slices.Equal(got, want) {
+		t.Errorf("URLPasswords = %q, want %q", got, want)
 	}
 }

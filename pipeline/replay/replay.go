@@ -199,3 +199,11 @@ func ParseTime(s string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t, err == nil
 }
+
+// Summary is the replay command's last line.
+func (st Stats) Summary(stage string, dryRun bool) string {
+	if dryRun {
+		return fmt.Sprintf("replay %s (dry run): read %d, would publish %d", stage, st.Read, st.Matched)
+	}
+	return fmt.Sprintf("replay %s: read %d, matched %d, published %d", stage, st.Read, st.Matched, st.Published)
+}

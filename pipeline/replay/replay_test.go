@@ -178,3 +178,13 @@ func TestReplayRefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestStatsSummary(t *testing.T) {
+	st := replay.Stats{Read: 5, Matched: 3, Published: 2}
+	if got := st.Summary("build", false); got != "replay build: read 5, matched 3, published 2" {
+		t.Errorf("summary %q", got)
+	}
+	if got := st.Summary("build", true); got != "replay build (dry run): read 5, would publish 3" {
+		t.Errorf("dry run summary %q", got)
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package memguard
 
 import (
 	"io"
@@ -23,7 +23,7 @@ func TestMemoryGuardRaisesTheLimitForABigLiveHeap(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var set []int64
-			g := &memoryGuard{limit: c.limit, live: func() uint64 { return c.live },
+			g := &Guard{limit: c.limit, live: func() uint64 { return c.live },
 				set: func(n int64) int64 { set = append(set, n); return 0 }, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			g.check()
 			if g.limit != c.wantLimit {
@@ -39,7 +39,7 @@ func TestMemoryGuardRaisesTheLimitForABigLiveHeap(t *testing.T) {
 func TestLiveHeapIsReported(t *testing.T) {
 	keep := make([]byte, 8<<20)
 	runtime.GC()
-	if n := liveHeap(); n < 8<<20 {
+	if n := LiveHeap(); n < 8<<20 {
 		t.Errorf("live heap = %d bytes with 8 MiB held", n)
 	}
 	runtime.KeepAlive(keep)

@@ -1,0 +1,40 @@
+package filequeue
+
+import (
+	"context"
+	"fmt"
+)
+
+// Enqueue appends items at the tail of the queue, in order, under the queue
+// lock (the `refinery-worker enqueue` command). Every item must be valid
+// JSON; if one is not, nothing is appended.
+func (q *Queue) Enqueue(ctx context.Context, items [][]byte) error {
+	if len(items) == 0 {
+		return nil
+	}
+	add := make([][]byte, len(items))
+	for i, it := range items {
+		c, err := compactItem(it)
+		if err != nil {
+			return fmt.Errorf("enqueue: item %d is not valid JSON: %w", i, err)
+		}
+		add[i] = c
+	}
+	err := q.do(ctx, func(t *txn) error {
+		cur, err := t.queue()
+		if err != nil {
+			return err
+		}
+		next := append(append(make([][]byte, 0, len(cur)+len(add)), cur...), add...)
+		if t.q.opts.MaxBytes > 0 {
+			if err := t.q.checkSize(int64(len(encodeQueue(next)))); err != nil {
+				return fmt.Errorf("%d item(s) not added: %w", len(add), err)
+			}
+		}
+		return t.setQueue(next)
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	return nil
+}
