@@ -90,13 +90,19 @@ func (w *e2eWorker) stages(rec *e2eRecord, buildTime time.Duration, slots int) p
 					return // died mid-build
 				}
 				wk.Result = &pipeline.Result{Status: pipeline.StatusBuilt}
-				if err := w.pub.Publish(context.Background(), pipeline.TopicResults, wk); err != nil {
-					return
-				}
+				// Recorded before the publish: once published, the report can
+				// arrive (and the test look at builds) before this goroutine
+				// runs again.
 				rec.mu.Lock()
 				rec.builds[wk.Job.Name]++
 				rec.by[wk.Job.Name] = append(rec.by[wk.Job.Name], w.name+":"+wk.CorrelationID)
 				rec.mu.Unlock()
+				if err := w.pub.Publish(context.Background(), pipeline.TopicResults, wk); err != nil {
+					rec.mu.Lock()
+					rec.builds[wk.Job.Name]--
+					rec.by[wk.Job.Name] = rec.by[wk.Job.Name][:len(rec.by[wk.Job.Name])-1]
+					rec.mu.Unlock()
+				}
 			}()
 			return "", nil
 		},
