@@ -371,3 +371,40 @@ func TestSummaryPrinter(t *testing.T) {
 		t.Errorf("printed %q", buf.String())
 	}
 }
+
+// Finish prints the totals after the outcome lines and returns the command's
+// error: the worker's own, else the drain's; failed builds are no error.
+func TestSummaryPrinterFinish(t *testing.T) {
+	boom := errors.New("manifest closed")
+	cases := []struct {
+		name       string
+		drain      *Drain
+		err        error
+		wantErr    string
+		wantTotals string
+	}{
+		{"never started", nil, boom, "manifest closed", ""},
+		{"drained, one build failed", &Drain{ID: "d1", done: 2, counts: map[string]int{"built": 1, "failed": 1}}, nil, "", "total=2 built=1 failed=1"},
+		{"the intake broke", &Drain{ID: "d2", done: 1, counts: map[string]int{"built": 1}, err: errors.New("queue unreadable")}, nil,
+			"drain d2: queue unreadable", "total=1 built=1"},
+		{"the worker failed too", &Drain{ID: "d3", err: errors.New("queue unreadable")}, boom, "manifest closed", "total=0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf strings.Builder
+			p := NewSummaryPrinter(&buf)
+			p.Settled("d", Summary{Claim: "c1", Status: string(StatusBuilt), Name: "numpy", Version: "2.0"})
+			err := p.Finish(tc.drain, tc.err)
+			if (err == nil) != (tc.wantErr == "") || err != nil && err.Error() != tc.wantErr {
+				t.Errorf("Finish = %v, want %q", err, tc.wantErr)
+			}
+			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			if !strings.Contains(lines[0], "numpy") {
+				t.Errorf("outcome line missing: %q", buf.String())
+			}
+			if last := lines[len(lines)-1]; tc.wantTotals != "" && last != tc.wantTotals || tc.wantTotals == "" && len(lines) != 1 {
+				t.Errorf("printed %q, want totals %q last", buf.String(), tc.wantTotals)
+			}
+		})
+	}
+}

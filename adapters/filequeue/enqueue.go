@@ -2,6 +2,7 @@ package filequeue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -37,4 +38,14 @@ func (q *Queue) Enqueue(ctx context.Context, items [][]byte) error {
 		return fmt.Errorf("enqueue: %w", err)
 	}
 	return nil
+}
+
+// EnqueueOnce opens the queue with o, appends items and closes it again (the
+// `refinery-worker enqueue` command).
+func EnqueueOnce(ctx context.Context, o Options, items [][]byte) error {
+	q, err := Open(o)
+	if err != nil {
+		return err
+	}
+	return errors.Join(q.Enqueue(ctx, items), q.Close())
 }

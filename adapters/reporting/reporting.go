@@ -12,6 +12,7 @@ import (
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/heartbeat"
+	"github.com/refinery/refinery-worker/adapters/hints"
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/logstream"
 	"github.com/refinery/refinery-worker/adapters/outbox"
@@ -206,4 +207,21 @@ func (l *Link) StagePlans(plans handlers.PlanSource, dir string) (handlers.PlanS
 		return nil, nil, err
 	}
 	return pp, pp, nil
+}
+
+// HintSource is the control-plane's hint catalog; nil on a nil Link.
+func (l *Link) HintSource() hints.Source {
+	if l == nil {
+		return nil
+	}
+	return hints.ControlPlane{Client: l.client}
+}
+
+// PlanByID serves the plan stage plans by control-plane id (cached a
+// minute); nil on a nil Link.
+func (l *Link) PlanByID() handlers.PlanByID {
+	if l == nil {
+		return nil
+	}
+	return controlplane.NewPlanSource(l.client, time.Minute)
 }

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
 	"github.com/refinery/refinery-worker/handlers"
+	"github.com/refinery/refinery-worker/internal/cli"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/planner"
 )
@@ -41,29 +41,14 @@ func drainOnce(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer,
 	printer := pipeline.NewSummaryPrinter(out)
 	w, err := newWorker(ctx, cfg, log, workerOptions{environ: environ, onSettled: printer.Settled})
 	if err != nil {
-		printer.Close()
-		return err
+		return printer.Finish(nil, err)
 	}
 	if err := w.start(ctx); err != nil {
 		_ = w.shutdown(0)
-		printer.Close()
-		return err
+		return printer.Finish(nil, err)
 	}
 	d, err := w.life.DrainOnce(ctx, cfg.ShutdownGrace.D())
-	err = errors.Join(err, w.closeAll())
-	printer.Close()
-	if d == nil {
-		return err
-	}
-	st := d.Status()
-	fmt.Fprintln(out, st.Totals())
-	if err != nil {
-		return err
-	}
-	if st.Error != "" {
-		return fmt.Errorf("drain %s: %s", st.ID, st.Error)
-	}
-	return nil
+	return printer.Finish(d, errors.Join(err, w.closeAll()))
 }
 
 // enqueueFlags are the flags of enqueue, bound to it and recipes.
@@ -87,41 +72,23 @@ func enqueue(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	var recipes string
 	fs := enqueueFlags(&it, &recipes)
 	if err := fs.Parse(args); err != nil {
-		return &usageError{fmt.Sprintf("enqueue: %v", err)}
+		return cli.Usagef("enqueue: %v", err)
 	}
 	if cfg.QueueBackend != "file" {
-		return &usageError{fmt.Sprintf("enqueue: QUEUE_BACKEND=%s is not supported by enqueue yet (file only)", cfg.QueueBackend)}
+		return cli.Usagef("enqueue: QUEUE_BACKEND=%s is not supported by enqueue yet (file only)", cfg.QueueBackend)
 	}
 	items, err := pipeline.EnqueueInput(it, recipes, stdin)
 	var bad *pipeline.InputError
 	if errors.As(err, &bad) {
-		return &usageError{"enqueue: " + bad.Error()}
+		return cli.Usagef("enqueue: %v", bad)
 	} else if err != nil {
 		return err
 	}
-	q, err := filequeue.Open(filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log,
-		MaxBytes: int64(cfg.QueueFileMaxBytes)})
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	if err := q.Enqueue(ctx, items); err != nil {
+	if err := filequeue.EnqueueOnce(ctx, filequeue.Options{Path: cfg.QueueFile, Owner: cfg.WorkerID + "-enqueue", Logger: log,
+		MaxBytes: int64(cfg.QueueFileMaxBytes)}, items); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "enqueued %d item(s) to %s\n", len(items), cfg.QueueFile)
-	return nil
-}
-
-func printConfig(cfg Config, out io.Writer) error {
-	m := cfg.Redacted()
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(out, "%s=%s\n", k, m[k])
-	}
 	return nil
 }
 
@@ -139,10 +106,10 @@ func planCommand(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	path := cfg.RequirementsPath
 	fs := planFlags(&path)
 	if err := fs.Parse(args); err != nil {
-		return &usageError{fmt.Sprintf("plan: %v", err)}
+		return cli.Usagef("plan: %v", err)
 	}
 	if path == "" {
-		return &usageError{"plan: give --requirements FILE or set REQUIREMENTS_PATH"}
+		return cli.Usagef("plan: give --requirements FILE or set REQUIREMENTS_PATH")
 	}
 	return planService(cfg, log, planner.ServiceOptions{}).Print(ctx, path, out)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/podman"
+	"github.com/refinery/refinery-worker/internal/cli"
 	"github.com/refinery/refinery-worker/internal/config"
 )
 
@@ -67,7 +68,7 @@ func TestEnqueueRejectsWhatTheDrainWould(t *testing.T) {
 	}
 	for _, tc := range cases {
 		code, msg := enq(tc.stdin, tc.args...)
-		if code != exitUsage || !strings.Contains(msg, tc.want) {
+		if code != cli.ExitUsage || !strings.Contains(msg, tc.want) {
 			t.Errorf("enqueue %v %q: exit %d, stderr %q; want exit 2 naming %q", tc.args, tc.stdin, code, msg, tc.want)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/refinery/refinery-worker/internal/cli"
 )
 
 // `refinery-worker config` shows values but never secrets.
@@ -32,8 +34,8 @@ func TestConfigCommandRedactsSecrets(t *testing.T) {
 func TestBadConfigStopsStartWithExitCode2(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), []string{"drain"}, []string{"BATCH_SIZE=0", "SHUTDOWN_GRACE=never"}, strings.NewReader(""), &out, &errOut)
-	if code != exitUsage {
-		t.Fatalf("exit %d, want %d", code, exitUsage)
+	if code != cli.ExitUsage {
+		t.Fatalf("exit %d, want %d", code, cli.ExitUsage)
 	}
 	if !strings.Contains(errOut.String(), "BATCH_SIZE") || !strings.Contains(errOut.String(), "SHUTDOWN_GRACE") {
 		t.Errorf("stderr does not name both variables:\n%s", errOut.String())

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/refinery/refinery-worker/internal/cli"
 )
 
 // --help and -h print usage and exit 0 without starting anything (no
@@ -38,7 +40,7 @@ func TestHelpPrintsUsageAndStartsNothing(t *testing.T) {
 			defer cancel()
 			var o, e bytes.Buffer
 			code := run(ctx, tc.args, environ, strings.NewReader(""), &o, &e)
-			if code != exitOK {
+			if code != cli.ExitOK {
 				t.Errorf("exit code %d, want 0; stderr:\n%s", code, e.String())
 			}
 			for _, w := range tc.want {
@@ -63,7 +65,7 @@ func TestCommandsWithoutFlagsRefuseArguments(t *testing.T) {
 		var o, e bytes.Buffer
 		code := run(ctx, args, environ, strings.NewReader(""), &o, &e)
 		cancel()
-		if code != exitUsage || !strings.Contains(e.String(), "takes no arguments") {
+		if code != cli.ExitUsage || !strings.Contains(e.String(), "takes no arguments") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and 'takes no arguments'", args, code, e.String())
 		}
 	}

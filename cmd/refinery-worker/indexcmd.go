@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/refinery/refinery-worker/adapters/wheelstore"
+	"github.com/refinery/refinery-worker/internal/cli"
 )
 
 // openIndexing maps the configuration onto the worker's wheel index.
@@ -18,7 +19,7 @@ func openIndexing(cfg Config, log *slog.Logger) (*wheelstore.Indexing, error) {
 // indexCommand is `refinery-worker index rebuild|verify`.
 func indexCommand(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) != 1 || (args[0] != "rebuild" && args[0] != "verify") {
-		return &usageError{msg: "usage: refinery-worker index rebuild|verify"}
+		return cli.Usagef("usage: refinery-worker index rebuild|verify")
 	}
 	ix, err := openIndexing(cfg, log)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"time"
 
@@ -45,24 +44,12 @@ func (w *worker) openIntake(ctx context.Context) error {
 // over Redis Streams or Kafka, where the build stage's messages stay this
 // worker's until their result is published (a dead worker's builds are
 // taken over after CLAIM_IDLE).
-func (w *worker) openTransport(ctx context.Context) (t pipeline.Transport, err error) {
-	cfg := w.cfg
-	hold := []transport.Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: cfg.BuildConcurrency}}
-	consumer := "" // the transport's default, <host>-<pid>-<random>: unique even for pid 1 in containers
-	var closeFn func() error
-	switch cfg.PipelineTransport {
-	case "redis":
-		t, closeFn, err = transport.Redis(ctx, transport.RedisOptions{URL: cfg.RedisURL, Prefix: cfg.TopicPrefix,
-			Consumer: consumer, ClaimIdle: cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
-	case "kafka":
-		t, closeFn, err = transport.Kafka(ctx, transport.KafkaOptions{Brokers: cfg.KafkaBrokers, Prefix: cfg.TopicPrefix,
-			Consumer: consumer, ClaimIdle: cfg.ClaimIdle.D(), Holds: hold, Logger: w.log})
-	default:
-		return transport.InProcess(), nil
+func (w *worker) openTransport(ctx context.Context) (pipeline.Transport, error) {
+	t, closeFn, err := transport.Open(ctx, transport.OpenOptions{Kind: w.cfg.PipelineTransport, RedisURL: w.cfg.RedisURL,
+		Brokers: w.cfg.KafkaBrokers, Prefix: w.cfg.TopicPrefix, ClaimIdle: w.cfg.ClaimIdle.D(), Logger: w.log,
+		Holds: []transport.Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: w.cfg.BuildConcurrency}}})
+	if closeFn != nil {
+		w.closers = append(w.closers, closeFn)
 	}
-	if err != nil {
-		return t, fmt.Errorf("%s transport: %w", cfg.PipelineTransport, err)
-	}
-	w.closers = append(w.closers, closeFn)
-	return t, nil
+	return t, err
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/refinery/refinery-worker/adapters/replaysource"
+	"github.com/refinery/refinery-worker/internal/cli"
 	"github.com/refinery/refinery-worker/pipeline/replay"
 )
 
@@ -30,16 +31,10 @@ func replayCommand(ctx context.Context, cfg Config, log *slog.Logger, args []str
 	var o replay.Options
 	fs := replayFlags(&o)
 	if err := fs.Parse(args); err != nil {
-		return &usageError{fmt.Sprintf("replay: %v", err)}
+		return cli.Usagef("replay: %v", err)
 	}
-	if o.Stage == "" || o.From == "" {
-		return &usageError{"replay: --stage and --from are required"}
-	}
-	if cfg.PipelineTransport == "memory" {
-		return &usageError{"replay: PIPELINE_TRANSPORT=memory keeps no topic to re-read; stage-level replay needs redis or kafka"}
-	}
-	if _, _, err := replay.InputTopic(o.Stage); err != nil {
-		return &usageError{fmt.Sprintf("replay: %v", err)}
+	if err := o.Check(cfg.PipelineTransport); err != nil {
+		return cli.Usagef("replay: %v", err)
 	}
 	w := &worker{cfg: cfg, log: log}
 	defer w.closeAll()

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/internal/cli"
 	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 )
 
 func TestReplayRefusesMemoryTransport(t *testing.T) {
 	e := newEnv(t)
 	_, stderr, code := e.run(t, "", "replay", "--stage", "build", "--from", "start")
-	if code != exitUsage || !strings.Contains(stderr, "needs redis or kafka") {
+	if code != cli.ExitUsage || !strings.Contains(stderr, "needs redis or kafka") {
 		t.Errorf("replay on memory = %d %q, want a usage error saying it needs redis or kafka", code, stderr)
 	}
 }

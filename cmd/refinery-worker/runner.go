@@ -46,3 +46,12 @@ func newRunner(cfg Config, log *slog.Logger, removed podman.RemovalObserver) (ha
 	}
 	return r, nil
 }
+
+// buildImage is the image the podman runner builds in.
+func buildImage(cfg Config) string {
+	c, err := podman.NewCommander(podmanOptions(cfg))
+	if err != nil {
+		return ""
+	}
+	return c.Image()
+}

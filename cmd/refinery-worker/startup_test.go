@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/refinery/refinery-worker/internal/cli"
 )
 
 // runInProcess runs the command in this process and returns its output and
@@ -43,8 +45,8 @@ func TestStartupErrorsAreMessages(t *testing.T) {
 			tc.setup(e)
 			for _, cmd := range []string{"drain", "serve"} {
 				_, stderr, code := runInProcess(t, e, cmd)
-				if code != exitUsage {
-					t.Errorf("%s: exit code %d, want %d; stderr:\n%s", cmd, code, exitUsage, stderr)
+				if code != cli.ExitUsage {
+					t.Errorf("%s: exit code %d, want %d; stderr:\n%s", cmd, code, cli.ExitUsage, stderr)
 				}
 				for _, w := range tc.want {
 					if !strings.Contains(stderr, w) {

@@ -21,6 +21,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/podman"
 	"github.com/refinery/refinery-worker/adapters/reporting"
 	"github.com/refinery/refinery-worker/handlers"
+	"github.com/refinery/refinery-worker/internal/cli"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/redact"
 	"github.com/refinery/refinery-worker/planner"
@@ -61,7 +62,7 @@ func newWorker(ctx context.Context, cfg Config, log *slog.Logger, opts workerOpt
 		if cerr := w.closeAll(); cerr != nil {
 			log.Warn("close after a failed start", "err", cerr)
 		}
-		return nil, &startupError{err: err}
+		return nil, &cli.StartupError{Err: err}
 	}
 	return w, nil
 }
@@ -76,7 +77,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 			return fmt.Errorf("%s: create %s: %w", d.name, d.path, err)
 		}
 	}
-	red := secrets(cfg, w.opts.environ)
+	red := redact.New(cfg.Secrets(w.opts.environ)...)
 	planPool := 0 // unknown to the heartbeat (omitted) unless this worker plans pending inputs
 	if cfg.PlanPollInterval.D() > 0 {
 		planPool = 1 // the poller plans one input at a time
@@ -140,7 +141,11 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	failures := handlers.NewRecentFailures(handlers.RecentFailureCount)
 	build.Failures(failures)
 	autoFix := handlers.AutoFixOptions{Enabled: cfg.AutoFix, Image: buildImage(cfg), MinConfidence: cfg.AutoFixMinConfidence, Logger: log}
-	if src := hintSource(cfg, w.reporting); src != nil {
+	src := w.reporting.HintSource() // the control-plane's catalog, else HINTS_FILE
+	if src == nil && cfg.HintsFile != "" {
+		src = hints.File{Path: cfg.HintsFile}
+	}
+	if src != nil {
 		live := hints.StartLive(ctx, src, cfg.HintsRefreshInterval.D(), log)
 		w.closers = append(w.closers, live.Close)
 		build.MatchHints(live)
@@ -157,7 +162,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	enqueuer := handlers.EnqueuerIfReleasing(transport.Durable, w.intake)
 	stages := pipeline.Stages{
 		Dequeue: handlers.NewDequeue(w.manifest, keys, nil).Handle,
-		Plan:    handlers.NewPlan(stagePlans, w.planByID()).Handle,
+		Plan:    handlers.NewPlan(stagePlans, w.reporting.PlanByID()).Handle,
 		Match: handlers.NewMatch(handlers.MatchDefaults{PythonVersion: cfg.PythonVersion, PlatformTag: cfg.PlatformTag,
 			Overrides: cfg.PlanOverrides}).Handle,
 		Build:   build.Handle,
@@ -192,7 +197,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	}
 	w.planSvc = planService(cfg, log, svc)
 	web := handlers.WorkerHTTPOptions{HTTPOptions: handlers.HTTPOptions{Token: cfg.WorkerToken, Drains: w.drainer, Plans: plans,
-		Planner: w.planSvc, Ready: w.readyChecks(runner, gate), Logger: log},
+		Planner: w.planSvc, Ready: handlers.WorkerReadyChecks(w.readySources(runner, gate)), Logger: log},
 		Ops: handlers.OpsOptions{Metrics: mets.Handler(), Pause: gate, Cancel: w.running},
 		Status: handlers.StatusSources{WorkerID: cfg.WorkerID, Intake: cfg.QueueBackend, Transport: cfg.PipelineTransport,
 			Gate: gate, Builds: w.running, Items: w.tracker, Drains: w.drainer, Failures: failures, Index: index}}
@@ -229,39 +234,16 @@ func (w *worker) closeAll() error {
 	return errors.Join(errs...)
 }
 
-func (w *worker) readyChecks(runner handlers.Runner, gate *diskgate.Gate) []handlers.ReadyCheck {
-	checks := []handlers.ReadyCheck{
-		{Name: "intake", Check: w.intake.Ready},
-		{Name: "output_dir", Check: handlers.DirWritable(w.cfg.OutputDir)},
-		{Name: "cache_dir", Check: handlers.DirWritable(w.cfg.CacheDir)},
-		{Name: "router", Check: w.life.Ready},
-		{Name: "manifest", Check: w.manifest.Ready},
-		{Name: "disk", Check: gate.Disk},
-	}
+// readySources are what /ready asks: the builder check with a podman runner,
+// the control-plane's with one.
+func (w *worker) readySources(runner handlers.Runner, gate *diskgate.Gate) handlers.ReadySources {
+	s := handlers.ReadySources{Intake: w.intake.Ready, Router: w.life.Ready, Manifest: w.manifest.Ready, Disk: gate.Disk,
+		OutputDir: w.cfg.OutputDir, CacheDir: w.cfg.CacheDir}
 	if r, ok := runner.(interface{ Ready(context.Context) error }); ok {
-		checks = append(checks, handlers.ReadyCheck{Name: "builder_platform", Check: r.Ready})
+		s.Builder = r.Ready
 	}
 	if w.reporting != nil {
-		// A rejected token makes the worker not ready; an unreachable
-		// control-plane is only reported (the outbox holds the reports).
-		checks = append(checks, handlers.ReadyCheck{Name: "control_plane", Check: w.reporting.Client().Check,
-			Advisory: controlplane.Unreachable})
+		s.ControlPlane, s.Unreachable = w.reporting.Client().Check, controlplane.Unreachable
 	}
-	return checks
-}
-
-// planByID serves plans by control-plane id when a control-plane is set.
-func (w *worker) planByID() handlers.PlanByID {
-	if w.reporting == nil {
-		return nil
-	}
-	return controlplane.NewPlanSource(w.reporting.Client(), time.Minute)
-}
-
-// secrets are the values masked in logs, events and files: the tokens, the
-// object store key, index passwords, and every *_TOKEN/_SECRET/_PASSWORD/_KEY
-// variable of the environment (they may reach builds).
-func secrets(cfg Config, environ []string) *redact.Redactor {
-	list := append(redact.SecretsFromEnv(environ), cfg.WorkerToken, cfg.ControlPlaneToken, cfg.ObjectStoreSecretKey, cfg.IndexPassword)
-	return redact.New(append(list, redact.URLPasswords(append([]string{cfg.IndexURL, cfg.RedisURL}, cfg.ExtraIndexURL...)...)...)...)
+	return s
 }

@@ -10,12 +10,6 @@ import (
 	"strings"
 )
 
-// Exit codes of a program run.
-const (
-	ExitOK    = 0
-	ExitUsage = 2 // bad flags or configuration
-)
-
 // Command is one subcommand.
 type Command struct {
 	Name, Summary string

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -68,5 +70,30 @@ func TestCommandHelpEndsWithTheFooter(t *testing.T) {
 	}
 	if !strings.HasSuffix(out.String(), "Settings come from the environment (tool config prints it).\n") {
 		t.Errorf("help:\n%s", out.String())
+	}
+}
+
+func TestExit(t *testing.T) {
+	cases := []struct {
+		name  string
+		err   error
+		code  int
+		plain bool
+	}{
+		{"success", nil, ExitOK, false},
+		{"bad flag", Usagef("plan: %v", "flag provided but not defined: -x"), ExitUsage, true},
+		{"cannot start", &StartupError{Err: errors.New("OUTPUT_DIR: create /x: permission denied")}, ExitUsage, true},
+		{"wrapped start-up error", fmt.Errorf("serve: %w", &StartupError{Err: errors.New("queue locked")}), ExitUsage, true},
+		{"worker failed", errors.New("manifest: disk full"), ExitFailed, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, plain := Exit(tc.err); code != tc.code || plain != tc.plain {
+				t.Errorf("Exit(%v) = %d, %v; want %d, %v", tc.err, code, plain, tc.code, tc.plain)
+			}
+		})
+	}
+	if got := (&StartupError{Err: errors.New("queue locked")}).Error(); got != "refinery-worker cannot start: queue locked" {
+		t.Errorf("StartupError = %q", got)
 	}
 }

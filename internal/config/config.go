@@ -4,7 +4,11 @@
 // every bad variable at once.
 package config
 
-import "os"
+import (
+	"io"
+	"log/slog"
+	"os"
+)
 
 // Config is the worker's whole configuration, read from the environment
 // (docs/control-plane.md "Environment variables"). Each field documents its
@@ -239,4 +243,16 @@ func (c Config) ContainerOwner() string {
 	}
 	host, _ := os.Hostname()
 	return host
+}
+
+// Logger is the worker's logger on w: LOG_FORMAT (json with worker_id on
+// every line, or text) at LOG_LEVEL.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel)) // validated by Load
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)).With("worker_id", c.WorkerID)
 }

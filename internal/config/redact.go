@@ -3,9 +3,14 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
+
+	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // Redacted returns the configuration as VAR → printable value, with secrets
@@ -62,4 +67,25 @@ func redactURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "[REDACTED]")
 	}
 	return u.String()
+}
+
+// WriteRedacted prints Redacted as sorted VAR=value lines (the config
+// command).
+func (c Config) WriteRedacted(w io.Writer) error {
+	m := c.Redacted()
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if _, err := fmt.Fprintf(w, "%s=%s\n", k, m[k]); err != nil {
+			return fmt.Errorf("print configuration: %w", err)
+		}
+	}
+	return nil
+}
+
+// Secrets are the values to mask in logs, events and files: the tokens, the
+// object store key, index passwords (also inside the index and Redis URLs),
+// and every *_TOKEN/_SECRET/_PASSWORD/_KEY variable of environ (they may
+// reach builds).
+func (c Config) Secrets(environ []string) []string {
+	list := append(redact.SecretsFromEnv(environ), c.WorkerToken, c.ControlPlaneToken, c.ObjectStoreSecretKey, c.IndexPassword)
+	return append(list, redact.URLPasswords(append([]string{c.IndexURL, c.RedisURL}, c.ExtraIndexURL...)...)...)
 }

@@ -89,12 +89,26 @@ var inputs = map[string]string{
 func InputTopic(stage string) (read, publish string, err error) {
 	t, ok := inputs[stage]
 	if !ok {
-		return "", "", fmt.Errorf("replay: unknown stage %q (want dequeue, plan, match, build, report, requeue or poison)", stage)
+		return "", "", fmt.Errorf("unknown stage %q (want dequeue, plan, match, build, report, requeue or poison)", stage)
 	}
 	if stage == "poison" {
 		return t, pipeline.TopicIntake, nil
 	}
 	return t, t, nil
+}
+
+// Check reports what makes o unusable on the transport kind
+// (PIPELINE_TRANSPORT): --stage and --from are required, the stage must be
+// known, and an in-process transport keeps no topic to re-read.
+func (o Options) Check(transport string) error {
+	if o.Stage == "" || o.From == "" {
+		return errors.New("--stage and --from are required")
+	}
+	if transport == "memory" || transport == "" {
+		return errors.New("PIPELINE_TRANSPORT=memory keeps no topic to re-read; stage-level replay needs redis or kafka")
+	}
+	_, _, err := InputTopic(o.Stage)
+	return err
 }
 
 // Run replays opts.Stage on transport t, reading through src.

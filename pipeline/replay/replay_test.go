@@ -188,3 +188,26 @@ func TestStatsSummary(t *testing.T) {
 		t.Errorf("dry run summary %q", got)
 	}
 }
+
+func TestOptionsCheck(t *testing.T) {
+	cases := []struct {
+		name      string
+		o         replay.Options
+		transport string
+		want      string // "" = usable
+	}{
+		{"usable", replay.Options{Stage: "build", From: "0"}, "redis", ""},
+		{"no stage", replay.Options{From: "0"}, "redis", "--stage and --from are required"},
+		{"no from", replay.Options{Stage: "build"}, "kafka", "--stage and --from are required"},
+		{"in process", replay.Options{Stage: "build", From: "0"}, "memory", "PIPELINE_TRANSPORT=memory keeps no topic to re-read"},
+		{"unknown stage", replay.Options{Stage: "compile", From: "0"}, "kafka", `unknown stage "compile"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.o.Check(tc.transport)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("Check = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
