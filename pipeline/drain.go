@@ -63,8 +63,9 @@ type DrainOptions struct {
 	// again without spinning.
 	WaitItems func(ctx context.Context)
 	// ClaimNeverRedelivers says the intake hands a dead worker's items out
-	// only through Recover (a file), so a continuous drain need not run
-	// BeforeRecovered after each claim.
+	// only through Recover (a file queue, a Redis list; not a Kafka topic,
+	// whose rebalance redelivers through Claim), so a continuous drain need
+	// not run BeforeRecovered after each claim. Recover still runs it.
 	ClaimNeverRedelivers bool
 	// Refill, when above 1, makes a drain claim only once at least Refill
 	// items fit in its window (or it holds none): the window is refilled in

@@ -14,13 +14,14 @@ import (
 )
 
 // listIntake hands out its items in order, at once, recording each Claim's
-// max and whether it found nothing.
+// max and whether it found nothing; its first Recover hands out recovered.
 type listIntake struct {
-	mu     sync.Mutex
-	items  []Claimed
-	maxes  []int
-	empty  int
-	claims chan []Claimed
+	mu        sync.Mutex
+	items     []Claimed
+	recovered []Claimed
+	maxes     []int
+	empty     int
+	claims    chan []Claimed
 }
 
 func (l *listIntake) Claim(_ context.Context, max int) ([]Claimed, error) {
@@ -37,7 +38,13 @@ func (l *listIntake) Claim(_ context.Context, max int) ([]Claimed, error) {
 	l.claims <- out
 	return out, nil
 }
-func (l *listIntake) Recover(context.Context) ([]Claimed, error) { return nil, nil }
+func (l *listIntake) Recover(context.Context) ([]Claimed, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.recovered
+	l.recovered = nil
+	return out, nil
+}
 func (l *listIntake) Settle(context.Context, []Settlement) error { return nil }
 func (l *listIntake) Ready(context.Context) error                { return nil }
 func (l *listIntake) Close() error                               { return nil }

@@ -52,3 +52,21 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestClaimNeverRedelivers(t *testing.T) {
+	for _, tc := range []struct {
+		backend string
+		want    bool
+	}{
+		{"file", true},
+		{"redis", true},
+		{"kafka", false},        // a rebalance redelivers through Claim
+		{"controlplane", false}, // an expired lease is popped again
+		{"", false},
+		{"sqs", false},
+	} {
+		if got := ClaimNeverRedelivers(tc.backend); got != tc.want {
+			t.Errorf("ClaimNeverRedelivers(%q) = %v, want %v", tc.backend, got, tc.want)
+		}
+	}
+}

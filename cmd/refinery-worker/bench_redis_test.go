@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,35 +23,91 @@ const redisBenchItems = 2000
 // consuming items pushed with RPUSH, with (b) a bare consumer: BLMOVE to a
 // processing list, one line appended to a file, LREM (the ack). Goal: (a) at
 // least 80% of (b).
+//
+// Each reports, beside items/s, the CPU time per item of this process (the
+// worker runs in it, or the bare consumer) and of the redis-server (its INFO
+// cpu), over the timed part only: on a busy machine the rate follows the CPU
+// an item costs, on an idle one the consumer's round trips.
 func BenchmarkRedisIntake(b *testing.B) {
 	b.Run("worker", func(b *testing.B) {
-		var total time.Duration
+		var total redisRun
 		for range b.N {
-			total += runRedisWorker(b, benchDir(b), redisBenchItems)
+			total.add(runRedisWorker(b, benchDir(b), redisBenchItems))
 		}
-		b.ReportMetric(float64(b.N*redisBenchItems)/total.Seconds(), "items/s")
+		total.report(b, redisBenchItems)
 	})
 	// OUTPUT_DIR (a job log per item) on /dev/shm: see runWorkerDrainTmpfs
 	// for why file creation on this VM's disk swings so much.
 	b.Run("worker_files_on_tmpfs", func(b *testing.B) {
-		var total time.Duration
+		var total redisRun
 		for range b.N {
 			dir, err := os.MkdirTemp("/dev/shm", "refinery-bench-")
 			if err != nil {
 				b.Skipf("no /dev/shm: %v", err)
 			}
-			total += runRedisWorker(b, dir, redisBenchItems)
+			total.add(runRedisWorker(b, dir, redisBenchItems))
 			_ = os.RemoveAll(dir)
 		}
-		b.ReportMetric(float64(b.N*redisBenchItems)/total.Seconds(), "items/s")
+		total.report(b, redisBenchItems)
 	})
 	b.Run("bare_consumer", func(b *testing.B) {
-		var total time.Duration
+		var total redisRun
 		for range b.N {
-			total += runBareRedisConsumer(b, redisBenchItems)
+			total.add(runBareRedisConsumer(b, redisBenchItems))
 		}
-		b.ReportMetric(float64(b.N*redisBenchItems)/total.Seconds(), "items/s")
+		total.report(b, redisBenchItems)
 	})
+}
+
+// redisRun is what timed runs took: wall time, this process's CPU time and
+// the redis-server's.
+type redisRun struct{ wall, cpu, redisCPU time.Duration }
+
+func (r *redisRun) add(o redisRun) {
+	r.wall += o.wall
+	r.cpu += o.cpu
+	r.redisCPU += o.redisCPU
+}
+
+func (r redisRun) report(b *testing.B, perRun int) {
+	items := float64(b.N * perRun)
+	b.ReportMetric(items/r.wall.Seconds(), "items/s")
+	b.ReportMetric(float64(r.cpu.Microseconds())/items, "cpu-µs/item")
+	b.ReportMetric(float64(r.redisCPU.Microseconds())/items, "redis-cpu-µs/item")
+}
+
+// redisMeter reads the clocks at the start and end of a timed run.
+type redisMeter struct {
+	c         *redis.Client
+	start     time.Time
+	cpu, rcpu time.Duration
+}
+
+func startRedisMeter(tb testing.TB, c *redis.Client) *redisMeter {
+	m := &redisMeter{c: c, rcpu: redisCPU(tb, c), cpu: cpuTime()}
+	m.start = time.Now()
+	return m
+}
+
+func (m *redisMeter) stop(tb testing.TB) redisRun {
+	wall, cpu := time.Since(m.start), cpuTime()-m.cpu
+	return redisRun{wall: wall, cpu: cpu, redisCPU: redisCPU(tb, m.c) - m.rcpu}
+}
+
+// redisCPU is the server's used_cpu_sys + used_cpu_user (INFO cpu).
+func redisCPU(tb testing.TB, c *redis.Client) time.Duration {
+	info, err := c.Info(context.Background(), "cpu").Result()
+	mustT(tb, err)
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, err := strconv.ParseFloat(v, 64)
+			mustT(tb, err)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // pushItems RPUSHes n items to key, as the control-plane does.
@@ -62,7 +120,7 @@ func pushItems(tb testing.TB, c *redis.Client, key string, n int) {
 	mustT(tb, c.RPush(context.Background(), key, vals...).Err())
 }
 
-func runRedisWorker(b *testing.B, dir string, n int) time.Duration {
+func runRedisWorker(b *testing.B, dir string, n int) redisRun {
 	b.StopTimer()
 	r := testsvc.StartRedis(b)
 	s := startServeWorker(b, dir, n, "QUEUE_BACKEND=redis", "REDIS_URL="+r.URL)
@@ -71,18 +129,18 @@ func runRedisWorker(b *testing.B, dir string, n int) time.Duration {
 	defer c.Close()
 	pushItems(b, c, s.cfg.RedisKey, n)
 	b.StartTimer()
-	start := time.Now()
+	m := startRedisMeter(b, c)
 	_, _, err := s.w.drainer.Start(context.Background())
 	mustT(b, err)
 	s.waitSettled(b, n, 5*time.Minute)
-	elapsed := time.Since(start)
+	run := m.stop(b)
 	b.StopTimer()
-	return elapsed
+	return run
 }
 
 // runBareRedisConsumer is the least a safe consumer does per item: move it
 // to a processing list, record it, remove it.
-func runBareRedisConsumer(b *testing.B, n int) time.Duration {
+func runBareRedisConsumer(b *testing.B, n int) redisRun {
 	b.StopTimer()
 	r := testsvc.StartRedis(b)
 	c := redis.NewClient(&redis.Options{Addr: r.Addr})
@@ -94,7 +152,7 @@ func runBareRedisConsumer(b *testing.B, n int) time.Duration {
 	defer f.Close()
 	bw := bufio.NewWriter(f)
 	b.StartTimer()
-	start := time.Now()
+	m := startRedisMeter(b, c)
 	for range n {
 		raw, err := c.BLMove(ctx, "q", "q:processing", "LEFT", "RIGHT", time.Second).Result()
 		mustT(b, err)
@@ -102,7 +160,7 @@ func runBareRedisConsumer(b *testing.B, n int) time.Duration {
 		mustT(b, bw.Flush())
 		mustT(b, c.LRem(ctx, "q:processing", 1, raw).Err())
 	}
-	elapsed := time.Since(start)
+	run := m.stop(b)
 	b.StopTimer()
-	return elapsed
+	return run
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/refinery/refinery-worker/adapters/controlplane"
 	"github.com/refinery/refinery-worker/adapters/diskgate"
 	"github.com/refinery/refinery-worker/adapters/hints"
+	"github.com/refinery/refinery-worker/adapters/intake"
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/adapters/manifest"
 	"github.com/refinery/refinery-worker/adapters/metrics"
@@ -177,7 +178,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	mets.Router(router)
 	drain := pipeline.DrainOptions{Batch: cfg.BatchSize, OnSettled: w.opts.onSettled,
 		Continuous: (cfg.Continuous() || w.waitItems != nil) && w.opts.continuous, WaitItems: w.waitItems,
-		ClaimNeverRedelivers: cfg.QueueBackend == "file",
+		ClaimNeverRedelivers: intake.ClaimNeverRedelivers(cfg.QueueBackend),
 		BeforeRecovered:      pipeline.RecoverRefresh{Journal: w.manifest, Learn: cfg.Continuous()}.Refresh, Gate: gate.Check}
 	drain.Window, drain.Refill = pipeline.IntakeWindow{Batch: cfg.BatchSize, Concurrency: cfg.BuildConcurrency,
 		Streaming: cfg.Continuous(), Leased: cfg.QueueBackend == "controlplane", Watched: w.waitItems != nil}.Sizes()
