@@ -91,6 +91,7 @@ func emulatedRun(t *testing.T, project, module, csrc, target string) (pipeline.R
 // The issue's main case: on any host, a C extension built in the s390x image
 // is retagged linux_s390x → manylinux and passes the offline import on s390x.
 func TestEmulatedS390xWheelIsRetaggedAndSmokeTested(t *testing.T) {
+	t.Parallel() // own dirs, index server, runner and worker id: it waits on podman, so it runs beside the others
 	res, log, out := emulatedRun(t, "cpkg", "cpkg", cModule("cpkg"), "manylinux_2_36_s390x")
 	if res.Status != pipeline.StatusBuilt || len(res.Wheels) != 1 {
 		t.Fatalf("result %+v\nlog:\n%s", res, log)
@@ -123,6 +124,7 @@ func TestEmulatedS390xWheelIsRetaggedAndSmokeTested(t *testing.T) {
 // The default target, manylinux2014 (glibc 2.17), cannot take a wheel built
 // on bookworm (glibc 2.36) that calls getrandom (GLIBC_2.25).
 func TestEmulatedManylinux2014RefusesNewerGlibc(t *testing.T) {
+	t.Parallel() // own dirs, index server, runner and worker id: it waits on podman, so it runs beside the others
 	res, log, out := emulatedRun(t, "rndpkg", "rndpkg", getrandomModule("rndpkg"), "manylinux2014_s390x")
 	if res.Status != pipeline.StatusFailed || res.Reason != pipeline.ReasonPlatformMismatch {
 		t.Fatalf("result %+v, want failed platform_mismatch\nlog:\n%s", res, log)
@@ -143,6 +145,7 @@ func TestEmulatedManylinux2014RefusesNewerGlibc(t *testing.T) {
 
 // An extension whose import fails is not built, whatever the audit says.
 func TestEmulatedImportFailureFailsSmokeTest(t *testing.T) {
+	t.Parallel() // own dirs, index server, runner and worker id: it waits on podman, so it runs beside the others
 	res, log, _ := emulatedRun(t, "badimport", "badimport", failingModule("badimport"), "manylinux_2_36_s390x")
 	if res.Status != pipeline.StatusFailed || res.Reason != pipeline.ReasonSmokeTest {
 		t.Fatalf("result %+v, want failed smoke_test\nlog:\n%s", res, log)
@@ -158,6 +161,7 @@ func TestEmulatedImportFailureFailsSmokeTest(t *testing.T) {
 // A wheel for the host's machine is refused for an s390x target: the case of
 // the issue, a linux_x86_64 wheel that used to be recorded as built.
 func TestHostWheelRefusedForS390xTarget(t *testing.T) {
+	t.Parallel() // own dirs, index server, runner and worker id: it waits on podman, so it runs beside the others
 	if runtime.GOARCH == "s390x" {
 		t.Skip("skipping: the host is s390x, so its wheels are s390x wheels")
 	}
@@ -184,6 +188,7 @@ func TestHostWheelRefusedForS390xTarget(t *testing.T) {
 // which the image has but no policy allows) needs grafting; the Debian image
 // has no auditwheel, so the outcome says so rather than delivering it.
 func TestWheelNeedingGraftWithoutAuditwheel(t *testing.T) {
+	t.Parallel() // own dirs, index server, runner and worker id: it waits on podman, so it runs beside the others
 	srv := serveIndex(t, map[string]sdistFile{
 		"xpkg": {"xpkg-0.3.tar.gz", pyfixture.SdistLinking(t, "xpkg", "xpkg", "0.3", ffiModule("xpkg"), "-l:libffi.so.8")},
 	})

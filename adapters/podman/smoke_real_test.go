@@ -11,6 +11,7 @@ import (
 // SMOKE_TEST as a user sets it: off, or their own command, which runs after
 // the offline install with {wheel} replaced by the wheel's path.
 func TestSmokeTestModes(t *testing.T) {
+	t.Parallel() // own dirs, index server, runner and worker id: it waits on podman, so it runs beside the others
 	srv := serveIndex(t, map[string]sdistFile{
 		"cpkg": {"cpkg-0.3.tar.gz", sdist(t, "cpkg", "cpkg", "0.3", cModule("cpkg"))},
 	})

@@ -33,6 +33,7 @@ PyMODINIT_FUNC PyInit_yaml_ext(void) { return PyModule_Create(&mod); }
 // container), and the retry is built; both attempts and the hint id are in
 // the manifest and at the control-plane.
 func TestAutoFixRetriesWithHintRecipes(t *testing.T) {
+	t.Parallel() // own dirs, index server, runner and worker id: it waits on podman, so it runs beside the others
 	bin := requirePodman(t)
 	fake, cp := startFake(t, "")
 	fake.SetHints([]cpfake.Hint{

@@ -17,6 +17,7 @@ import (
 // no smoke route and a plain read passes; an unreachable control-plane is
 // reported (degraded) but the worker stays ready and drains its file queue.
 func TestReadyChecksControlPlane(t *testing.T) {
+	t.Parallel() // each case has its own dirs, ports and control-plane
 	tests := []struct {
 		name     string
 		version  cpfake.Version // "" = no control-plane listening
@@ -32,6 +33,7 @@ func TestReadyChecksControlPlane(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			url := "http://" + freeAddr(t) // nothing listens there
 			if tc.version != "" {
 				srv := httptest.NewServer(cpfake.New(cpfake.Options{Token: "tok", Version: tc.version}))

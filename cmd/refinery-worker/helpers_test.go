@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/internal/testkit/parallel"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -46,6 +47,12 @@ func binPath() string {
 }
 
 func TestMain(m *testing.M) {
+	// The end-to-end tests mostly wait on worker processes and podman: run
+	// four at once even where GOMAXPROCS is 2 (an explicit -parallel wins).
+	if err := parallel.AtLeast(4); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	dir, err := os.MkdirTemp("", "refinery-worker-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
