@@ -123,7 +123,10 @@ func (r *Rules) Classify(lines []string, res pipeline.Result) pipeline.Failure {
 		}
 	}
 	if f.Summary == "" {
-		f.Summary = firstNonEmpty(res.Error, lastLine(lines, r.skip))
+		f.Summary = strings.TrimSpace(res.Error)
+	}
+	if f.Summary == "" {
+		f.Summary = lastLine(lines, r.skip)
 	}
 	f.Summary = clip(f.Summary)
 	return f
@@ -140,8 +143,17 @@ func firstNonEmpty(s ...string) string {
 
 // lastLine is the last line that is not blank and not a wrapper line.
 func lastLine(lines []string, skip matcher) string {
+	var buf []byte
 	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" && !skip.match(l, nil) {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		lower := lowerASCII(l, buf)
+		if lower != nil {
+			buf = lower
+		}
+		if !skip.match(l, lower) {
 			return l
 		}
 	}
