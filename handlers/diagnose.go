@@ -14,8 +14,9 @@ import (
 )
 
 // Bounds of what a failed build's diagnosis reads: the last diagnoseBytes
-// of the job log file (written through the log's masking), else the job
-// log's kept tail lines.
+// of the job log file (written through the log's masking; from memory when
+// the closed log still holds all of it, see WholeLog), else the job log's
+// kept tail lines.
 const (
 	diagnoseBytes     = 1 << 20
 	diagnoseTailLines = 1000
@@ -26,6 +27,14 @@ const (
 // a catalog that cannot be used matches nothing.
 type HintMatcher interface {
 	Match(ctx context.Context, job pipeline.Job, log []string) []pipeline.HintMatch
+}
+
+// WholeLog is a JobLog that, once closed, can give every line of its file
+// from memory: AllLines returns them (as the file splits at newlines,
+// without trailing empty lines) and true when it holds them all and they
+// come to at most limit bytes, else false.
+type WholeLog interface {
+	AllLines(limit int64) ([]string, bool)
 }
 
 // MatchHints sets the hint catalog matcher; call before the first build.
@@ -41,9 +50,13 @@ func (b *Build) diagnose(ctx context.Context, job pipeline.Job, jl JobLog, res *
 	if res.Status != pipeline.StatusFailed {
 		return
 	}
-	lines, err := fileTail(jl.Path(), diagnoseBytes)
-	if err != nil || len(lines) == 0 {
-		lines = jl.Tail(diagnoseTailLines)
+	lines, ok := allLines(jl)
+	if !ok {
+		var err error
+		lines, err = fileTail(jl.Path(), diagnoseBytes)
+		if err != nil || len(lines) == 0 {
+			lines = jl.Tail(diagnoseTailLines)
+		}
 	}
 	f := b.rules.Classify(lines, *res)
 	if m, ok := jl.(TextMasker); ok {
@@ -59,6 +72,16 @@ func (b *Build) diagnose(ctx context.Context, job pipeline.Job, jl JobLog, res *
 	if b.failures != nil {
 		b.failures.note(job, f)
 	}
+}
+
+// allLines is the closed log's lines from memory, when it holds them all.
+func allLines(jl JobLog) ([]string, bool) {
+	if w, ok := jl.(WholeLog); ok {
+		if lines, ok := w.AllLines(diagnoseBytes); ok && len(lines) > 0 {
+			return lines, true
+		}
+	}
+	return nil, false
 }
 
 // failureDetail is the first line of a failed outcome's detail: the class

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,34 @@ func (s scripted) Run(_ context.Context, _ pipeline.Job, log io.Writer) pipeline
 	return s.res
 }
 
+// removesLog is scripted, then removes the job log file; with tailless
+// logs, a diagnosis that still finds its line read it from the closed log's
+// memory (handlers.WholeLog).
+type removesLog struct{ scripted }
+
+func (r removesLog) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipeline.Result {
+	res := r.scripted.Run(ctx, job, log)
+	if err := os.Remove(job.LogPath); err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+// tailless opens job logs whose Tail gives nothing.
+type tailless struct{ *joblog.Opener }
+
+type taillessLog struct{ *joblog.Log }
+
+func (taillessLog) Tail(int) []string { return nil }
+
+func (o tailless) OpenJobLog(ctx context.Context, job pipeline.Job) (handlers.JobLog, error) {
+	jl, err := o.Opener.OpenJobLog(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	return taillessLog{jl.(*joblog.Log)}, nil
+}
+
 // results receives the published works.
 type results chan *pipeline.Work
 
@@ -45,25 +74,34 @@ func (oneHint) Match(_ context.Context, _ pipeline.Job, log []string) []pipeline
 // with it; a built one carries none.
 func TestBuildDiagnosesFailures(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		run   scripted
-		class pipeline.FailureClass
-		hints int
+		name string
+		run  handlers.Runner
+		// noTail: the logs' Tail gives nothing
+		noTail bool
+		class  pipeline.FailureClass
+		hints  int
 	}{
 		{"missing header", scripted{[]string{"gcc -c zz.c", "zz.c:1:10: fatal error: zlib.h: No such file or directory", "error: command 'gcc' failed"},
 			pipeline.Result{Status: pipeline.StatusFailed, Reason: pipeline.ReasonExit, ExitCode: 1, Error: "build exited with code 1"}},
-			pipeline.ClassMissingHeader, 1},
+			false, pipeline.ClassMissingHeader, 1},
 		{"decisive line far from the end", scripted{append([]string{"zz.c:1:10: fatal error: zlib.h: No such file or directory"},
 			slices.Repeat([]string{"  copying data file"}, 500)...),
 			pipeline.Result{Status: pipeline.StatusFailed, Reason: pipeline.ReasonExit, ExitCode: 1, Error: "build exited with code 1"}},
-			pipeline.ClassMissingHeader, 1},
-		{"built", scripted{[]string{"ok"}, pipeline.Result{Status: pipeline.StatusBuilt}}, "", 0},
+			false, pipeline.ClassMissingHeader, 1},
+		{"log file gone, lines held in memory", removesLog{scripted{[]string{"gcc -c zz.c", "zz.c:1:10: fatal error: zlib.h: No such file or directory"},
+			pipeline.Result{Status: pipeline.StatusFailed, Reason: pipeline.ReasonExit, ExitCode: 1, Error: "build exited with code 1"}}},
+			true, pipeline.ClassMissingHeader, 1},
+		{"built", scripted{[]string{"ok"}, pipeline.Result{Status: pipeline.StatusBuilt}}, false, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			out := make(results, 1)
 			recent := handlers.NewRecentFailures(5)
-			b := handlers.NewBuild(ctx, tc.run, joblog.NewOpener(t.TempDir()), out, handlers.NewRunning(), 1, slog.New(slog.DiscardHandler))
+			var logs handlers.LogOpener = joblog.NewOpener(t.TempDir())
+			if tc.noTail {
+				logs = tailless{joblog.NewOpener(t.TempDir())}
+			}
+			b := handlers.NewBuild(ctx, tc.run, logs, out, handlers.NewRunning(), 1, slog.New(slog.DiscardHandler))
 			b.MatchHints(oneHint{})
 			b.Failures(recent)
 			job := &pipeline.Job{ID: "j1", Name: "zz", Display: "zz", Version: "1.0", Attempt: 1}

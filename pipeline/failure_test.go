@@ -33,3 +33,34 @@ func TestFailureRoundTrip(t *testing.T) {
 		t.Error("FailureOf accepted a string")
 	}
 }
+
+// SetFailure stores what a JSON round trip of the failure gives.
+func TestSetFailureIsTheJSONShape(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    Failure
+	}{
+		{"no hints", Failure{Summary: "error: x", Class: ClassUnknown}},
+		{"empty", Failure{}},
+		{"hints, one without confidence", Failure{Summary: "s", Class: ClassMissingHeader,
+			Hints: []HintMatch{{ID: "a", Confidence: 0.5}, {ID: "b"}}}},
+		{"invalid UTF-8 summary", Failure{Summary: "bad \xff\xfe byte", Class: ClassUnknown}},
+		{"html-ish and control text", Failure{Summary: "<a> & \u2028 \t tab", Class: ClassNetwork}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := json.Marshal(tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want map[string]any
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			meta := map[string]any{}
+			SetFailure(meta, tc.f)
+			if !reflect.DeepEqual(meta[MetaFailure], want) {
+				t.Errorf("SetFailure = %#v, want %#v", meta[MetaFailure], want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ type Log struct {
 	last     []string // ring of the last lines, for Tail; grows up to lastMax
 	lastMax  int
 	lastNext int
+	kept     int64 // lines ever put in last
+	short    bool  // a line in last was shortened
+	cut      int64 // bytes the file lost to the size cap (set at Close)
 
 	sinks  []LineSink
 	closed bool
@@ -163,7 +167,9 @@ func (l *Log) remember(line []byte, more bool) {
 	text := string(s)
 	if more {
 		text += " …[line continues]"
+		l.short = true
 	}
+	l.kept++
 	if len(l.last) < l.lastMax {
 		l.last = append(l.last, text)
 	} else {
@@ -189,6 +195,25 @@ func (l *Log) Tail(n int) []string {
 	return out
 }
 
+// AllLines returns, once the log is closed, every line of its file from
+// memory (as the file reads, split at newlines, without trailing empty
+// lines), when the log still holds them all: no more than its tail lines,
+// none shortened, no byte cut, and at most limit bytes in all. ok is false
+// otherwise (and before Close); the caller reads the file then.
+func (l *Log) AllLines(limit int64) (lines []string, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed || l.short || l.cut > 0 || l.total > limit || l.kept > int64(l.lastMax) {
+		return nil, false
+	}
+	// Not wrapped: last holds every line, oldest first.
+	n := len(l.last)
+	for n > 0 && l.last[n-1] == "" {
+		n--
+	}
+	return slices.Clone(l.last[:n]), true
+}
+
 // Path is the log file.
 func (l *Log) Path() string { return l.path }
 
@@ -207,6 +232,7 @@ func (l *Log) Close() (map[string]any, error) {
 		l.pending = l.pending[:0]
 	}
 	cut := l.writeTail()
+	l.cut = cut
 	errClose := l.f.Close()
 	l.closed = true
 	l.meta = map[string]any{

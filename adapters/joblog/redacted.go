@@ -47,6 +47,15 @@ func (l *redactedLog) Write(p []byte) (int, error) {
 // Mask masks the secrets in s (handlers.TextMasker).
 func (l *redactedLog) Mask(s string) string { return l.r.String(s) }
 
+// AllLines passes on the inner log's lines, which were masked as they were
+// written (handlers.WholeLog).
+func (l *redactedLog) AllLines(limit int64) ([]string, bool) {
+	if w, ok := l.JobLog.(handlers.WholeLog); ok {
+		return w.AllLines(limit)
+	}
+	return nil, false
+}
+
 func (l *redactedLog) Close() (map[string]any, error) {
 	l.mu.Lock()
 	err := l.w.Flush()

@@ -98,13 +98,13 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
 	}
 	jobDir := r.cmd.JobDir(job)
-	if err := os.MkdirAll(jobDir, 0o755); err != nil {
+	if err := makeJobDir(jobDir); err != nil {
 		res.ExitCode = -1
 		fmt.Fprintf(out, "refinery: %v\n", err)
 		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, fmt.Sprintf("create the job's build dir: %v", err))
 	}
 	defer func() {
-		if err := os.RemoveAll(jobDir); err != nil {
+		if err := removeJobDir(jobDir); err != nil {
 			r.logger.Warn("remove the job's build dir", "dir", jobDir, "err", err)
 		}
 	}()

@@ -47,12 +47,21 @@ func (s *syncWriter) Tail() []string {
 	return s.tail.lines()
 }
 
+// Bounds of a stream copier's read buffer: it starts small (most clients
+// print little: a quiet container costs no 32 KiB per stream) and doubles
+// while reads fill it.
+const (
+	copyBufMin = 2 << 10
+	copyBufMax = 32 << 10
+)
+
 // copyLines copies r to w as bytes (never a line scanner), handing over whole
 // lines as soon as their newline arrives and at most streamSegment bytes of an
-// unfinished line. It returns when r ends or fails.
+// unfinished line. It returns when r ends or fails. Its buffers grow with
+// what r gives: the unfinished line's only as long lines come.
 func copyLines(w io.Writer, r io.Reader) error {
-	buf := make([]byte, 32<<10)
-	pending := make([]byte, 0, streamSegment)
+	buf := make([]byte, copyBufMin)
+	var pending []byte
 	for {
 		n, err := r.Read(buf)
 		data := buf[:n]
@@ -74,6 +83,9 @@ func copyLines(w io.Writer, r io.Reader) error {
 				_, _ = w.Write(pending)
 				pending = pending[:0]
 			}
+		}
+		if n == len(buf) && len(buf) < copyBufMax {
+			buf = make([]byte, min(2*len(buf), copyBufMax))
 		}
 		if err != nil {
 			if len(pending) > 0 {

@@ -3,11 +3,13 @@ package podman
 import (
 	"archive/zip"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -97,20 +99,36 @@ func TestFindWheels(t *testing.T) {
 	}
 }
 
+// Whole lines reach the log in one write, whatever the reads' sizes (the
+// read buffer grows from copyBufMin while reads fill it).
 func TestCopyLinesHandsOverWholeLines(t *testing.T) {
-	var writes []string
-	w := writerFunc(func(p []byte) { writes = append(writes, string(p)) })
-	in := "a\nb" + strings.Repeat("x", streamSegment+10) + "\nc"
-	if err := copyLines(w, strings.NewReader(in)); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(writes, "") != in {
-		t.Fatal("bytes lost or changed")
-	}
-	for _, s := range writes[:len(writes)-1] {
-		if !strings.HasSuffix(s, "\n") && len(s) != streamSegment {
-			t.Errorf("write of %d bytes ends mid-line below the segment size", len(s))
-		}
+	long := "a\nb" + strings.Repeat("x", streamSegment+10) + "\nc"
+	many := strings.Repeat("line of a chatty build, long enough to span reads\n", 4000)
+	for _, tc := range []struct {
+		name string
+		in   string
+		r    func(string) io.Reader
+	}{
+		{"long line", long, func(s string) io.Reader { return strings.NewReader(s) }},
+		{"long line, one byte a read", long, func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) }},
+		{"many lines", many, func(s string) io.Reader { return strings.NewReader(s) }},
+		{"many lines, half reads", many, func(s string) io.Reader { return iotest.HalfReader(strings.NewReader(s)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var writes []string
+			w := writerFunc(func(p []byte) { writes = append(writes, string(p)) })
+			if err := copyLines(w, tc.r(tc.in)); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(writes, "") != tc.in {
+				t.Fatal("bytes lost or changed")
+			}
+			for _, s := range writes[:len(writes)-1] {
+				if !strings.HasSuffix(s, "\n") && len(s) != streamSegment {
+					t.Errorf("write of %d bytes ends mid-line below the segment size", len(s))
+				}
+			}
+		})
 	}
 }
 

@@ -4,7 +4,6 @@
 package diagnose
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -17,7 +16,7 @@ const MaxSummary = 300
 // among lines of the same rank the first (the root cause, before the
 // follow-up errors) wins.
 type rule struct {
-	re    *regexp.Regexp
+	matcher
 	class pipeline.FailureClass
 	rank  int
 }
@@ -34,13 +33,13 @@ const (
 // is read-only).
 type Rules struct {
 	rules []rule
-	skip  *regexp.Regexp
+	skip  matcher
 }
 
 // NewRules compiles the classifier's rules.
 func NewRules() *Rules {
 	r := func(expr string, c pipeline.FailureClass, rank int) rule {
-		return rule{re: regexp.MustCompile(expr), class: c, rank: rank}
+		return rule{matcher: mustMatcher(expr), class: c, rank: rank}
 	}
 	return &Rules{
 		rules: []rule{
@@ -61,23 +60,34 @@ func NewRules() *Rules {
 		},
 		// Wrapper and progress lines that say a build failed without saying
 		// why; never a summary.
-		skip: regexp.MustCompile(`(?i)subprocess-exited-with-error|metadata-generation-failed|failed building wheel|could not build wheels|error originates from a subprocess|exit code: \d+$|^\s*(?:collecting|downloading|installing|building|running|copying|creating|processing|requirement already|successfully|using cached|preparing|getting requirements)\b|^\s*[│╰╭├─]`),
+		skip: mustMatcher(`(?i)subprocess-exited-with-error|metadata-generation-failed|failed building wheel|could not build wheels|error originates from a subprocess|exit code: \d+$|^\s*(?:collecting|downloading|installing|building|running|copying|creating|processing|requirement already|successfully|using cached|preparing|getting requirements)\b|^\s*[│╰╭├─]`),
 	}
 }
 
 // Classify diagnoses a failed build from its redacted log tail (oldest line
 // first) and its result. It always returns a class; the summary is empty
 // only when neither the log nor the result says anything.
+//
+// An expression runs on a line only when the line holds the literals it
+// needs (see prefilter): most lines of a log hold none.
 func (r *Rules) Classify(lines []string, res pipeline.Result) pipeline.Failure {
 	best, rank := -1, 0
 	var class pipeline.FailureClass
+	var buf []byte
 	for i, l := range lines {
 		l = strings.TrimSpace(l)
-		if l == "" || r.skip.MatchString(l) {
+		if l == "" {
+			continue
+		}
+		lower := lowerASCII(l, buf)
+		if lower != nil {
+			buf = lower
+		}
+		if r.skip.match(l, lower) {
 			continue
 		}
 		for _, ru := range r.rules {
-			if ru.rank > rank && ru.re.MatchString(l) {
+			if ru.rank > rank && ru.match(l, lower) {
 				best, rank, class = i, ru.rank, ru.class
 				break
 			}
@@ -113,7 +123,10 @@ func (r *Rules) Classify(lines []string, res pipeline.Result) pipeline.Failure {
 		}
 	}
 	if f.Summary == "" {
-		f.Summary = firstNonEmpty(res.Error, lastLine(lines, r.skip))
+		f.Summary = strings.TrimSpace(res.Error)
+	}
+	if f.Summary == "" {
+		f.Summary = lastLine(lines, r.skip)
 	}
 	f.Summary = clip(f.Summary)
 	return f
@@ -129,9 +142,18 @@ func firstNonEmpty(s ...string) string {
 }
 
 // lastLine is the last line that is not blank and not a wrapper line.
-func lastLine(lines []string, skip *regexp.Regexp) string {
+func lastLine(lines []string, skip matcher) string {
+	var buf []byte
 	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" && !skip.MatchString(l) {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		lower := lowerASCII(l, buf)
+		if lower != nil {
+			buf = lower
+		}
+		if !skip.match(l, lower) {
 			return l
 		}
 	}
