@@ -241,6 +241,7 @@ func kafkaBackend(t *testing.T) e2eBackend {
 // once a third of the items are reported. Every item is reported; items
 // are built twice only when the kill interrupted them.
 func TestTwoWorkersOneKilled(t *testing.T) {
+	t.Parallel() // its own redis-server or Kafka: it waits on claim and session timers, so it runs beside the others
 	for _, mk := range []func(*testing.T) e2eBackend{redisBackend, kafkaBackend} {
 		be := mk(t)
 		t.Run(be.name, func(t *testing.T) {

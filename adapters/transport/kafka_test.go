@@ -39,6 +39,7 @@ var jobHold = []Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, S
 // once, and the jobs' partition is not held meanwhile (the four builds run at
 // once on one partition).
 func TestKafkaLongBuildIsNotRunTwice(t *testing.T) {
+	t.Parallel() // its own redis-server or Kafka: it waits on claim and session timers, so it runs beside the others
 	k := testsvc.StartKafka(t, testsvc.KafkaOptions{})
 	b := newBuilds()
 	var trs []pipeline.Transport
@@ -71,6 +72,7 @@ func TestKafkaLongBuildIsNotRunTwice(t *testing.T) {
 }
 
 func TestKafkaJobOfADeadWorkerIsRebuilt(t *testing.T) {
+	t.Parallel() // its own redis-server or Kafka: it waits on claim and session timers, so it runs beside the others
 	k := testsvc.StartKafka(t, testsvc.KafkaOptions{})
 	trA, closeA := kafkaTransportOpts(t, k, KafkaOptions{Consumer: "a", Holds: jobHold})
 	jobs := trA.Topics.Name(pipeline.TopicJobs)

@@ -16,6 +16,7 @@ import (
 // stages and comes back (with its data, as a persistent Redis would); /ready
 // fails meanwhile, and every message still arrives.
 func TestRedisOutageLosesNothing(t *testing.T) {
+	t.Parallel() // its own redis-server or Kafka: it waits on claim and session timers, so it runs beside the others
 	srv := testsvc.StartRedisWith(t, testsvc.RedisOptions{AppendOnly: true})
 	tr, _ := redisTransport(t, srv, "a", 1)
 	ready, closeReady, err := RedisReady(srv.URL)

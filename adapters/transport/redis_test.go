@@ -130,6 +130,7 @@ func pending(t testing.TB, srv *testsvc.Redis, stream string) int64 {
 // (the control case) the same test sees builds start twice, so it does
 // detect the fault.
 func TestLongBuildIsNotClaimedTwice(t *testing.T) {
+	t.Parallel() // its own redis-server or Kafka: it waits on claim and session timers, so it runs beside the others
 	for _, keepAlive := range []bool{true, false} {
 		t.Run(fmt.Sprintf("keep-alive=%v", keepAlive), func(t *testing.T) {
 			srv := testsvc.StartRedis(t)
@@ -187,6 +188,7 @@ func TestLongBuildIsNotClaimedTwice(t *testing.T) {
 }
 
 func TestJobOfADeadWorkerIsClaimedAfterClaimIdle(t *testing.T) {
+	t.Parallel() // its own redis-server or Kafka: it waits on claim and session timers, so it runs beside the others
 	srv := testsvc.StartRedis(t)
 	trA, closeA := redisTransport(t, srv, "a", 1)
 	jobs := trA.Topics.Name(pipeline.TopicJobs)
@@ -268,6 +270,7 @@ func TestSecondMessageOfAJobIsSkipped(t *testing.T) {
 // TestBusyWorkerDoesNotSitOnTheNextJob: a worker whose only slot is busy
 // does not take the next job; an idle worker starts it at once.
 func TestBusyWorkerDoesNotSitOnTheNextJob(t *testing.T) {
+	t.Parallel() // its own redis-server or Kafka: it waits on claim and session timers, so it runs beside the others
 	srv := testsvc.StartRedis(t)
 	b := newBuilds()
 	trA, _ := redisTransport(t, srv, "a", 1)

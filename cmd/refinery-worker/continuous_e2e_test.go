@@ -12,6 +12,7 @@ import (
 // WORKER_AUTORUN_INTERVAL. (The 2 s target for 1,000 items is
 // BenchmarkServeDefaultDrain's; the timeouts here only bound a hang.)
 func TestServeConsumesFileQueueByDefault(t *testing.T) {
+	t.Parallel() // own dirs, ports and worker process
 	e := newEnv(t)
 	names := pkgNames("cont", 1000)
 	later := pkgNames("later", 3)

@@ -66,6 +66,7 @@ func TestFailedJobIsRequeuedWithBackoff(t *testing.T) {
 // the unfinished items are back in the queue without an attempt counted, and
 // nothing is recorded for them.
 func TestShutdownReturnsUnfinishedItems(t *testing.T) {
+	t.Parallel() // own dirs, ports and worker process
 	e := newEnv(t)
 	names := pkgNames("slow", 6)
 	e.writePlan(t, names)

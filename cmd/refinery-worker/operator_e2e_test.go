@@ -10,6 +10,7 @@ import (
 )
 
 func TestOperatorControls(t *testing.T) {
+	t.Parallel() // own dirs, ports and worker process
 	e := newEnv(t)
 	e.vars["WORKER_TOKEN"] = "ops-token"
 	e.vars["BATCH_SIZE"] = "100"

@@ -22,6 +22,7 @@ func TestReplayRefusesMemoryTransport(t *testing.T) {
 // After a drain on Redis Streams, replaying the build stage for lxml builds
 // lxml again and nothing else; replaying report re-sends without a build.
 func TestReplayBuildAndReportStages(t *testing.T) {
+	t.Parallel() // own dirs, ports and worker process
 	e := newEnv(t)
 	e.copyTestdata(t, "retry_queue.json", e.queue)
 	e.copyTestdata(t, "plan.json", filepath.Join(e.out, "plan.json"))

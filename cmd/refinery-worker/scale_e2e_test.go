@@ -133,6 +133,7 @@ func TestKafkaIntakeConsumesPlainRecords(t *testing.T) {
 // PIPELINE_TRANSPORT=redis|kafka: the fixture drain goes through durable
 // topics between the stages and ends as on the in-process transport.
 func TestDurableTransportsDrainFixtures(t *testing.T) {
+	t.Parallel() // own dirs, ports and worker process
 	for _, tr := range []string{"redis", "kafka"} {
 		t.Run(tr, func(t *testing.T) {
 			e := newEnv(t)

@@ -99,6 +99,7 @@ func get(t *testing.T, url string) (int, map[string]any) {
 }
 
 func TestServeEndpoints(t *testing.T) {
+	t.Parallel() // own dirs, ports and worker process
 	e := newEnv(t)
 	e.vars["WORKER_TOKEN"] = "tok-123"
 	e.vars["STUB_DELAY_MAX"] = "20ms"
@@ -181,6 +182,7 @@ func TestServeEndpoints(t *testing.T) {
 // SIGKILL while items are in flight; the next start finishes them, and each
 // ends with exactly one manifest entry.
 func TestServeCrashLosesNothing(t *testing.T) {
+	t.Parallel() // own dirs, ports and worker process
 	e := newEnv(t)
 	names := pkgNames("crash", 60)
 	e.writePlan(t, names)

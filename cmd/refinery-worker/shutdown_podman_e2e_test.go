@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// SIGTERM during 4 running builds with a 10 s grace: the two that finish in
+// SIGTERM during 4 running builds with a 6 s grace: the two that finish in
 // time are reported; the two that do not are stopped, their containers
 // removed, their items back in the queue without an attempt counted; the
 // process exits 0 within the grace plus 5 s.
@@ -19,7 +19,7 @@ func TestPodmanGracefulShutdown(t *testing.T) {
 	e.writePlan(t, names)
 	e.writeQueue(t, items(names...))
 	e.vars["BUILD_CONCURRENCY"] = "4"
-	e.vars["SHUTDOWN_GRACE"] = "10s"
+	e.vars["SHUTDOWN_GRACE"] = "6s"
 	e.vars["STOP_GRACE_SEC"] = "2"
 	e.vars["WORKER_RUN_CMD"] = `sh -c 'case "$JOB_NAME" in fast*) sleep 3;; *) sleep 600;; esac'`
 	p := e.serve(t)
@@ -28,8 +28,8 @@ func TestPodmanGracefulShutdown(t *testing.T) {
 	if code := p.stop(t, syscall.SIGTERM); code != 0 {
 		t.Errorf("exit %d after SIGTERM\n%s", code, p.stderr)
 	}
-	if d := time.Since(start); d > 15*time.Second {
-		t.Errorf("shutdown took %s, want within the 10 s grace plus 5 s", d)
+	if d := time.Since(start); d > 11*time.Second {
+		t.Errorf("shutdown took %s, want within the 6 s grace plus 5 s", d)
 	}
 	got := map[string]string{}
 	for _, en := range e.manifest(t) {

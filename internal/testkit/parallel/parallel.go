@@ -6,7 +6,9 @@ package parallel
 import (
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
+	"testing"
 )
 
 // flagName is the testing package's -parallel flag as a test binary sees it.
@@ -39,4 +41,15 @@ func raise(fs *flag.FlagSet, n int) error {
 		return fmt.Errorf("raise -%s to %d: %w", flagName, n, err)
 	}
 	return nil
+}
+
+// Main is a whole TestMain for a package whose tests need nothing else: it
+// raises -test.parallel to at least n (see AtLeast), runs the tests and
+// exits with their status.
+func Main(m *testing.M, n int) {
+	if err := AtLeast(n); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
 }
