@@ -83,13 +83,18 @@ func TestOperatorControls(t *testing.T) {
 		t.Errorf("cancelled item went back to the queue without being asked")
 	}
 
-	// Metrics in the Prometheus text format.
-	resp, err := http.Get(p.url("/metrics"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// Metrics in the Prometheus text format. The outcome is counted after
+	// manifest.json shows it, so wait for the count itself.
+	var m []byte
+	eventually(t, 20*time.Second, "/metrics to count the failed build", func() bool {
+		resp, err := http.Get(p.url("/metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(m), `refinery_items_total{status="failed"} 1`)
+	})
 	for _, want := range []string{`refinery_items_total{status="failed"} 1`, `refinery_build_duration_seconds_bucket{status="failed"`,
 		"refinery_builds_in_flight 0", `refinery_queue_depth{intake="file",state="ready"} 0`, "refinery_outbox_backlog",
 		"refinery_containers_removed_at_start_total", "refinery_watermill_handler_execution_time_seconds"} {
