@@ -14,6 +14,13 @@
 //   - q.json.owners/<owner>.lock: one file per live [Queue], flock'ed for the
 //     life of the instance. The kernel drops that lock when the process dies
 //     (even by SIGKILL), which is how [Queue.Recover] tells a dead owner.
+//   - q.json.owners/<owner>.reserve: items the instance moved from the head
+//     of the queue in a batch (1/16 of the queue, at most 4,096 items / 4
+//     MiB) and hands out claim by claim, so that a claim does not rewrite the
+//     queue file. Return, Close and Recover (of a dead owner) put what is
+//     left of it back at the head of the queue; Depth and the MaxBytes bound
+//     of Enqueue count it. Its format, the write order and why a crash at
+//     any step loses and duplicates nothing: docs/filequeue.md.
 //
 // # Locking
 //
@@ -34,9 +41,12 @@
 //
 // # Crash windows
 //
-// Claim writes the in-flight file first, then the queue; Settle (requeue,
-// return) writes the queue first, then the in-flight file. A crash between the
-// two writes leaves an item both queued and held; Recover drops such a held
+// Claim writes the in-flight file first, then the reserve's counter (a
+// refill of the reserve from the queue is decided by one temp file's rename:
+// docs/filequeue.md); Settle (requeue, return) writes the queue first, then
+// the in-flight file. A crash between the two writes leaves an item both
+// queued (or reserved: Recover first puts a dead owner's reserve back in the
+// queue) and held; Recover drops such a held
 // entry when the queue holds an identical item (same compact bytes), an item
 // marked "x_refinery_requeued_from": <claim>, or another live owner holds an
 // identical item claimed later. Otherwise it re-owns the entry under the same
@@ -52,7 +62,7 @@
 // that the instance's own lock file still exists (a /tmp cleaner may remove
 // it) and re-creates it if not. Nothing is recovered until some instance calls
 // Recover: a worker calls it at start and then from time to time (every
-// drain). A hung but living process keeps its items.
+// drain). A hung but living process keeps its items and its reserve.
 //
 // # Retries
 //

@@ -28,7 +28,12 @@ func (q *Queue) Enqueue(ctx context.Context, items [][]byte) error {
 		}
 		next := append(append(make([][]byte, 0, len(cur)+len(add)), cur...), add...)
 		if t.q.opts.MaxBytes > 0 {
-			if err := t.q.checkSize(int64(len(encodeQueue(next)))); err != nil {
+			// Reserved items count: they are the queue's, taken ahead.
+			size := len(encodeQueue(next))
+			if res := t.q.reservedItems(); len(res) > 0 {
+				size += len(encodeQueue(res))
+			}
+			if err := t.q.checkSize(int64(size)); err != nil {
 				return fmt.Errorf("%d item(s) not added: %w", len(add), err)
 			}
 		}

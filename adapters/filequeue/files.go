@@ -183,6 +183,63 @@ func (q *Queue) replace(path string, data []byte, lock bool, perm fs.FileMode) (
 	return nil, f.Close()
 }
 
+// replaceVia replaces the queue with data through the temp file tmp (created
+// and flock'ed here), running before between the temp's fsync and its rename,
+// and undo if the rename fails (see txn.setQueueWith). It returns the new
+// queue file, open and flock'ed.
+func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, undo func() error) (*os.File, error) {
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", q.path, err)
+	}
+	fail := func(err error) (*os.File, error) {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("write %s: %w", q.path, err)
+	}
+	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := q.syncDir(); err != nil { // the temp must exist before the reserve names it
+		return fail(err)
+	}
+	// From here the reserve side may name tmp: remove tmp only once undo
+	// succeeded, else tmp stays as the mark that the queue was not replaced,
+	// and this instance's reserve is unusable until it exits.
+	undone := func(err error) (*os.File, error) {
+		_ = f.Close()
+		if uerr := undo(); uerr != nil {
+			q.resBroken = fmt.Errorf("reserve left mid-change: %w", uerr)
+			q.log.Error("undo a reserve change after a failed queue write; leaving the temp file that marks it undone", "tmp", tmp, "err", uerr)
+			return nil, fmt.Errorf("write %s: %w", q.path, err)
+		}
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("write %s: %w", q.path, err)
+	}
+	q.step("temp")
+	if err := before(); err != nil {
+		return undone(err)
+	}
+	q.step("before")
+	if err := os.Rename(tmp, q.path); err != nil {
+		return undone(err)
+	}
+	if err := q.syncDir(); err != nil {
+		q.log.Error("fsync after rename; the change may not survive a power loss", "path", q.path, "err", err)
+	}
+	q.step("renamed")
+	return f, nil
+}
+
 // syncDir fsyncs the queue's directory so that renames are durable in order.
 func (q *Queue) syncDir() error {
 	d, err := os.Open(q.dir)
@@ -236,10 +293,10 @@ func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error), c *q
 		if c != nil && c.data != nil && bytes.Equal(data, c.data) {
 			return c.items, nil
 		}
-		items, err := parseArray(data)
+		items, at, err := parseArrayAt(data)
 		if err == nil {
 			if c != nil {
-				*c = queueCache{data: data, items: items}
+				*c = queueCache{data: data, items: items, at: at}
 			}
 			return items, nil
 		}

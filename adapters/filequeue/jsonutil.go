@@ -20,10 +20,17 @@ var errNotArray = errors.New("top level is not a JSON array")
 // elements compacted, in order. The elements share one buffer; their capacity
 // is clipped so that appending to one never overwrites the next.
 func parseArray(data []byte) ([][]byte, error) {
+	items, _, err := parseArrayAt(data)
+	return items, err
+}
+
+// parseArrayAt is parseArray, also returning where each element starts in
+// data.
+func parseArrayAt(data []byte) ([][]byte, []int, error) {
 	c := compactor{in: data, out: make([]byte, 0, len(data))}
 	c.ws()
 	if c.i >= len(c.in) {
-		return nil, errEOF
+		return nil, nil, errEOF
 	}
 	var spans [][2]int
 	var err error
@@ -38,19 +45,19 @@ func parseArray(data []byte) ([][]byte, error) {
 		err = c.end()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !isArray {
 		if string(c.out) == "null" {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, errNotArray
+		return nil, nil, errNotArray
 	}
 	out := make([][]byte, len(spans))
 	for i, s := range spans {
 		out[i] = c.out[s[0]:s[1]:s[1]]
 	}
-	return out, nil
+	return out, c.inStarts, nil
 }
 
 // compactItem validates one JSON value and returns it compacted.

@@ -89,6 +89,8 @@ func helperMain(role string) error {
 		}
 	case "chaos":
 		return chaosMain(ctx, q)
+	case "reserve":
+		return reserveCrashMain(ctx, q)
 	case "enqueue": // append FQ_N items p-<FQ_BASE+i>, 5 per call
 		n, _ := strconv.Atoi(os.Getenv("FQ_N"))
 		base, _ := strconv.Atoi(os.Getenv("FQ_BASE"))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,8 @@ type Options struct {
 	// MaxBytes (QUEUE_FILE_MAX_BYTES) bounds the queue file this instance
 	// reads: parsed, a file takes several times its size in memory. A larger
 	// file is not read, nor changed: Claim, Depth and Ready fail with a
-	// *TooLargeError, and Enqueue refuses items that would make it larger.
+	// *TooLargeError, and Enqueue refuses items that would make it larger
+	// (counting the items owners hold in reserve, docs/filequeue.md).
 	// Items put back (settle, requeue) are never refused. 0: no bound.
 	MaxBytes int64
 }
@@ -84,9 +86,14 @@ type Queue struct {
 	queueCache  queueCache
 	flightCache flightCache
 	settled     claimRing // claims this instance settled lately
+	res         reserve   // this instance's reserve (reserve.go)
+	resBroken   error     // set when the reserve was left mid-change: no more claims
+
+	batchItems, batchBytes int // bounds of a reserve batch (reserve.go)
 
 	parseFailHook   func(attempt int) // tests: called after a failed parse
 	afterQueueWrite func()            // tests: called after the queue file is replaced
+	stepHook        func(step string) // tests: called after each write step of a reserve change
 }
 
 var _ pipeline.Intake = (*Queue)(nil)
@@ -129,6 +136,8 @@ func Open(opts Options) (*Queue, error) {
 		dir:        filepath.Dir(path),
 		flightPath: path + ".inflight.json",
 		ownersDir:  path + ".owners",
+		batchItems: reserveMaxItems,
+		batchBytes: reserveMaxBytes,
 	}
 	if err := os.MkdirAll(q.ownersDir, 0o755); err != nil {
 		return nil, fmt.Errorf("open file queue %s: %w", path, err)
@@ -230,28 +239,49 @@ func (q *Queue) Owner() string { return q.owner }
 // Path returns the absolute path of the queue file.
 func (q *Queue) Path() string { return q.path }
 
-// Close gives up this instance's liveness: it removes its owner lock file and
-// releases the lock. Items it still holds stay in the in-flight file under its
-// owner id; any other instance's Recover takes them over (with their claims).
-// A worker that wants them back in the queue settles them with Return first.
+// Close puts this instance's reserve (items taken from the queue but not
+// handed out) back at the head of the queue, then gives up its liveness: it
+// removes its owner lock file and releases the lock. Items it still holds
+// stay in the in-flight file under its owner id; any other instance's
+// Recover takes them over (with their claims). A worker that wants them back
+// in the queue settles them with Return first. If the reserve cannot be put
+// back, Close still closes and reports it: the next Recover puts it back.
 func (q *Queue) Close() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return nil
 	}
+	var resErr error
+	if len(q.res.left()) > 0 && q.resBroken == nil {
+		resErr = q.doLocked(context.Background(), func(t *txn) error {
+			items, err := t.queue()
+			if err != nil {
+				return err
+			}
+			return t.restoreOwn(nil, items)
+		})
+		if resErr != nil {
+			resErr = fmt.Errorf("close: return reserve to the queue: %w", resErr)
+		}
+	} else if q.resBroken == nil {
+		q.dropReserve() // nothing left in it
+	}
 	q.closed = true
+	if q.res.f != nil {
+		_ = q.res.f.Close()
+	}
 	rmErr := os.Remove(q.ownerPath(q.owner))
 	if errors.Is(rmErr, fs.ErrNotExist) {
 		rmErr = nil
 	}
 	if err := q.ownerLock.Close(); err != nil {
-		return fmt.Errorf("close owner lock %s: %w", q.owner, err)
+		return errors.Join(resErr, fmt.Errorf("close owner lock %s: %w", q.owner, err))
 	}
 	if rmErr != nil {
-		return fmt.Errorf("remove owner lock %s: %w", q.owner, rmErr)
+		return errors.Join(resErr, fmt.Errorf("remove owner lock %s: %w", q.owner, rmErr))
 	}
-	return nil
+	return resErr
 }
 
 // Ready checks that the queue and in-flight files can be read and parsed and
@@ -286,9 +316,11 @@ func (q *Queue) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Depth counts the queued items: ready ones, delayed ones (not_before in the
-// future) and the oldest enqueued_at among items that have one (zero when
-// none). Held (in-flight) items are not counted. It takes no lock.
+// Depth counts the queued items, those in owners' reserves included (taken
+// from the queue file but not handed out): ready ones, delayed ones
+// (not_before in the future) and the oldest enqueued_at among items that
+// have one (zero when none). Held (in-flight) items are not counted. It
+// takes no lock.
 func (q *Queue) Depth(ctx context.Context) (ready, delayed int, oldest time.Time, err error) {
 	items, err := q.readQueueUnlocked(ctx)
 	if err != nil {
@@ -296,7 +328,7 @@ func (q *Queue) Depth(ctx context.Context) (ready, delayed int, oldest time.Time
 	}
 	now := q.opts.Now()
 	var min int64
-	for _, it := range items {
+	for _, it := range slices.Concat(q.reservedItems(), items) {
 		if due(it, now) {
 			ready++
 		} else {

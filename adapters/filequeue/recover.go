@@ -21,7 +21,8 @@ const staleTemp = 10 * time.Minute
 
 // Recover takes over the items held by owners that are gone (their owner lock
 // file is missing or can be locked) and returns them with their original
-// claims and claim times. A held entry that a crash left duplicated in the
+// claims and claim times, after putting their reserves (items taken from the
+// queue but not handed out) back at the head of the queue. A held entry that a crash left duplicated in the
 // queue is dropped instead (see the package documentation). It also removes
 // the lock files of dead owners and stale temporary files. Call it at start,
 // and whenever a peer may have died.
@@ -52,6 +53,13 @@ func (q *Queue) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
 				dead = append(dead, f)
 			}
 		}
+		// Dead owners' reserves go back to the queue first, so that takeOver
+		// sees their items as queued (reserve.go).
+		locks, err := t.restoreDead(alive)
+		dead = append(dead, locks...)
+		if err != nil {
+			return err
+		}
 		if anyDead(alive) {
 			if out, err = q.takeOver(t, flight, alive); err != nil {
 				return err
@@ -63,6 +71,7 @@ func (q *Queue) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
 			}
 		}
 		q.sweep(alive)
+		q.sweepMoveTemps()
 		return nil
 	})
 	if err != nil {

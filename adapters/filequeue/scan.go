@@ -22,6 +22,9 @@ type compactor struct {
 	i     int
 	out   []byte
 	depth int
+	// inStarts, with the elems of array, receives where each element
+	// starts in in.
+	inStarts []int
 }
 
 func (c *compactor) syntaxErr(what string) error {
@@ -120,12 +123,13 @@ func (c *compactor) array(elems *[][2]int) error {
 	}
 	for {
 		c.ws()
-		start := len(c.out)
+		start, inStart := len(c.out), c.i
 		if err := c.value(); err != nil {
 			return err
 		}
 		if elems != nil {
 			*elems = append(*elems, [2]int{start, len(c.out)})
+			c.inStarts = append(c.inStarts, inStart)
 		}
 		if done, err := c.next(']', "after array element"); done || err != nil {
 			return err

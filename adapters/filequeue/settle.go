@@ -73,7 +73,9 @@ func (e *SettleError) NotApplied() []string {
 // in-flight write: Release drops the held item; Requeue drops it and appends
 // Settlement.Item (marked with "x_refinery_requeued_from": claim) at the tail;
 // Return puts the original item back at the head, several in the order they
-// were claimed. The queue is written before the in-flight file.
+// were claimed, followed by the instance's reserve (the items it took from
+// the queue but has not handed out). The queue is written before the
+// in-flight file.
 //
 // Settlements that cannot apply are reported in a *SettleError (wrapped)
 // while the others are applied. Any other error means a file could not be
@@ -187,17 +189,23 @@ func (t *txn) settleQueue(flight []entry, head []int, tail []string, requeued ma
 		}
 	}
 	slices.Sort(head) // in-flight order is claim order
-	next := make([][]byte, 0, len(head)+len(items)+len(tail))
+	front := make([][]byte, 0, len(head))
 	for _, i := range head {
-		next = append(next, flight[i].Item)
+		front = append(front, flight[i].Item)
 	}
+	next := make([][]byte, 0, len(items)+len(tail))
 	next = append(next, items...)
 	for _, c := range tail {
 		if !present[string(appendString(nil, c))] {
 			next = append(next, requeued[c])
 		}
 	}
-	return t.setQueue(next)
+	if len(front) > 0 && t.q.resBroken == nil {
+		// Returned items were claimed before the reserved ones: the reserve
+		// goes back too, behind them, so the queue's order is kept.
+		return t.restoreOwn(front, next)
+	}
+	return t.setQueue(append(front, next...))
 }
 
 // markRequeued validates a requeue item and adds the requeued-from marker. A

@@ -80,3 +80,46 @@ func spliceQueue(c *queueCache, items [][]byte) ([]byte, []int) {
 func sameSlice(a, b []byte) bool {
 	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
+
+// sliceQueue is the fast path of a refill, which removes a run of items from
+// the head of the queue: when items are exactly the cached items after the
+// first k, the new file is "[\n  " and the cached file's bytes from item k
+// on, whatever their layout (the writer's indented one stays so). It reports
+// false when items are anything else.
+func sliceQueue(c *queueCache, items [][]byte) ([]byte, []int, []int, bool) {
+	k := len(c.items) - len(items)
+	if k <= 0 || len(items) == 0 || (c.at == nil && c.starts == nil) {
+		return nil, nil, nil, false
+	}
+	for i, it := range items {
+		if !sameSlice(c.items[k+i], it) {
+			return nil, nil, nil, false
+		}
+	}
+	from := 0
+	if c.at != nil {
+		from = c.at[k]
+	} else {
+		from = c.starts[k] + 2 // after the item's indentation
+	}
+	const head = "[\n  "
+	data := make([]byte, 0, len(head)+len(c.data)-from)
+	data = append(append(data, head...), c.data[from:]...)
+	shift := len(head) - from
+	at := make([]int, len(items))
+	for i := range items {
+		if c.at != nil {
+			at[i] = c.at[k+i] + shift
+		} else {
+			at[i] = c.starts[k+i] + 2 + shift
+		}
+	}
+	var starts []int
+	if c.starts != nil { // the writer's layout: keep splicing possible
+		starts = make([]int, len(items))
+		for i := range items {
+			starts[i] = c.starts[k+i] + shift
+		}
+	}
+	return data, starts, at, true
+}

@@ -130,6 +130,9 @@ type queueCache struct {
 	// that the next write can copy the items it keeps instead of encoding
 	// them again (see spliceQueue).
 	starts []int
+	// at, when set, holds where each item starts in data (after its
+	// indentation), whatever the file's layout (see sliceQueue).
+	at []int
 }
 
 type flightCache struct {
@@ -161,6 +164,11 @@ func (q *Queue) do(ctx context.Context, fn func(*txn) error) error {
 	if q.closed {
 		return ErrClosed
 	}
+	return q.doLocked(ctx, fn)
+}
+
+// doLocked is do for a caller holding q.mu.
+func (q *Queue) doLocked(ctx context.Context, fn func(*txn) error) error {
 	f, err := q.lockQueue(ctx)
 	if err != nil {
 		return err
@@ -274,8 +282,28 @@ func (t *txn) inflight() ([]entry, error) {
 // setQueue replaces the queue file with items. The new file is locked before
 // it is renamed into place, and stays locked until the transaction ends.
 func (t *txn) setQueue(items [][]byte) error {
-	data, starts := spliceQueue(&t.q.queueCache, items)
-	f, err := t.q.replace(t.q.path, data, true, t.perm)
+	return t.setQueueWith(items, "", nil, nil)
+}
+
+// setQueueWith is setQueue for a move between the queue and a reserve
+// (reserve.go): the new queue is written to the move temp file tagged hex,
+// then before runs (it writes the reserve side, naming that temp), then the
+// temp is renamed over the queue. If before fails, the temp is removed. If
+// the rename fails, undo runs; the temp is removed only if undo succeeded
+// (while it exists, the reserve resolves as if the move never started).
+func (t *txn) setQueueWith(items [][]byte, hex string, before, undo func() error) error {
+	data, starts, at, ok := sliceQueue(&t.q.queueCache, items)
+	if !ok {
+		data, starts = spliceQueue(&t.q.queueCache, items)
+		at = nil
+	}
+	var f *os.File
+	var err error
+	if before == nil {
+		f, err = t.q.replace(t.q.path, data, true, t.perm)
+	} else {
+		f, err = t.q.replaceVia(t.q.moveTemp(hex), data, t.perm, before, undo)
+	}
 	if err != nil {
 		return err
 	}
@@ -284,7 +312,7 @@ func (t *txn) setQueue(items [][]byte) error {
 	if t.q.afterQueueWrite != nil {
 		t.q.afterQueueWrite()
 	}
-	t.q.queueCache = queueCache{data: data, items: items, starts: starts}
+	t.q.queueCache = queueCache{data: data, items: items, starts: starts, at: at}
 	return nil
 }
 
