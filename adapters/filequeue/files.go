@@ -122,26 +122,29 @@ func (q *Queue) writeTemp(path string, data []byte, lock bool, perm fs.FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	fail := func(err error) (*os.File, error) {
+	if err := fill(f, data, lock, perm); err != nil {
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
+	return f, nil
+}
+
+// fill makes the new, empty file f hold data durably: flock'ed first with
+// lock, then its mode, its bytes and an fsync.
+func fill(f *os.File, data []byte, lock bool, perm fs.FileMode) error {
 	if lock {
 		if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			return fail(err)
+			return err
 		}
 	}
 	if err := f.Chmod(perm); err != nil {
-		return fail(err)
+		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		return fail(err)
+		return err
 	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	return f, nil
+	return f.Sync()
 }
 
 // tempPrefix starts the names of path's temp files.
@@ -192,25 +195,14 @@ func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, un
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", q.path, err)
 	}
-	fail := func(err error) (*os.File, error) {
+	err = fill(f, data, true, perm)
+	if err == nil {
+		err = q.syncDir() // the temp must exist before the reserve names it
+	}
+	if err != nil {
 		_ = f.Close()
 		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("write %s: %w", q.path, err)
-	}
-	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := q.syncDir(); err != nil { // the temp must exist before the reserve names it
-		return fail(err)
 	}
 	// From here the reserve side may name tmp: remove tmp only once undo
 	// succeeded, else tmp stays as the mark that the queue was not replaced,
