@@ -10,7 +10,6 @@ import (
 	"github.com/refinery/refinery-worker/adapters/joblog"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
-	"github.com/refinery/refinery-worker/pipeline/redact"
 )
 
 // A closed log gives its file's lines from memory exactly when it holds
@@ -72,16 +71,7 @@ func TestAllLinesMatchesTheFile(t *testing.T) {
 
 // The lines of a redacted log come masked, as its file holds them.
 func TestAllLinesOfARedactedLogAreMasked(t *testing.T) {
-	opener := joblog.RedactingOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
-	jl, err := opener.OpenJobLog(context.Background(), pipeline.Job{ID: "j", Name: "a", Version: "1", Attempt: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = jl.Write([]byte("error: token hunter2-se"))
-	_, _ = jl.Write([]byte("cret rejected\n"))
-	if _, err := jl.Close(); err != nil {
-		t.Fatal(err)
-	}
+	jl := closedRedactedLog(t)
 	w, ok := jl.(handlers.WholeLog)
 	if !ok {
 		t.Fatal("redacted job log does not offer AllLines (handlers.WholeLog)")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/refinery/refinery-worker/adapters/joblog"
+	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/redact"
 )
@@ -53,16 +54,7 @@ func TestLogOpenerMasksSplitSecrets(t *testing.T) {
 // What the build stage takes from a redacted log for the manifest (its tail)
 // and the texts it masks with it (error, metadata) hold no secret.
 func TestLogOpenerTailAndMaskHideSecrets(t *testing.T) {
-	opener := joblog.RedactingOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
-	jl, err := opener.OpenJobLog(context.Background(), pipeline.Job{ID: "j", Name: "a", Version: "1", Attempt: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = jl.Write([]byte("error: token hunter2-se"))
-	_, _ = jl.Write([]byte("cret rejected\n"))
-	if _, err := jl.Close(); err != nil {
-		t.Fatal(err)
-	}
+	jl := closedRedactedLog(t)
 	if tail := strings.Join(jl.Tail(5), "\n"); tail != "error: token [REDACTED] rejected" {
 		t.Errorf("Tail = %q", tail)
 	}
@@ -90,4 +82,21 @@ func TestNewMaskedOpenerMasksOnlyWithSecrets(t *testing.T) {
 			t.Errorf("%s: redacting %v, want %v", tc.name, masked, tc.wantMsk)
 		}
 	}
+}
+
+// closedRedactedLog is a closed redacted job log whose one line had the
+// secret "hunter2-secret" split across two writes.
+func closedRedactedLog(t *testing.T) handlers.JobLog {
+	t.Helper()
+	opener := joblog.RedactingOpener{Inner: joblog.NewOpener(filepath.Join(t.TempDir(), "logs")), Redactor: redact.New("hunter2-secret")}
+	jl, err := opener.OpenJobLog(context.Background(), pipeline.Job{ID: "j", Name: "a", Version: "1", Attempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = jl.Write([]byte("error: token hunter2-se"))
+	_, _ = jl.Write([]byte("cret rejected\n"))
+	if _, err := jl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return jl
 }
