@@ -1,10 +1,6 @@
 package pipeline
 
-import (
-	"encoding/json"
-	"math"
-	"unicode/utf8"
-)
+import "encoding/json"
 
 // Metadata keys of the failure diagnosis. A failed outcome carries
 // metadata[MetaFailure]: {"summary": one line, "class": a FailureClass,
@@ -52,36 +48,10 @@ type Failure struct {
 // SetFailure stores f in meta under MetaFailure in its JSON shape (a map), so
 // it reads the same before and after a round trip through manifest.json.
 func SetFailure(meta map[string]any, f Failure) {
-	meta[MetaFailure] = failureShape(f)
-}
-
-// failureShape is f as json.Unmarshal gives it back into a map, built
-// without the round trip when nothing in f would change on the way (texts
-// of valid UTF-8, finite confidences).
-func failureShape(f Failure) map[string]any {
-	direct := utf8.ValidString(f.Summary) && utf8.ValidString(string(f.Class))
-	for _, h := range f.Hints {
-		direct = direct && utf8.ValidString(h.ID) && !math.IsNaN(h.Confidence) && !math.IsInf(h.Confidence, 0)
-	}
-	if !direct {
-		raw, _ := json.Marshal(f)
-		var m map[string]any
-		_ = json.Unmarshal(raw, &m)
-		return m
-	}
-	m := map[string]any{"summary": f.Summary, "class": string(f.Class)}
-	if len(f.Hints) > 0 {
-		hints := make([]any, len(f.Hints))
-		for i, h := range f.Hints {
-			hm := map[string]any{"id": h.ID}
-			if h.Confidence != 0 {
-				hm["confidence"] = h.Confidence
-			}
-			hints[i] = hm
-		}
-		m["hints"] = hints
-	}
-	return m
+	raw, _ := json.Marshal(f)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	meta[MetaFailure] = m
 }
 
 // FailureOf reads the diagnosis of an outcome's metadata, whether it holds a
