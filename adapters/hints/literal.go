@@ -3,6 +3,8 @@ package hints
 import (
 	"regexp/syntax"
 	"strings"
+
+	"github.com/refinery/refinery-worker/pipeline/relit"
 )
 
 // minFragment is the shortest literal worth indexing: shorter ones say
@@ -18,12 +20,10 @@ const maxFragment = 32
 // line that lacks one of them cannot match, so the matcher runs the
 // expression only on lines holding the first.
 func fragments(re *syntax.Regexp) []string {
-	var runs []string
-	collectRuns(re, &runs)
 	var out []string
 	seen := map[string]bool{}
-	for _, run := range runs {
-		for _, f := range asciiPieces(strings.ToLower(run)) {
+	for _, run := range relit.Common(relit.Required(re)) {
+		for _, f := range relit.ASCIIPieces(strings.ToLower(run)) {
 			if len(f) > maxFragment {
 				f = f[:maxFragment]
 			}
@@ -40,41 +40,4 @@ func fragments(re *syntax.Regexp) []string {
 		}
 	}
 	return out
-}
-
-// asciiPieces splits s at non-ASCII bytes and newlines, which the index
-// does not fold.
-func asciiPieces(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r >= 0x80 || r == '\n' || r == '\r' })
-}
-
-// collectRuns appends the literal runs every match of re must contain.
-func collectRuns(re *syntax.Regexp, runs *[]string) {
-	switch re.Op {
-	case syntax.OpLiteral:
-		*runs = append(*runs, string(re.Rune))
-	case syntax.OpConcat:
-		var cur []rune
-		flush := func() {
-			if len(cur) > 0 {
-				*runs = append(*runs, string(cur))
-				cur = nil
-			}
-		}
-		for _, sub := range re.Sub {
-			if sub.Op == syntax.OpLiteral {
-				cur = append(cur, sub.Rune...)
-				continue
-			}
-			flush()
-			collectRuns(sub, runs)
-		}
-		flush()
-	case syntax.OpCapture, syntax.OpPlus:
-		collectRuns(re.Sub[0], runs)
-	case syntax.OpRepeat:
-		if re.Min >= 1 {
-			collectRuns(re.Sub[0], runs)
-		}
-	}
 }

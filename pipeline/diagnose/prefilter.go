@@ -6,16 +6,14 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+
+	"github.com/refinery/refinery-worker/pipeline/relit"
 )
 
 // Bounds of a prefilter.
 const (
 	// minLiteral is the shortest literal worth checking.
 	minLiteral = 2
-	// maxAlternatives caps the ways an expression is split into; past it a
-	// part of the expression is left unchecked (the filter stays correct,
-	// only less selective).
-	maxAlternatives = 64
 )
 
 // prefilter says cheaply whether an ASCII line may match an expression:
@@ -58,10 +56,10 @@ func newPrefilter(expr string) prefilter {
 		return prefilter{always: true}
 	}
 	var pf prefilter
-	for _, alt := range required(re.Simplify()) {
+	for _, alt := range relit.Required(re.Simplify()) {
 		var lits [][]byte
 		for _, run := range alt {
-			for _, piece := range asciiPieces(run) {
+			for _, piece := range relit.ASCIIPieces(run) {
 				piece = strings.ToLower(piece)
 				if len(piece) >= minLiteral && !slices.ContainsFunc(lits, func(b []byte) bool { return string(b) == piece }) {
 					lits = append(lits, []byte(piece))
@@ -98,96 +96,6 @@ func containsAll(line []byte, lits [][]byte) bool {
 		}
 	}
 	return true
-}
-
-// required returns the ways re can match as a list of alternatives, each
-// the literal runs every match of that alternative contains. An empty run
-// list is an alternative with no literal; an empty result means re cannot
-// match an ASCII line (it needs a byte ≥ 0x80).
-func required(re *syntax.Regexp) [][]string {
-	switch re.Op {
-	case syntax.OpLiteral:
-		return [][]string{{string(re.Rune)}}
-	case syntax.OpCharClass:
-		if asciiFree(re.Rune) {
-			return nil
-		}
-	case syntax.OpCapture, syntax.OpPlus:
-		return required(re.Sub[0])
-	case syntax.OpRepeat:
-		if re.Min >= 1 {
-			return required(re.Sub[0])
-		}
-	case syntax.OpAlternate:
-		var out [][]string
-		for _, sub := range re.Sub {
-			out = append(out, required(sub)...)
-			if len(out) > maxAlternatives {
-				return [][]string{{}}
-			}
-		}
-		return out
-	case syntax.OpConcat:
-		return concatRequired(re.Sub)
-	}
-	return [][]string{{}}
-}
-
-// concatRequired joins adjacent literals into one run and crosses the
-// alternatives of the parts, leaving a part unchecked when crossing it would
-// pass maxAlternatives.
-func concatRequired(subs []*syntax.Regexp) [][]string {
-	out := [][]string{{}}
-	var run []rune
-	cross := func(part [][]string) {
-		if len(part) == 0 {
-			out = nil
-			return
-		}
-		if len(out)*len(part) > maxAlternatives {
-			return
-		}
-		next := make([][]string, 0, len(out)*len(part))
-		for _, a := range out {
-			for _, b := range part {
-				next = append(next, append(slices.Clip(a), b...))
-			}
-		}
-		out = next
-	}
-	flush := func() {
-		if len(run) > 0 {
-			cross([][]string{{string(run)}})
-			run = nil
-		}
-	}
-	for _, sub := range subs {
-		if sub.Op == syntax.OpLiteral {
-			run = append(run, sub.Rune...)
-			continue
-		}
-		flush()
-		cross(required(sub))
-	}
-	flush()
-	return out
-}
-
-// asciiFree reports whether a character class (rune ranges) holds no ASCII
-// rune.
-func asciiFree(ranges []rune) bool {
-	for i := 0; i+1 < len(ranges); i += 2 {
-		if ranges[i] < 0x80 {
-			return false
-		}
-	}
-	return len(ranges) > 0
-}
-
-// asciiPieces splits s at runes ≥ 0x80, which an ASCII line cannot hold: a
-// line holding the whole run holds each piece.
-func asciiPieces(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r >= 0x80 })
 }
 
 // lowerASCII writes l lowercased into buf and returns it, or returns nil when
