@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,39 +25,69 @@ const redisBenchItems = 2000
 // processing list, one line appended to a file, LREM (the ack). Goal: (a) at
 // least 80% of (b).
 //
-// Each reports, beside items/s, the CPU time per item of this process (the
-// worker runs in it, or the bare consumer) and of the redis-server (its INFO
-// cpu), over the timed part only: on a busy machine the rate follows the CPU
-// an item costs, on an idle one the consumer's round trips.
+// Each of b.N rounds runs the bare consumer, the worker with OUTPUT_DIR (a
+// job log per item) on disk and the worker with it on /dev/shm, in an order
+// that rotates, so that the machine's load of the moment hits all three; it
+// reports each one's items/s over all rounds and the median of the rounds'
+// ratios to the bare consumer (a single round on a shared 2-core machine
+// swings by ±20%). Beside that, the CPU time per item of this process (the
+// worker runs in it, or the bare consumer) and of redis-server (INFO cpu),
+// over the timed part only: on a busy machine the rate follows the CPU an
+// item costs, on an idle one the consumer's round trips.
 func BenchmarkRedisIntake(b *testing.B) {
-	b.Run("worker", func(b *testing.B) {
-		var total redisRun
-		for range b.N {
-			total.add(runRedisWorker(b, benchDir(b), redisBenchItems))
-		}
-		total.report(b, redisBenchItems)
-	})
-	// OUTPUT_DIR (a job log per item) on /dev/shm: see runWorkerDrainTmpfs
-	// for why file creation on this VM's disk swings so much.
-	b.Run("worker_files_on_tmpfs", func(b *testing.B) {
-		var total redisRun
-		for range b.N {
+	runs := []struct {
+		name string
+		run  func(*testing.B) redisRun
+	}{
+		{"bare_consumer", func(b *testing.B) redisRun { return runBareRedisConsumer(b, redisBenchItems) }},
+		{"worker", func(b *testing.B) redisRun { return runRedisWorker(b, benchDir(b), redisBenchItems) }},
+		// See runWorkerDrainTmpfs for why file creation on this VM's disk
+		// swings so much.
+		{"worker_files_on_tmpfs", func(b *testing.B) redisRun {
 			dir, err := os.MkdirTemp("/dev/shm", "refinery-bench-")
 			if err != nil {
 				b.Skipf("no /dev/shm: %v", err)
 			}
-			total.add(runRedisWorker(b, dir, redisBenchItems))
-			_ = os.RemoveAll(dir)
+			defer os.RemoveAll(dir)
+			return runRedisWorker(b, dir, redisBenchItems)
+		}},
+	}
+	totals := make([]redisRun, len(runs))
+	ratios := make([][]float64, len(runs))
+	round := 0
+	for b.Loop() {
+		rates := make([]float64, len(runs))
+		for k := range runs {
+			i := (k + round) % len(runs)
+			r := runs[i].run(b)
+			totals[i].add(r)
+			rates[i] = redisBenchItems / r.wall.Seconds()
 		}
-		total.report(b, redisBenchItems)
-	})
-	b.Run("bare_consumer", func(b *testing.B) {
-		var total redisRun
-		for range b.N {
-			total.add(runBareRedisConsumer(b, redisBenchItems))
+		b.StartTimer() // each run stops it; b.Loop needs it running
+		for i := range runs {
+			ratios[i] = append(ratios[i], rates[i]/rates[0])
 		}
-		total.report(b, redisBenchItems)
-	})
+		b.Logf("round %d: bare %.0f, worker %.0f (%.2f), tmpfs %.0f (%.2f) items/s",
+			round+1, rates[0], rates[1], ratios[1][round], rates[2], ratios[2][round])
+		round++
+	}
+	for i, r := range runs {
+		items := float64(round * redisBenchItems)
+		t := totals[i]
+		b.ReportMetric(items/t.wall.Seconds(), r.name+"-items/s")
+		b.ReportMetric(float64(t.cpu.Microseconds())/items, r.name+"-cpu-µs/item")
+		b.ReportMetric(float64(t.redisCPU.Microseconds())/items, r.name+"-redis-cpu-µs/item")
+		if i > 0 {
+			b.ReportMetric(medianFloat(ratios[i]), r.name+"/bare-median")
+		}
+	}
+}
+
+// medianFloat is the middle value of xs (the upper one of an even count).
+func medianFloat(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // redisRun is what timed runs took: wall time, this process's CPU time and
@@ -67,13 +98,6 @@ func (r *redisRun) add(o redisRun) {
 	r.wall += o.wall
 	r.cpu += o.cpu
 	r.redisCPU += o.redisCPU
-}
-
-func (r redisRun) report(b *testing.B, perRun int) {
-	items := float64(b.N * perRun)
-	b.ReportMetric(items/r.wall.Seconds(), "items/s")
-	b.ReportMetric(float64(r.cpu.Microseconds())/items, "cpu-µs/item")
-	b.ReportMetric(float64(r.redisCPU.Microseconds())/items, "redis-cpu-µs/item")
 }
 
 // redisMeter reads the clocks at the start and end of a timed run.
