@@ -31,6 +31,7 @@ type Runner struct {
 	smoke     []string // nil: no smoke test; empty: import the top-level modules
 	auditor   Auditor
 	binfmtDir string
+	dirs      *dirPool
 }
 
 var _ handlers.Runner = (*Runner)(nil)
@@ -56,8 +57,9 @@ func NewRunner(cmd *Commander, ro RunnerOptions) (*Runner, error) {
 	if binfmt == "" {
 		binfmt = DefaultBinfmtDir
 	}
-	return &Runner{cmd: cmd, logger: logger.With("component", "podman"), target: ro.Target, smoke: smoke,
-		auditor: ro.Auditor, binfmtDir: binfmt, removed: ro.Removed}, nil
+	logger = logger.With("component", "podman")
+	return &Runner{cmd: cmd, logger: logger, target: ro.Target, smoke: smoke,
+		auditor: ro.Auditor, binfmtDir: binfmt, removed: ro.Removed, dirs: newDirPool(o.OutputDir, logger)}, nil
 }
 
 // Run builds the job in a container, streaming its output to log while it
@@ -98,13 +100,18 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, err.Error())
 	}
 	jobDir := r.cmd.JobDir(job)
-	if err := makeJobDir(jobDir); err != nil {
+	if err := r.dirs.make(jobDir); err != nil {
 		res.ExitCode = -1
 		fmt.Fprintf(out, "refinery: %v\n", err)
 		return finish(pipeline.StatusFailed, pipeline.ReasonRunner, fmt.Sprintf("create the job's build dir: %v", err))
 	}
+	emptied := false // every entry of the build dir was a wheel moved out
 	defer func() {
-		if err := removeJobDir(jobDir); err != nil {
+		done := removeJobDir
+		if emptied {
+			done = r.dirs.release
+		}
+		if err := done(jobDir); err != nil {
 			r.logger.Warn("remove the job's build dir", "dir", jobDir, "err", err)
 		}
 	}()
@@ -130,9 +137,10 @@ func (r *Runner) Run(ctx context.Context, job pipeline.Job, log io.Writer) pipel
 		return finish(pipeline.StatusFailed, pipeline.ReasonExit, fmt.Sprintf("build exited with code %d", code))
 	}
 
-	wheels, err := findWheels(jobDir, job, start)
+	wheels, others, err := findWheels(jobDir, job, start)
 	if err == nil {
 		err = moveWheels(jobDir, r.cmd.opts.OutputDir, wheels)
+		emptied = err == nil && others == 0
 	}
 	if err != nil {
 		fmt.Fprintf(out, "refinery: %v\n", err)

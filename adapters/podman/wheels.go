@@ -46,32 +46,34 @@ func parseWheelName(file string) (name, version string, ok bool) {
 }
 
 // findWheels returns the wheels in dir written for job (by PEP 427 name and
-// version) since the build started, each verified and hashed. A matching file
-// that is not a valid wheel is an error.
-func findWheels(dir string, job pipeline.Job, since time.Time) ([]pipeline.Wheel, error) {
+// version) since the build started, each verified and hashed, and how many
+// other entries dir holds. A matching file that is not a valid wheel is an
+// error.
+func findWheels(dir string, job pipeline.Job, since time.Time) (wheels []pipeline.Wheel, others int, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("list output dir: %w", err)
+		return nil, 0, fmt.Errorf("list output dir: %w", err)
 	}
 	// File systems keep mtimes in coarse units; allow for it.
 	since = since.Add(-2 * time.Second)
-	var wheels []pipeline.Wheel
 	for _, e := range entries {
 		name, version, ok := parseWheelName(e.Name())
 		if !ok || !e.Type().IsRegular() || wheelKey(name) != wheelKey(job.Name) || versionKey(version) != versionKey(job.Version) {
+			others++
 			continue
 		}
 		info, err := e.Info()
 		if err != nil || info.ModTime().Before(since) {
+			others++
 			continue
 		}
 		w, err := inspectWheel(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		wheels = append(wheels, w)
 	}
-	return wheels, nil
+	return wheels, others, nil
 }
 
 // moveWheels moves the wheels found in a job's build dir into dir, each by

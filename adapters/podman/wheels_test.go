@@ -46,36 +46,37 @@ func TestFindWheels(t *testing.T) {
 		setup   func(t *testing.T, dir string)
 		want    []string
 		wantErr string
+		others  int // entries left in the dir besides the wheels found
 	}{
-		{"none", func(*testing.T, string) {}, nil, ""},
+		{"none", func(*testing.T, string) {}, nil, "", 0},
 		{"normalised name", func(t *testing.T, dir string) {
 			writeWheel(t, dir, "zope.interface-6.0-cp311-cp311-linux_x86_64.whl", goodWheelMeta)
-		}, []string{"zope.interface-6.0-cp311-cp311-linux_x86_64.whl"}, ""},
+		}, []string{"zope.interface-6.0-cp311-cp311-linux_x86_64.whl"}, "", 0},
 		{"underscore and build tag", func(t *testing.T, dir string) {
 			writeWheel(t, dir, "Zope_Interface-6.0-1-cp311-cp311-linux_x86_64.whl", goodWheelMeta)
-		}, []string{"Zope_Interface-6.0-1-cp311-cp311-linux_x86_64.whl"}, ""},
+		}, []string{"Zope_Interface-6.0-1-cp311-cp311-linux_x86_64.whl"}, "", 0},
 		{"other package and version ignored", func(t *testing.T, dir string) {
 			writeWheel(t, dir, "zope_interface-6.1-cp311-cp311-linux_x86_64.whl", goodWheelMeta)
 			writeWheel(t, dir, "numpy-6.0-cp311-cp311-linux_x86_64.whl", goodWheelMeta)
 			os.WriteFile(filepath.Join(dir, "zope_interface-6.0.tar.gz"), []byte("x"), 0o644)
-		}, nil, ""},
+		}, nil, "", 3},
 		{"old wheel ignored", func(t *testing.T, dir string) {
 			writeWheel(t, dir, "zope_interface-6.0-cp311-cp311-linux_x86_64.whl", goodWheelMeta)
 			old := time.Now().Add(-time.Hour)
 			os.Chtimes(filepath.Join(dir, "zope_interface-6.0-cp311-cp311-linux_x86_64.whl"), old, old)
-		}, nil, ""},
+		}, nil, "", 1},
 		{"not a zip", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "zope_interface-6.0-cp311-cp311-linux_x86_64.whl"), []byte("junk"), 0o644)
-		}, nil, "not a readable zip"},
+		}, nil, "not a readable zip", 0},
 		{"no WHEEL", func(t *testing.T, dir string) {
 			writeWheel(t, dir, "zope_interface-6.0-cp311-cp311-linux_x86_64.whl", "")
-		}, nil, "no *.dist-info/WHEEL"},
+		}, nil, "no *.dist-info/WHEEL", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tc.setup(t, dir)
-			got, err := findWheels(dir, job, time.Now().Add(-time.Minute))
+			got, others, err := findWheels(dir, job, time.Now().Add(-time.Minute))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -94,6 +95,9 @@ func TestFindWheels(t *testing.T) {
 			}
 			if !slices.Equal(files, tc.want) {
 				t.Errorf("found %q, want %q", files, tc.want)
+			}
+			if others != tc.others {
+				t.Errorf("others = %d, want %d", others, tc.others)
 			}
 		})
 	}
