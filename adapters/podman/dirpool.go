@@ -57,7 +57,7 @@ func (p *dirPool) make(dir string) error {
 	if spare == "" {
 		return makeJobDir(dir)
 	}
-	err := os.Rename(spare, dir) // replaces an empty dir of that name
+	err := rename(spare, dir) // replaces an empty dir of that name
 	if err == nil {
 		return nil
 	}
@@ -75,9 +75,9 @@ func (p *dirPool) release(dir string) error {
 		return removeJobDir(dir)
 	}
 	spare := filepath.Join(p.dir, randomName())
-	err := os.Rename(dir, spare)
+	err := rename(dir, spare)
 	if errors.Is(err, fs.ErrNotExist) && os.Mkdir(p.dir, 0o755) == nil { // first use
-		err = os.Rename(dir, spare)
+		err = rename(dir, spare)
 	}
 	if err != nil {
 		return removeJobDir(dir)

@@ -32,6 +32,7 @@ type Runner struct {
 	auditor   Auditor
 	binfmtDir string
 	dirs      *dirPool
+	devNull   *os.File // every client's stdin, opened once, not per run
 }
 
 var _ handlers.Runner = (*Runner)(nil)
@@ -57,9 +58,14 @@ func NewRunner(cmd *Commander, ro RunnerOptions) (*Runner, error) {
 	if binfmt == "" {
 		binfmt = DefaultBinfmtDir
 	}
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
 	logger = logger.With("component", "podman")
 	return &Runner{cmd: cmd, logger: logger, target: ro.Target, smoke: smoke,
-		auditor: ro.Auditor, binfmtDir: binfmt, removed: ro.Removed, dirs: newDirPool(o.OutputDir, logger)}, nil
+		auditor: ro.Auditor, binfmtDir: binfmt, removed: ro.Removed, dirs: newDirPool(o.OutputDir, logger),
+		devNull: devNull}, nil
 }
 
 // Run builds the job in a container, streaming its output to log while it
@@ -203,11 +209,11 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 	if ctx.Err() != nil {
 		return -1, pipeline.CancelReason(ctx), nil // never started: nothing to stop
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := streamPipe()
 	if err != nil {
 		return -1, "", fmt.Errorf("stdout pipe: %w", err)
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err := streamPipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
@@ -215,7 +221,7 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 	}
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = r.cmd.ClientEnv()
-	c.Stdout, c.Stderr = outW, errW
+	c.Stdin, c.Stdout, c.Stderr = r.devNull, outW, errW
 	// Own process group: a terminal's Ctrl-C goes to the worker, which stops
 	// the container itself, not straight to the client.
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
