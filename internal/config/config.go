@@ -155,8 +155,10 @@ type Config struct {
 	// MemorySoftLimit is the Go runtime's soft memory limit for serve and
 	// drain (the collector works harder as the heap nears it), raised to twice
 	// the live heap when the live heap passes 3/4 of it (a very large plan).
-	// Bytes, or with a unit. Default 120MiB (a 100,000-item drain stays under
-	// 150 MB of RSS); 0 disables; GOMEMLIMIT, when set, wins.
+	// While it applies and GOGC is unset, the GC percent is 400 (fewer
+	// collections; the limit bounds the heap). Bytes, or with a unit.
+	// Default 120MiB (a 100,000-item drain stays under 150 MB of RSS); 0
+	// disables; GOMEMLIMIT, when set, wins.
 	MemorySoftLimit ByteSize `env:"MEMORY_SOFT_LIMIT" envDefault:"120MiB"`
 	// LogFormat is json (default) | text; LogLevel debug|info (default)|warn|error.
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
