@@ -54,6 +54,13 @@ func TestDirPool(t *testing.T) {
 			}
 			return job(out, 1), 1
 		}, true},
+		{"a leftover empty dir is replaced by the spare", func(t *testing.T, p *dirPool, out string) (string, int) {
+			mustOK(t, p.make(job(out, 0)))
+			mustOK(t, p.release(job(out, 0)))
+			mustMkdir(t, job(out, 1))
+			mustOK(t, p.make(job(out, 1)))
+			return job(out, 1), 0
+		}, true},
 		{"a spare removed by someone else: mkdir", func(t *testing.T, p *dirPool, out string) (string, int) {
 			mustOK(t, p.make(job(out, 0)))
 			mustOK(t, p.release(job(out, 0)))
