@@ -116,3 +116,19 @@ func randomName() string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 	return hex.EncodeToString(b)
 }
+
+// rename is rename(2), which os.Rename is without its Lstat of newname:
+// that costs a system call and refuses a directory newname, which rename(2)
+// replaces when it is empty (a dir pool's spare renamed onto a job's empty
+// build dir).
+func rename(oldname, newname string) error {
+	for {
+		err := syscall.Rename(oldname, newname)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, syscall.EINTR) {
+			return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+		}
+	}
+}

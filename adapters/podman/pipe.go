@@ -1,8 +1,6 @@
 package podman
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"syscall"
 )
@@ -16,28 +14,12 @@ import (
 func streamPipe() (r, w *os.File, err error) {
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		return nil, nil, fmt.Errorf("pipe: %w", err)
+		return nil, nil, os.NewSyscallError("pipe2", err)
 	}
 	if err := syscall.SetNonblock(p[0], true); err != nil {
 		syscall.Close(p[0])
 		syscall.Close(p[1])
-		return nil, nil, fmt.Errorf("pipe: %w", err)
+		return nil, nil, os.NewSyscallError("fcntl", err)
 	}
 	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
-}
-
-// rename is rename(2), which os.Rename is without its Lstat of newname:
-// that costs a system call and refuses a directory newname, which rename(2)
-// replaces when it is empty (a dir pool's spare renamed onto a job's empty
-// build dir).
-func rename(oldname, newname string) error {
-	for {
-		err := syscall.Rename(oldname, newname)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, syscall.EINTR) {
-			return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
-		}
-	}
 }
