@@ -73,21 +73,18 @@ func NewRules() *Rules {
 func (r *Rules) Classify(lines []string, res pipeline.Result) pipeline.Failure {
 	best, rank := -1, 0
 	var class pipeline.FailureClass
-	var buf []byte
+	ln := new(line)
 	for i, l := range lines {
 		l = strings.TrimSpace(l)
 		if l == "" {
 			continue
 		}
-		lower := lowerASCII(l, buf)
-		if lower != nil {
-			buf = lower
-		}
-		if r.skip.match(l, lower) {
+		ascii := ln.set(l)
+		if r.skip.match(l, ln, ascii) {
 			continue
 		}
 		for _, ru := range r.rules {
-			if ru.rank > rank && ru.match(l, lower) {
+			if ru.rank > rank && ru.match(l, ln, ascii) {
 				best, rank, class = i, ru.rank, ru.class
 				break
 			}
@@ -143,17 +140,13 @@ func firstNonEmpty(s ...string) string {
 
 // lastLine is the last line that is not blank and not a wrapper line.
 func lastLine(lines []string, skip matcher) string {
-	var buf []byte
+	ln := new(line)
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.TrimSpace(lines[i])
 		if l == "" {
 			continue
 		}
-		lower := lowerASCII(l, buf)
-		if lower != nil {
-			buf = lower
-		}
-		if !skip.match(l, lower) {
+		if !skip.match(l, ln, ln.set(l)) {
 			return l
 		}
 	}
