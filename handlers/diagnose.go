@@ -106,11 +106,13 @@ type FailureNote struct {
 	HintIDs []string              `json:"hint_ids,omitempty"`
 }
 
-// RecentFailures keeps the last few diagnosed failures for /status.
+// RecentFailures keeps the last few diagnosed failures for /status, in a
+// ring: noting one costs no copy of the others.
 type RecentFailures struct {
 	mu    sync.Mutex
+	notes []FailureNote // at most max; notes[next] is the oldest once full
+	next  int
 	max   int
-	notes []FailureNote
 }
 
 // NewRecentFailures keeps at most n failures (at least 1).
@@ -124,10 +126,12 @@ func (r *RecentFailures) note(job pipeline.Job, f pipeline.Failure) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.notes = append(r.notes, n)
-	if len(r.notes) > r.max {
-		r.notes = append(r.notes[:0:0], r.notes[len(r.notes)-r.max:]...)
+	if len(r.notes) < r.max {
+		r.notes = append(r.notes, n)
+		return
 	}
+	r.notes[r.next] = n
+	r.next = (r.next + 1) % r.max
 }
 
 // List returns the kept failures, newest first.
@@ -135,8 +139,8 @@ func (r *RecentFailures) List() []FailureNote {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]FailureNote, 0, len(r.notes))
-	for i := len(r.notes) - 1; i >= 0; i-- {
-		out = append(out, r.notes[i])
+	for i := range len(r.notes) {
+		out = append(out, r.notes[(r.next-1-i+2*len(r.notes))%len(r.notes)])
 	}
 	return out
 }
