@@ -13,7 +13,7 @@ import (
 )
 
 // Log is one job's log. It implements handlers.JobLog and is safe for
-// concurrent use (the build's stdout and stderr copiers write at once; each
+// concurrent use (a runner may write from more than one goroutine; each
 // Write is applied whole, so a writer that hands over whole lines keeps them
 // intact).
 //

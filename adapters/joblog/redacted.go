@@ -26,8 +26,8 @@ func (o RedactingOpener) OpenJobLog(ctx context.Context, job pipeline.Job) (hand
 	return &redactedLog{JobLog: inner, r: o.Redactor, w: redact.NewWriter(inner, o.Redactor)}, nil
 }
 
-// redactedLog serialises writes (stdout and stderr arrive concurrently; the
-// Writer holds back a partial secret between writes).
+// redactedLog serialises writes (a runner may write from more than one
+// goroutine; the Writer holds back a partial secret between writes).
 type redactedLog struct {
 	handlers.JobLog
 	r  *redact.Redactor

@@ -209,38 +209,31 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 	if ctx.Err() != nil {
 		return -1, pipeline.CancelReason(ctx), nil // never started: nothing to stop
 	}
+	// One pipe carries the client's stdout and stderr, as 2>&1 would: the
+	// log keeps the order podman wrote them in, and a container costs one
+	// pipe and one copier.
 	outR, outW, err := streamPipe()
 	if err != nil {
-		return -1, "", fmt.Errorf("stdout pipe: %w", err)
-	}
-	errR, errW, err := streamPipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return -1, "", fmt.Errorf("stderr pipe: %w", err)
+		return -1, "", fmt.Errorf("output pipe: %w", err)
 	}
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = r.cmd.ClientEnv()
-	c.Stdin, c.Stdout, c.Stderr = r.devNull, outW, errW
+	c.Stdin, c.Stdout, c.Stderr = r.devNull, outW, outW
 	// Own process group: a terminal's Ctrl-C goes to the worker, which stops
 	// the container itself, not straight to the client.
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	startErr := c.Start()
 	outW.Close()
-	errW.Close()
 	if startErr != nil {
 		outR.Close()
-		errR.Close()
 		return -1, "", fmt.Errorf("start %s: %w", argv[0], startErr)
 	}
 
-	drained := make(chan struct{}, 2)
-	for _, rd := range []*os.File{outR, errR} {
-		go func() {
-			_ = copyLines(out, rd)
-			drained <- struct{}{}
-		}()
-	}
+	drained := make(chan struct{})
+	go func() {
+		_ = copyLines(out, outR)
+		close(drained)
+	}()
 	exited := make(chan error, 1)
 	go func() { exited <- c.Wait() }()
 
@@ -251,21 +244,17 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 		reason = pipeline.CancelReason(ctx)
 		r.stop(ctx, name, reason, c, exited)
 	}
-	// The client is gone; let the streams finish, but never hang on a pipe
+	// The client is gone; let the output finish, but never hang on a pipe
 	// some leftover process still holds.
 	timer := time.NewTimer(drainGrace)
 	defer timer.Stop()
-	for n := 0; n < 2; {
-		select {
-		case <-drained:
-			n++
-		case <-timer.C:
-			outR.Close()
-			errR.Close()
-		}
+	select {
+	case <-drained:
+	case <-timer.C:
+		outR.Close()
+		<-drained
 	}
 	outR.Close()
-	errR.Close()
 	return c.ProcessState.ExitCode(), reason, nil
 }
 
