@@ -64,3 +64,43 @@ func TestSetFailureIsTheJSONShape(t *testing.T) {
 		})
 	}
 }
+
+// FailureOf reads any metadata value as a JSON decode of it into a Failure
+// would, whether it takes the direct path (SetFailure's shape) or not.
+func TestFailureOfIsTheJSONDecode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    any
+	}{
+		{"set failure shape", map[string]any{"summary": "s", "class": "network",
+			"hints": []any{map[string]any{"id": "a", "confidence": 0.5}, map[string]any{"id": "b"}}}},
+		{"no hints", map[string]any{"summary": "s", "class": "oom"}},
+		{"class only", map[string]any{"class": "oom"}},
+		{"nothing", map[string]any{}},
+		{"key in another case", map[string]any{"Summary": "s", "CLASS": "oom"}},
+		{"unknown key", map[string]any{"summary": "s", "extra": 1}},
+		{"null summary", map[string]any{"summary": nil, "class": "oom"}},
+		{"hint without id", map[string]any{"summary": "s", "hints": []any{map[string]any{"confidence": 0.5}}}},
+		{"hint with an extra key", map[string]any{"summary": "s", "hints": []any{map[string]any{"id": "a", "x": 1}}}},
+		{"integer confidence", map[string]any{"summary": "s", "hints": []any{map[string]any{"id": "a", "confidence": 1}}}},
+		{"typed hints", map[string]any{"summary": "s", "hints": []HintMatch{{ID: "a"}}}},
+		{"summary not text", map[string]any{"summary": 3}},
+		{"a Failure", Failure{Summary: "s", Class: ClassOOM}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want Failure
+			wantOK := false
+			if f, isF := tc.v.(Failure); isF {
+				want, wantOK = f, true
+			} else if raw, err := json.Marshal(tc.v); err == nil && json.Unmarshal(raw, &want) == nil {
+				wantOK = want.Summary != "" || want.Class != ""
+			} else {
+				want = Failure{}
+			}
+			got, ok := FailureOf(map[string]any{MetaFailure: tc.v})
+			if ok != wantOK || !reflect.DeepEqual(got, want) && wantOK {
+				t.Errorf("FailureOf = %+v, %v; want %+v, %v", got, ok, want, wantOK)
+			}
+		})
+	}
+}

@@ -198,7 +198,11 @@ func (s *Store) appendEntries(entries [][]byte) error {
 		if _, err := io.Copy(w, io.LimitReader(old, keep)); err != nil {
 			return err
 		}
-		var buf bytes.Buffer
+		size := len(closing)
+		for _, e := range entries {
+			size += len(",\n  ") + len(e)
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, size))
 		for i, e := range entries {
 			if i == 0 && empty {
 				buf.WriteString("\n  ")
