@@ -197,7 +197,7 @@ func (s *Store) Refresh() (int, error) {
 // Record appends one outcome. When it returns, the entry survives a crash of
 // the process; manifest.json shows it after the next flush (Flush forces one).
 func (s *Store) Record(_ context.Context, o pipeline.Outcome) error {
-	b, err := json.Marshal(o.Entry)
+	b, err := o.Entry.MarshalJSON() // not json.Marshal, which would re-scan and copy it
 	if err != nil {
 		return fmt.Errorf("encode manifest entry %s: %w", o.Entry.Name, err)
 	}
