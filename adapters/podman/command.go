@@ -33,6 +33,8 @@ type Commander struct {
 	afterLabels, afterOutput, afterJobEnv []string
 	// clientEnv holds NAME=value of the variables passed by name only.
 	clientEnv []string
+	// env is the podman client's whole environment (ClientEnv).
+	env []string
 }
 
 // NewCommander validates opts (every bad field is reported at once; an unknown
@@ -54,6 +56,7 @@ func NewCommander(opts Options) (*Commander, error) {
 	owner, _ := ProcessIdentity(os.Getpid())
 	c := &Commander{opts: opts, image: image, runCmd: runCmd, owner: owner}
 	c.fixedArgs()
+	c.env = lastWins(append(os.Environ(), c.clientEnv...))
 	return c, nil
 }
 
@@ -117,8 +120,32 @@ func (c *Commander) JobDir(job pipeline.Job) string {
 // ClientEnv is the environment to run the podman client of Command with:
 // this process's environment plus the values of the variables that the
 // command line passes by name only (-e NAME), so that no secret is on it.
+// It is built once, when the Commander is made (later changes to this
+// process's environment are not seen), with a later value of a variable
+// replacing an earlier one, as os/exec does.
 func (c *Commander) ClientEnv() []string {
-	return append(os.Environ(), c.clientEnv...)
+	return slices.Clip(c.env)
+}
+
+// lastWins keeps one entry per variable of env, the last, at the place of
+// the first; entries that are not NAME=value stay as they are.
+func lastWins(env []string) []string {
+	at := make(map[string]int, len(env))
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok {
+			out = append(out, kv)
+			continue
+		}
+		if i, seen := at[name]; seen {
+			out[i] = kv
+			continue
+		}
+		at[name] = len(out)
+		out = append(out, kv)
+	}
+	return out
 }
 
 // fixedArgs builds the parts of every command line that do not depend on

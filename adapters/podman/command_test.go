@@ -251,3 +251,19 @@ func TestCommandKeepsSecretsOffTheCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// The client's environment has one entry per variable, the last given, where
+// the first stood; malformed entries pass unchanged.
+func TestLastWins(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{nil, []string{}},
+		{[]string{"A=1", "B=2"}, []string{"A=1", "B=2"}},
+		{[]string{"A=1", "B=2", "A=3"}, []string{"A=3", "B=2"}},
+		{[]string{"A=1", "junk", "A=", "=x", "=y"}, []string{"A=", "junk", "=y"}},
+		{[]string{"PATH=/bin", "INDEX_URL=a", "INDEX_URL=b", "INDEX_URL=c"}, []string{"PATH=/bin", "INDEX_URL=c"}},
+	} {
+		if got := lastWins(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("lastWins(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -43,3 +43,33 @@ func TestClientOutputKeepsItsOrder(t *testing.T) {
 		t.Errorf("log:\n%s\nwant, in this order:\n%s", got, want.String())
 	}
 }
+
+// PODMAN_BIN may be a name looked up in PATH; a client that cannot be
+// started fails the job with reason runner and an error naming it.
+func TestClientLookupAndStartFailure(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "podman-in-path"), []byte("#!/bin/sh\n[ \"$1\" = run ] && echo from-path\nexit 4\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	for _, tc := range []struct {
+		bin, reason, inError, inLog string
+		code                        int
+	}{
+		{bin: "podman-in-path", reason: pipeline.ReasonExit, inLog: "from-path\n", code: 4},
+		{bin: "no-such-podman-anywhere", reason: pipeline.ReasonRunner, inError: "no-such-podman-anywhere", code: -1},
+		{bin: filepath.Join(dir, "missing"), reason: pipeline.ReasonRunner, inError: filepath.Join(dir, "missing"), code: -1},
+	} {
+		t.Run(tc.bin, func(t *testing.T) {
+			r, err := NewRunner(fakeCommander(t, tc.bin), RunnerOptions{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var log strings.Builder
+			res := r.Run(context.Background(), newJob("lookup", "1.0"), &log)
+			if res.Reason != tc.reason || res.ExitCode != tc.code || !strings.Contains(res.Error, tc.inError) || !strings.Contains(log.String(), tc.inLog) {
+				t.Errorf("result %+v, log %q", res, log.String())
+			}
+		})
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/refinery/refinery-worker/handlers"
@@ -33,6 +32,7 @@ type Runner struct {
 	binfmtDir string
 	dirs      *dirPool
 	devNull   *os.File // every client's stdin, opened once, not per run
+	bin       string   // PODMAN_BIN looked up in PATH at NewRunner ("" when not found)
 }
 
 var _ handlers.Runner = (*Runner)(nil)
@@ -65,7 +65,7 @@ func NewRunner(cmd *Commander, ro RunnerOptions) (*Runner, error) {
 	logger = logger.With("component", "podman")
 	return &Runner{cmd: cmd, logger: logger, target: ro.Target, smoke: smoke,
 		auditor: ro.Auditor, binfmtDir: binfmt, removed: ro.Removed, dirs: newDirPool(o.OutputDir, logger),
-		devNull: devNull}, nil
+		devNull: devNull, bin: lookPath(o.Bin)}, nil
 }
 
 // Run builds the job in a container, streaming its output to log while it
@@ -199,88 +199,6 @@ func tailMentions(lines []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// runContainer runs the podman client, streams its output and, when ctx ends
-// first, stops and removes the container. It returns the client's exit code,
-// the stop reason ("" when the container ended by itself) and an error only
-// when the client could not be started.
-func (r *Runner) runContainer(ctx context.Context, name string, argv []string, out *syncWriter) (int, string, error) {
-	if ctx.Err() != nil {
-		return -1, pipeline.CancelReason(ctx), nil // never started: nothing to stop
-	}
-	// One pipe carries the client's stdout and stderr, as 2>&1 would: the
-	// log keeps the order podman wrote them in, and a container costs one
-	// pipe and one copier.
-	outR, outW, err := streamPipe()
-	if err != nil {
-		return -1, "", fmt.Errorf("output pipe: %w", err)
-	}
-	c := exec.Command(argv[0], argv[1:]...)
-	c.Env = r.cmd.ClientEnv()
-	c.Stdin, c.Stdout, c.Stderr = r.devNull, outW, outW
-	// Own process group: a terminal's Ctrl-C goes to the worker, which stops
-	// the container itself, not straight to the client.
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	startErr := c.Start()
-	outW.Close()
-	if startErr != nil {
-		outR.Close()
-		return -1, "", fmt.Errorf("start %s: %w", argv[0], startErr)
-	}
-
-	drained := make(chan struct{})
-	go func() {
-		_ = copyLines(out, outR)
-		close(drained)
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- c.Wait() }()
-
-	var reason string
-	select {
-	case <-exited:
-	case <-ctx.Done():
-		reason = pipeline.CancelReason(ctx)
-		r.stop(ctx, name, reason, c, exited)
-	}
-	// The client is gone; let the output finish, but never hang on a pipe
-	// some leftover process still holds.
-	timer := time.NewTimer(drainGrace)
-	defer timer.Stop()
-	select {
-	case <-drained:
-	case <-timer.C:
-		outR.Close()
-		<-drained
-	}
-	outR.Close()
-	return c.ProcessState.ExitCode(), reason, nil
-}
-
-// stop ends a container whose build must not go on: podman stop with the
-// grace period, then podman rm -f; if the client still has not exited, it is
-// killed and the container removed once more (a client killed while creating
-// the container may have left one behind). It returns after the client exited.
-func (r *Runner) stop(ctx context.Context, name, reason string, c *exec.Cmd, exited <-chan error) {
-	grace := r.cmd.opts.StopGrace
-	r.logger.Info("stopping container", "container", name, "reason", reason, "grace", grace)
-	bg := context.WithoutCancel(ctx)
-	stopCtx, cancel := context.WithTimeout(bg, grace+15*time.Second)
-	defer cancel()
-	if err := r.podman(stopCtx, "stop", "-t", fmt.Sprint(seconds(grace)), name); err != nil {
-		r.logger.Debug("podman stop", "container", name, "err", err)
-	}
-	r.remove(bg, name)
-	select {
-	case <-exited:
-		return
-	case <-time.After(5 * time.Second):
-	}
-	r.logger.Warn("podman client still running after stop; killing it", "container", name)
-	_ = c.Process.Kill()
-	<-exited
-	r.remove(bg, name)
 }
 
 // remove force-removes a container; a container that is already gone is fine.
