@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/refinery/refinery-worker/pipeline/charset"
 	"github.com/refinery/refinery-worker/pipeline/pep440"
 	"github.com/refinery/refinery-worker/pipeline/pep508"
 )
@@ -13,8 +14,6 @@ import (
 const MaxNameLen = pep508.MaxNameLength
 
 var (
-	tagRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
-	pyVerRE = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
 	// recipe values: package names, versions and simple specifiers. No
 	// whitespace, quotes or shell metacharacters.
 	recipeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@=<>!~-]{0,127}$`)
@@ -30,7 +29,14 @@ func NormalizeName(s string) string { return pep508.NormalizeName(s) }
 func ValidName(s string) bool { return pep508.ValidName(s) }
 
 // ValidTag reports whether s is a wheel tag: [A-Za-z0-9._-]{1,128}.
-func ValidTag(s string) bool { return tagRE.MatchString(s) }
+func ValidTag(s string) bool { return charset.All(s, 1, 128, charset.Alnum("._-")) }
+
+// ValidPythonVersion reports whether s is MAJOR.MINOR: 1-2 digits, a dot,
+// 1-3 digits.
+func ValidPythonVersion(s string) bool {
+	major, minor, ok := strings.Cut(s, ".")
+	return ok && charset.All(major, 1, 2, charset.Digits("")) && charset.All(minor, 1, 3, charset.Digits(""))
+}
 
 // NormalizeVersion validates a PEP 440 version and returns its canonical form.
 func NormalizeVersion(s string) (string, error) {
@@ -95,7 +101,7 @@ func ValidateItem(it Item) (*Request, error) {
 		}
 		req.Version = v
 	}
-	if it.PythonVersion != "" && !pyVerRE.MatchString(it.PythonVersion) {
+	if it.PythonVersion != "" && !ValidPythonVersion(it.PythonVersion) {
 		return nil, &FieldError{Field: "python_version", Reason: fmt.Sprintf("%q is not MAJOR.MINOR", truncate(it.PythonVersion))}
 	}
 	req.PythonVersion = it.PythonVersion

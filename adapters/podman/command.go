@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/refinery/refinery-worker/pipeline"
+	"github.com/refinery/refinery-worker/pipeline/charset"
 )
 
 // Container labels every job container carries.
@@ -197,11 +198,6 @@ func (c *Commander) fixedArgs() {
 }
 
 var (
-	jobIDRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-	nameRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$`)
-	versionRE = regexp.MustCompile(`^[0-9][A-Za-z0-9.+!_-]{0,63}$`)
-	pyVerRE   = regexp.MustCompile(`^[0-9]{1,2}\.[0-9]{1,3}$`)
-	tagRE     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 	// Recipe values: no comma (RECIPES is comma-separated), no whitespace,
 	// quotes or shell metacharacters, no leading '-' (option injection).
 	recipeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@=<>!~-]{0,127}$`)
@@ -214,25 +210,22 @@ var (
 // dequeue stage already checked: id and name charset, version (PEP 440
 // charset), python version, tags, recipes. The error names the field.
 func ValidateJob(job pipeline.Job) error {
-	check := func(field, v string, re *regexp.Regexp, optional bool) error {
-		if v == "" && optional {
-			return nil
-		}
-		if !re.MatchString(v) {
-			return fmt.Errorf("job %s %s is not allowed in a container command", field, quote(v))
-		}
-		return nil
-	}
-	for _, err := range []error{
-		check("id", job.ID, jobIDRE, false),
-		check("name", job.Name, nameRE, false),
-		check("version", job.Version, versionRE, false),
-		check("python_version", job.PythonVersion, pyVerRE, true),
-		check("python_tag", job.PythonTag, tagRE, true),
-		check("platform_tag", job.PlatformTag, tagRE, true),
+	for _, f := range []struct {
+		field, v string
+		ok       bool
+	}{
+		// id: ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$
+		{"id", job.ID, charset.Spans(job.ID, 1, 128, charset.Alnum(""), charset.Alnum("_.-"), charset.Alnum("_.-"))},
+		// name: ^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$
+		{"name", job.Name, charset.Spans(job.Name, 1, 128, charset.Alnum(""), charset.Alnum("._-"), charset.Alnum(""))},
+		// version: ^[0-9][A-Za-z0-9.+!_-]{0,63}$
+		{"version", job.Version, charset.Spans(job.Version, 1, 64, charset.Digits(""), charset.Alnum(".+!_-"), charset.Alnum(".+!_-"))},
+		{"python_version", job.PythonVersion, job.PythonVersion == "" || pipeline.ValidPythonVersion(job.PythonVersion)},
+		{"python_tag", job.PythonTag, job.PythonTag == "" || pipeline.ValidTag(job.PythonTag)},
+		{"platform_tag", job.PlatformTag, job.PlatformTag == "" || pipeline.ValidTag(job.PlatformTag)},
 	} {
-		if err != nil {
-			return err
+		if !f.ok {
+			return fmt.Errorf("job %s %s is not allowed in a container command", f.field, quote(f.v))
 		}
 	}
 	if job.Attempt < 0 || job.Attempt > pipeline.MaxAttempts+1 {

@@ -1,20 +1,19 @@
 package pep508
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/refinery/refinery-worker/pipeline/charset"
 )
 
 // MaxNameLength bounds project names; longer names are refused as invalid.
 const MaxNameLength = 128
 
-var nameRE = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
-
 // ValidName reports whether s is a PEP 508 project name: ASCII letters,
 // digits, ".", "_" and "-", starting and ending with a letter or digit, at
 // most MaxNameLength characters.
 func ValidName(s string) bool {
-	return len(s) <= MaxNameLength && nameRE.MatchString(s)
+	return charset.Spans(s, 1, MaxNameLength, charset.Alnum(""), charset.Alnum("._-"), charset.Alnum(""))
 }
 
 // NormalizeName returns the PEP 503 normalised form: lower case, each run
