@@ -8,10 +8,10 @@ import (
 
 // Bounds of the flusher's wait under load: after a rewrite it waits
 // flushCostFactor times the CPU the rewrite took (so rewriting costs at most
-// ~2% of a core however large manifest.json grows), at most maxFlushWait
+// ~1% of a core however large manifest.json grows), at most maxFlushWait
 // for that reason, and never less than FlushInterval.
 const (
-	flushCostFactor = 50
+	flushCostFactor = 100
 	maxFlushWait    = 5 * time.Second
 )
 

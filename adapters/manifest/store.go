@@ -39,9 +39,9 @@ type Options struct {
 	// Path of manifest.json. Required.
 	Path string
 	// FlushInterval is the least time between two rewrites of manifest.json.
-	// Default 200ms; the flusher also waits fifty times the CPU the last
+	// Default 200ms; the flusher also waits a hundred times the CPU the last
 	// rewrite took (at most 5s), so a large manifest is rewritten less often
-	// and rewriting stays under ~2% of a core. An outcome recorded at rest
+	// and rewriting stays under ~1% of a core. An outcome recorded at rest
 	// (no rewrite within that time) is flushed at once.
 	FlushInterval time.Duration
 	// Logger; default slog.Default().
