@@ -124,7 +124,9 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	if res == nil {
 		res = &pipeline.Result{Status: pipeline.StatusFailed, Reason: "internal", Error: "no result reached the report stage"}
 	}
-	e := pipeline.ManifestEntry{Status: res.Status, Metadata: map[string]any{}}
+	// Sized for what is added below (about a dozen keys), so it does not grow
+	// twice while being filled.
+	e := pipeline.ManifestEntry{Status: res.Status, Metadata: make(map[string]any, len(res.Metadata)+16)}
 	meta := e.Metadata
 	for k, v := range res.Metadata {
 		meta[k] = v

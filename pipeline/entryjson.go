@@ -14,7 +14,7 @@ import (
 // types, floats, text needing escapes) goes through encoding/json, so the
 // bytes never differ (a property test compares them).
 func (e ManifestEntry) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 1024)
+	b := make([]byte, 0, 2048) // a typical entry is 1-2 KB
 	b = append(b, `{"name":`...)
 	b = appendJSONString(b, e.Name)
 	b = append(b, `,"version":`...)
