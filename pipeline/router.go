@@ -23,8 +23,8 @@ type Transport struct {
 	Topics     Topics
 	// Durable is true when every topic can be re-read (Redis, Kafka).
 	Durable bool
-	// InProcess is true for gochannel with PreserveContext: Work travels
-	// by reference, not encoded.
+	// InProcess is true for an in-process pub/sub that hands over each
+	// message's context: Work travels by reference, not encoded.
 	InProcess bool
 }
 

@@ -40,7 +40,7 @@ func (w *worker) openIntake(ctx context.Context) error {
 	return nil
 }
 
-// openTransport connects the stages: in process (gochannel) by default, or
+// openTransport connects the stages: in process by default, or
 // over Redis Streams or Kafka, where the build stage's messages stay this
 // worker's until their result is published (a dead worker's builds are
 // taken over after CLAIM_IDLE).
