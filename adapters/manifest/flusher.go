@@ -6,13 +6,18 @@ import (
 	"time"
 )
 
-// Bounds of the flusher's wait under load: after a rewrite it waits
-// flushCostFactor times the CPU the rewrite took (so rewriting costs at most
-// ~1% of a core however large manifest.json grows), at most maxFlushWait
-// for that reason, and never less than FlushInterval.
+// Bounds of the flusher's wait. Rewrites stay FlushInterval apart under
+// load; once the rewrites of the last flushBudgetWindow took more than
+// 1/flushBudgetShare of a core (a large manifest rewritten often), a rewrite
+// waits flushCostFactor times the CPU the last one took, at most
+// maxFlushWait, so rewriting costs ~1-2% of a core however large
+// manifest.json grows. An outcome recorded while the budget is not spent
+// (at rest) is shown at once.
 const (
-	flushCostFactor = 100
-	maxFlushWait    = 5 * time.Second
+	flushBudgetWindow = 10 * time.Second
+	flushBudgetShare  = 50
+	flushCostFactor   = 100
+	maxFlushWait      = 5 * time.Second
 )
 
 func (s *Store) flusher() {
@@ -21,17 +26,21 @@ func (s *Store) flusher() {
 	// freeing of the old file are CPU, an fsync's wait for the disk is not.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	wait := s.opts.FlushInterval
-	var last time.Time // when the last flush ended
+	var (
+		last     time.Time     // when the last flush ended
+		lastCost time.Duration // its CPU
+		recent   flushCosts
+	)
 	for {
 		select {
 		case <-s.done:
 			return
 		case <-s.kick:
 		}
-		// At rest (no flush within wait) an outcome is shown at once; under
-		// load flushes stay wait apart, folding the outcomes between them
-		// into one rewrite.
+		// At rest (no flush within the wait) an outcome is shown at once;
+		// under load flushes stay the wait apart, folding the outcomes
+		// between them into one rewrite.
+		wait := flushWait(s.opts.FlushInterval, lastCost, recent.spent(time.Now()))
 		if d := time.Until(last.Add(wait)); d > 0 {
 			select {
 			case <-s.done:
@@ -43,15 +52,45 @@ func (s *Store) flusher() {
 		if err := s.Flush(); err != nil {
 			s.log.Error("flush manifest", "path", s.opts.Path, "err", err)
 		}
-		last = time.Now()
-		wait = flushWait(s.opts.FlushInterval, threadCPU()-cpu)
+		last, lastCost = time.Now(), threadCPU()-cpu
+		recent.add(last, lastCost)
 	}
 }
 
-// flushWait is the least time from the end of a rewrite that cost cost (CPU)
-// to the start of the next one.
-func flushWait(interval, cost time.Duration) time.Duration {
-	return max(interval, min(flushCostFactor*cost, maxFlushWait))
+// flushWait is the least time from the end of a rewrite that cost lastCost
+// (CPU) to the start of the next one, when the rewrites of the last
+// flushBudgetWindow cost recent.
+func flushWait(interval, lastCost, recent time.Duration) time.Duration {
+	if recent*flushBudgetShare <= flushBudgetWindow {
+		return interval
+	}
+	return max(interval, min(flushCostFactor*lastCost, maxFlushWait))
+}
+
+// flushCosts is the CPU of the rewrites of the last flushBudgetWindow.
+type flushCosts struct {
+	at   []time.Time
+	cost []time.Duration
+}
+
+func (f *flushCosts) add(at time.Time, cost time.Duration) {
+	f.at = append(f.at, at)
+	f.cost = append(f.cost, cost)
+}
+
+// spent is what the rewrites since now-flushBudgetWindow cost; older ones
+// are forgotten.
+func (f *flushCosts) spent(now time.Time) time.Duration {
+	i := 0
+	for i < len(f.at) && now.Sub(f.at[i]) > flushBudgetWindow {
+		i++
+	}
+	f.at, f.cost = f.at[i:], f.cost[i:]
+	var total time.Duration
+	for _, c := range f.cost {
+		total += c
+	}
+	return total
 }
 
 // rusageThread is Linux's RUSAGE_THREAD (the syscall package lacks it).

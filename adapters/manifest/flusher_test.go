@@ -6,20 +6,47 @@ import (
 	"time"
 )
 
-// Under load the rewrites stay apart by FlushInterval, or by a hundred times
-// their CPU cost (at most maxFlushWait) once that is more.
+// Rewrites stay FlushInterval apart while their recent cost is within the
+// budget (at rest, or a small manifest); past it, a hundred times the last
+// rewrite's CPU (at most maxFlushWait), never less than FlushInterval.
 func TestFlushWait(t *testing.T) {
+	const ms = time.Millisecond
+	budget := flushBudgetWindow / flushBudgetShare // 200ms of CPU in 10s
 	for _, tc := range []struct {
-		interval, cost, want time.Duration
+		interval, last, recent, want time.Duration
 	}{
-		{200 * time.Millisecond, 0, 200 * time.Millisecond},
-		{200 * time.Millisecond, time.Millisecond, 200 * time.Millisecond},
-		{200 * time.Millisecond, 8 * time.Millisecond, 800 * time.Millisecond},
-		{200 * time.Millisecond, time.Second, maxFlushWait},
-		{time.Hour, time.Second, time.Hour},
+		{200 * ms, 8 * ms, 0, 200 * ms},                   // at rest: one small rewrite
+		{200 * ms, 8 * ms, budget, 200 * ms},              // at the budget
+		{200 * ms, 8 * ms, budget + ms, 800 * ms},         // past it: 100 x 8ms
+		{200 * ms, ms, budget + ms, 200 * ms},             // past it, cheap rewrites: the interval
+		{200 * ms, time.Second, 2 * budget, maxFlushWait}, // capped
+		{time.Hour, time.Second, 2 * budget, time.Hour},   // never below the interval
 	} {
-		if got := flushWait(tc.interval, tc.cost); got != tc.want {
-			t.Errorf("flushWait(%v, %v) = %v, want %v", tc.interval, tc.cost, got, tc.want)
+		if got := flushWait(tc.interval, tc.last, tc.recent); got != tc.want {
+			t.Errorf("flushWait(%v, %v, %v) = %v, want %v", tc.interval, tc.last, tc.recent, got, tc.want)
+		}
+	}
+}
+
+// The budget counts the rewrites of the last window only.
+func TestFlushCostsForgetsOldRewrites(t *testing.T) {
+	var f flushCosts
+	t0 := time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC)
+	f.add(t0, 5*time.Millisecond)
+	f.add(t0.Add(4*time.Second), 7*time.Millisecond)
+	f.add(t0.Add(9*time.Second), 11*time.Millisecond)
+	for _, tc := range []struct {
+		after time.Duration
+		want  time.Duration
+	}{
+		{9 * time.Second, 23 * time.Millisecond},
+		{10 * time.Second, 23 * time.Millisecond},
+		{11 * time.Second, 18 * time.Millisecond},
+		{15 * time.Second, 11 * time.Millisecond},
+		{20 * time.Second, 0},
+	} {
+		if got := f.spent(t0.Add(tc.after)); got != tc.want {
+			t.Errorf("spent %v after the first = %v, want %v", tc.after, got, tc.want)
 		}
 	}
 }

@@ -38,11 +38,12 @@ import (
 type Options struct {
 	// Path of manifest.json. Required.
 	Path string
-	// FlushInterval is the least time between two rewrites of manifest.json.
-	// Default 200ms; the flusher also waits a hundred times the CPU the last
-	// rewrite took (at most 5s), so a large manifest is rewritten less often
-	// and rewriting stays under ~1% of a core. An outcome recorded at rest
-	// (no rewrite within that time) is flushed at once.
+	// FlushInterval is the least time between two rewrites of manifest.json
+	// under load. Default 200ms, bounds > 0. Once the rewrites of the last 10s
+	// took more than 2% of a core (a large manifest under load), the flusher
+	// waits a hundred times the CPU the last rewrite took (at most 5s), so
+	// rewriting stays at ~1-2% of a core. An outcome recorded at rest (no
+	// rewrite within that time) is flushed at once.
 	FlushInterval time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
