@@ -39,7 +39,7 @@ type Options struct {
 	// Path of manifest.json. Required.
 	Path string
 	// FlushInterval is the least time between two rewrites of manifest.json
-	// under load. Default 200ms, bounds > 0. Once the rewrites of the last 10s
+	// under load. Default (and any value ≤ 0) 200ms. Once the rewrites of the last 10s
 	// took more than 2% of a core (a large manifest under load), the flusher
 	// waits a hundred times the CPU the last rewrite took (at most 5s), so
 	// rewriting stays at ~1-2% of a core. An outcome recorded at rest (no
