@@ -36,7 +36,9 @@ func BenchmarkPodmanOverhead(b *testing.B) {
 	if err != nil {
 		b.Skipf("podman with %s not available: %v", builderImage, err)
 	}
-	const rounds, names = 15, 200 // names: jobs the plan holds (each name is built once)
+	// 41 rounds: single runs spread by ±30 ms here, and a median of 15 paired
+	// differences still moved by ±10 ms from run to run.
+	const rounds, names = 41, 200 // names: jobs the plan holds (each name is built once)
 	dir := b.TempDir()
 	tag := pyfixture.HostPlatformTag()
 	id := randomID("rw-bench-")
