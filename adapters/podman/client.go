@@ -1,5 +1,5 @@
-// The podman client of a build: started with its output on one pipe, waited
-// for, and stopped when the build must end early.
+// The podman client of a build: started with a pipe for each output stream,
+// waited for, and stopped when the build must end early.
 
 package podman
 
@@ -22,12 +22,19 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 	if ctx.Err() != nil {
 		return -1, pipeline.CancelReason(ctx), nil // never started: nothing to stop
 	}
-	// One pipe carries the client's stdout and stderr, as 2>&1 would: the
-	// log keeps the order podman wrote them in, and a container costs one
-	// pipe and one copier.
+	// stdout and stderr have a pipe each, never one for both: a line a
+	// stream writes in pieces is put together from that stream's bytes
+	// only, so the other stream's lines can never split it (a secret split
+	// across two writes of one stream is masked whole).
 	outR, outW, err := streamPipe()
 	if err != nil {
-		return -1, "", fmt.Errorf("output pipe: %w", err)
+		return -1, "", fmt.Errorf("stdout pipe: %w", err)
+	}
+	errR, errW, err := streamPipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return -1, "", fmt.Errorf("stderr pipe: %w", err)
 	}
 	// os.StartProcess, not os/exec: the environment is deduplicated once
 	// (ClientEnv), the binary looked up once, and nothing else is needed.
@@ -35,20 +42,24 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 	// the container itself, not straight to the client.
 	p, startErr := os.StartProcess(r.clientPath(argv[0]), argv, &os.ProcAttr{
 		Env:   r.cmd.ClientEnv(),
-		Files: []*os.File{r.devNull, outW, outW},
+		Files: []*os.File{r.devNull, outW, errW},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	outW.Close()
+	errW.Close()
 	if startErr != nil {
 		outR.Close()
+		errR.Close()
 		return -1, "", fmt.Errorf("start %s: %w", argv[0], startErr)
 	}
 
-	drained := make(chan struct{})
-	go func() {
-		_ = copyLines(out, outR)
-		close(drained)
-	}()
+	drained := make(chan struct{}, 2)
+	for _, rd := range []*os.File{outR, errR} {
+		go func() {
+			_ = copyLines(out, rd)
+			drained <- struct{}{}
+		}()
+	}
 	var state *os.ProcessState
 	exited := make(chan struct{})
 	go func() {
@@ -67,13 +78,17 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 	// some leftover process still holds.
 	timer := time.NewTimer(drainGrace)
 	defer timer.Stop()
-	select {
-	case <-drained:
-	case <-timer.C:
-		outR.Close()
-		<-drained
+	for n := 0; n < 2; {
+		select {
+		case <-drained:
+			n++
+		case <-timer.C:
+			outR.Close()
+			errR.Close()
+		}
 	}
 	outR.Close()
+	errR.Close()
 	<-exited
 	return state.ExitCode(), reason, nil
 }

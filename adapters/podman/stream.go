@@ -12,10 +12,11 @@ import (
 // passing it on: a line longer than this reaches the log in pieces.
 const streamSegment = 64 << 10
 
-// syncWriter serialises Writes from the output copier and the runner's own
-// lines, so each whole line lands in the log in one Write, and remembers the
-// last lines for Result.LogTail. A failing log does not stop the copier (the
-// container must never block on a full pipe); the first error is kept.
+// syncWriter serialises Writes from the stdout and stderr copiers and the
+// runner's own lines, so each whole line lands in the log in one Write, and
+// remembers the last lines for Result.LogTail. A failing log does not stop
+// the copiers (the container must never block on a full pipe); the first
+// error is kept.
 type syncWriter struct {
 	mu   sync.Mutex
 	w    io.Writer
