@@ -12,6 +12,7 @@ import (
 
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/charset"
+	"github.com/refinery/refinery-worker/pipeline/pep508"
 )
 
 // Container labels every job container carries.
@@ -216,8 +217,8 @@ func ValidateJob(job pipeline.Job) error {
 	}{
 		// id: ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$
 		{"id", job.ID, charset.Spans(job.ID, 1, 128, charset.Alnum(""), charset.Alnum("_.-"), charset.Alnum("_.-"))},
-		// name: ^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$
-		{"name", job.Name, charset.Spans(job.Name, 1, 128, charset.Alnum(""), charset.Alnum("._-"), charset.Alnum(""))},
+		// name: ^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$, a PEP 508 name
+		{"name", job.Name, pep508.ValidName(job.Name)},
 		// version: ^[0-9][A-Za-z0-9.+!_-]{0,63}$
 		{"version", job.Version, charset.Spans(job.Version, 1, 64, charset.Digits(""), charset.Alnum(".+!_-"), charset.Alnum(".+!_-"))},
 		{"python_version", job.PythonVersion, job.PythonVersion == "" || pipeline.ValidPythonVersion(job.PythonVersion)},
