@@ -66,7 +66,7 @@ func TestSetFailureIsTheJSONShape(t *testing.T) {
 }
 
 // FailureOf reads any metadata value as a JSON decode of it into a Failure
-// would, whether it takes the direct path (SetFailure's shape) or not.
+// would: SetFailure's shape, other maps, typed values, a Failure.
 func TestFailureOfIsTheJSONDecode(t *testing.T) {
 	for _, tc := range []struct {
 		name string
