@@ -68,27 +68,26 @@ func flushWait(interval, lastCost, recent time.Duration) time.Duration {
 }
 
 // flushCosts is the CPU of the rewrites of the last flushBudgetWindow.
-type flushCosts struct {
-	at   []time.Time
-	cost []time.Duration
+type flushCosts []flushCost
+
+type flushCost struct {
+	at   time.Time
+	cost time.Duration
 }
 
 func (f *flushCosts) add(at time.Time, cost time.Duration) {
-	f.at = append(f.at, at)
-	f.cost = append(f.cost, cost)
+	*f = append(*f, flushCost{at, cost})
 }
 
 // spent is what the rewrites since now-flushBudgetWindow cost; older ones
 // are forgotten.
 func (f *flushCosts) spent(now time.Time) time.Duration {
-	i := 0
-	for i < len(f.at) && now.Sub(f.at[i]) > flushBudgetWindow {
-		i++
+	for len(*f) > 0 && now.Sub((*f)[0].at) > flushBudgetWindow {
+		*f = (*f)[1:]
 	}
-	f.at, f.cost = f.at[i:], f.cost[i:]
 	var total time.Duration
-	for _, c := range f.cost {
-		total += c
+	for _, c := range *f {
+		total += c.cost
 	}
 	return total
 }
