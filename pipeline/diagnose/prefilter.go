@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/refinery/refinery-worker/pipeline/relit"
@@ -169,20 +168,4 @@ func holdsAll(ln *line, lits []literal) bool {
 		}
 	}
 	return true
-}
-
-// String lists the alternatives' literals, for test messages.
-func (p prefilter) String() string {
-	if p.always {
-		return "always"
-	}
-	alts := make([]string, len(p.alts))
-	for i, alt := range p.alts {
-		lits := make([]string, len(alt))
-		for j, l := range alt {
-			lits[j] = strconv.Quote(string(l.b))
-		}
-		alts[i] = "[" + strings.Join(lits, " ") + "]"
-	}
-	return strings.Join(alts, " | ")
 }

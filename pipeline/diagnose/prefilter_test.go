@@ -3,6 +3,7 @@ package diagnose
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,7 +46,7 @@ func TestPrefilter(t *testing.T) {
 			var ln line
 			run := !ln.set(tt.line) || m.pf.mayMatch(&ln)
 			if run != tt.run {
-				t.Errorf("runs on %q: %v, want %v (alternatives %v)", tt.line, run, tt.run, m.pf)
+				t.Errorf("runs on %q: %v, want %v (alternatives %s)", tt.line, run, tt.run, describe(m.pf))
 			}
 			if !run && m.re.MatchString(tt.line) {
 				t.Errorf("skipped %q, which matches", tt.line)
@@ -148,4 +149,20 @@ func corpusLines(t *testing.T) []string {
 		"error: subprocess-exited-with-error",
 		"exit code: 1",
 	)
+}
+
+// describe lists a prefilter's alternatives and their literals.
+func describe(p prefilter) string {
+	if p.always {
+		return "always"
+	}
+	alts := make([]string, len(p.alts))
+	for i, alt := range p.alts {
+		lits := make([]string, len(alt))
+		for j, l := range alt {
+			lits[j] = strconv.Quote(string(l.b))
+		}
+		alts[i] = "[" + strings.Join(lits, " ") + "]"
+	}
+	return strings.Join(alts, " | ")
 }
