@@ -204,11 +204,15 @@ func (r *Report) outcome(w *pipeline.Work) *pipeline.Outcome {
 	if len(res.LogTail) > 0 && res.Status == pipeline.StatusFailed {
 		detail = strings.TrimSpace(detail + "\n" + strings.Join(res.LogTail, "\n"))
 	}
-	if fd := failureDetail(res.Metadata); fd != "" && res.Status == pipeline.StatusFailed {
+	var fd string
+	if res.Status == pipeline.StatusFailed {
+		fd = failureDetail(res.Metadata)
+	}
+	if fd != "" {
 		// The diagnosis first: an operator reads why before the raw tail.
 		detail = strings.TrimSpace(fd + "\n" + detail)
 	}
-	o := &pipeline.Outcome{Entry: e, Detail: detail}
+	o := &pipeline.Outcome{Entry: e, Detail: detail, Failure: fd}
 	if w.Job != nil {
 		o.LogPath = w.Job.LogPath
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,6 +215,34 @@ func TestRequeuePolicyDelay(t *testing.T) {
 			if d := p.Delay(tc.attempts); d < tc.full/2 || d > tc.full {
 				t.Fatalf("Delay(%d) = %s, want within [%s, %s]", tc.attempts, d, tc.full/2, tc.full)
 			}
+		}
+	}
+}
+
+// A diagnosed failure's outcome leads its detail with the diagnosis line and
+// carries that line alone for the summaries; an undiagnosed one carries none.
+func TestReportOutcomeFailureLine(t *testing.T) {
+	diagnosed := map[string]any{}
+	pipeline.SetFailure(diagnosed, pipeline.Failure{Class: pipeline.ClassMissingHeader, Summary: "zz.c:1:10: fatal error: yaml.h"})
+	for _, tc := range []struct {
+		name    string
+		meta    map[string]any
+		failure string
+	}{
+		{"diagnosed", diagnosed, "[missing_header] zz.c:1:10: fatal error: yaml.h"},
+		{"not diagnosed", nil, ""},
+	} {
+		book := &outcomeBook{}
+		r := NewReport(book, nil, claimGate{}, RequeuePolicy{}, "/out", "")
+		w := &pipeline.Work{Claim: "c", Result: &pipeline.Result{Status: pipeline.StatusFailed, Error: "exit 1", Metadata: tc.meta}}
+		if _, err := r.Handle(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+		if w.Outcome.Failure != tc.failure || !strings.HasPrefix(w.Outcome.Detail, tc.failure) {
+			t.Errorf("%s: failure %q, detail %q", tc.name, w.Outcome.Failure, w.Outcome.Detail)
+		}
+		if got := Summarize(w).Detail; tc.failure != "" && got != tc.failure {
+			t.Errorf("%s: summary detail %q", tc.name, got)
 		}
 	}
 }

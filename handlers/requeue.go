@@ -145,7 +145,11 @@ func Summarize(w *pipeline.Work) pipeline.Summary {
 			if r, ok := w.Result.Metadata[pipeline.MetaRunner].(string); ok && s.Detail == "" {
 				s.Detail = "runner " + r
 			}
-			if fd := failureDetail(w.Result.Metadata); fd != "" {
+			fd := w.Outcome.Failure // the Report stage's diagnosis line
+			if fd == "" {
+				fd = failureDetail(w.Result.Metadata)
+			}
+			if fd != "" {
 				s.Detail = fd
 			}
 		}

@@ -131,6 +131,9 @@ func TestSummarize(t *testing.T) {
 			Result: &pipeline.Result{Reason: pipeline.ReasonTimeout}}, "failed", pipeline.ReasonTimeout},
 		{"runner named", &pipeline.Work{Outcome: &pipeline.Outcome{Entry: pipeline.ManifestEntry{Status: pipeline.StatusSkipped}},
 			Result: &pipeline.Result{Metadata: map[string]any{pipeline.MetaRunner: "stub"}}}, "skipped", "runner stub"},
+		{"the report's diagnosis line wins", &pipeline.Work{Outcome: &pipeline.Outcome{Entry: pipeline.ManifestEntry{Status: pipeline.StatusFailed},
+			Failure: "[missing_header] zz.c:1:10: fatal error"}, Result: &pipeline.Result{Error: "exit 1", Reason: pipeline.ReasonExit}},
+			"failed", "[missing_header] zz.c:1:10: fatal error"},
 	} {
 		s := Summarize(tc.work)
 		if s.Status != tc.status || s.Detail != tc.detail {

@@ -107,9 +107,12 @@ type Wheel struct {
 // Outcome is the terminal record of one intake item: the manifest entry plus
 // what reporters need besides it.
 type Outcome struct {
-	Entry   ManifestEntry `json:"entry"`
-	Detail  string        `json:"detail,omitempty"`
-	LogPath string        `json:"log_path,omitempty"`
+	Entry  ManifestEntry `json:"entry"`
+	Detail string        `json:"detail,omitempty"`
+	// Failure is the first line of Detail for a diagnosed failure: the
+	// class and the decisive line ("[missing_header] ..."), else empty.
+	Failure string `json:"failure,omitempty"`
+	LogPath string `json:"log_path,omitempty"`
 	// Redelivered is true when the intake handed out an item whose outcome
 	// was already recorded (a crash between record and release): it is
 	// settled without being built or recorded again.
