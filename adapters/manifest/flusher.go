@@ -10,13 +10,13 @@ import (
 // load; once the rewrites of the last flushBudgetWindow took more than
 // 1/flushBudgetShare of a core (a large manifest rewritten often), a rewrite
 // waits flushCostFactor times the CPU the last one took, at most
-// maxFlushWait, so rewriting costs ~1-2% of a core however large
+// maxFlushWait, so rewriting costs ~0.5-1% of a core however large
 // manifest.json grows. An outcome recorded while the budget is not spent
 // (at rest) is shown at once.
 const (
 	flushBudgetWindow = 10 * time.Second
-	flushBudgetShare  = 50
-	flushCostFactor   = 100
+	flushBudgetShare  = 100
+	flushCostFactor   = 200
 	maxFlushWait      = 5 * time.Second
 )
 

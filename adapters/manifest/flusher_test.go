@@ -7,17 +7,17 @@ import (
 )
 
 // Rewrites stay FlushInterval apart while their recent cost is within the
-// budget (at rest, or a small manifest); past it, a hundred times the last
+// budget (at rest, or a small manifest); past it, two hundred times the last
 // rewrite's CPU (at most maxFlushWait), never less than FlushInterval.
 func TestFlushWait(t *testing.T) {
 	const ms = time.Millisecond
-	budget := flushBudgetWindow / flushBudgetShare // 200ms of CPU in 10s
+	budget := flushBudgetWindow / flushBudgetShare // 100ms of CPU in 10s
 	for _, tc := range []struct {
 		interval, last, recent, want time.Duration
 	}{
 		{200 * ms, 8 * ms, 0, 200 * ms},                   // at rest: one small rewrite
 		{200 * ms, 8 * ms, budget, 200 * ms},              // at the budget
-		{200 * ms, 8 * ms, budget + ms, 800 * ms},         // past it: 100 x 8ms
+		{200 * ms, 8 * ms, budget + ms, 1600 * ms},        // past it: 200 x 8ms
 		{200 * ms, ms, budget + ms, 200 * ms},             // past it, cheap rewrites: the interval
 		{200 * ms, time.Second, 2 * budget, maxFlushWait}, // capped
 		{time.Hour, time.Second, 2 * budget, time.Hour},   // never below the interval
