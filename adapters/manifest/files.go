@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -65,12 +66,56 @@ func (s *Store) deadJournals() ([]*os.File, error) {
 	return out, nil
 }
 
+// rotate starts a new journal file (see rotateLocked).
+func (s *Store) rotate() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rotateLocked()
+}
+
+// rotateLocked opens and flocks this process's next journal file, the one
+// Record appends to from now on. s.mu is held.
+func (s *Store) rotateLocked() error {
+	name := filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+s.jid+"."+strconv.Itoa(s.jseq))
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("open manifest journal %s: %w", name, err)
+	}
+	if err := flock(f, syscall.LOCK_EX); err != nil {
+		f.Close()
+		return fmt.Errorf("lock manifest journal %s: %w", name, err)
+	}
+	s.jseq++
+	s.journal = f
+	s.jsize, s.jcut = 0, false
+	return nil
+}
+
+// dropJournal removes the journal f, whose entries are in manifest.json (or
+// which had none).
+func (s *Store) dropJournal(f *os.File) error {
+	if f == nil {
+		return nil
+	}
+	// Remove while still holding the lock, so nobody takes it for a dead
+	// process's journal in between.
+	name := f.Name()
+	err := os.Remove(name)
+	_ = f.Close()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove manifest journal %s: %w", name, err)
+	}
+	return nil
+}
+
 func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
+// readJournal returns the journal's entries. A last line cut short (disk
+// full, power loss) is skipped with a warning by the caller's logger.
 func readJournal(path string) ([][]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -98,6 +143,7 @@ func entryClaim(b []byte) (string, pipeline.Status) {
 	return e.Metadata.Claim, e.Status
 }
 
+// readManifest parses manifest.json.
 func (s *Store) readManifest() ([]json.RawMessage, error) {
 	b, err := os.ReadFile(s.opts.Path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -116,6 +162,9 @@ func (s *Store) readManifest() ([]json.RawMessage, error) {
 	return entries, nil
 }
 
+// The canonical layout: "[\n", entries each on one line as "  {...}" joined
+// by ",\n", then "\n]\n" (or "[\n]\n" when empty). Appending needs only the
+// old bytes minus the closing "\n]\n".
 const closing = "\n]\n"
 
 func canonical(path string) bool {
@@ -142,6 +191,7 @@ func canonical(path string) bool {
 	return string(head) == "[\n" && string(tail) == closing
 }
 
+// rewrite writes manifest.json from scratch in the canonical layout.
 func (s *Store) rewrite(existing []json.RawMessage, extra [][]byte) error {
 	var buf bytes.Buffer
 	buf.WriteString("[\n")
@@ -173,6 +223,8 @@ func (s *Store) rewrite(existing []json.RawMessage, extra [][]byte) error {
 	return s.replace(func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
 }
 
+// appendEntries copies the current manifest.json without its closing bracket
+// into a temporary file, appends the entries, and renames it into place.
 func (s *Store) appendEntries(entries [][]byte) error {
 	old, err := os.Open(s.opts.Path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -234,6 +286,8 @@ func removeLeftoverTemps(dir string, log *slog.Logger) {
 	}
 }
 
+// replace writes a temporary file next to manifest.json, syncs it and renames
+// it over manifest.json.
 func (s *Store) replace(write func(io.Writer) error) error {
 	dir := filepath.Dir(s.opts.Path)
 	tmp, err := tempfile.Create(dir, manifestTempPrefix, manifestTempSuffix)

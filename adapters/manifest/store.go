@@ -26,9 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
@@ -373,52 +371,3 @@ func (s *Store) Close() error {
 	}
 	return err
 }
-
-func (s *Store) rotate() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rotateLocked()
-}
-
-func (s *Store) rotateLocked() error {
-	name := filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+s.jid+"."+strconv.Itoa(s.jseq))
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("open manifest journal %s: %w", name, err)
-	}
-	if err := flock(f, syscall.LOCK_EX); err != nil {
-		f.Close()
-		return fmt.Errorf("lock manifest journal %s: %w", name, err)
-	}
-	s.jseq++
-	s.journal = f
-	s.jsize, s.jcut = 0, false
-	return nil
-}
-
-func (s *Store) dropJournal(f *os.File) error {
-	if f == nil {
-		return nil
-	}
-	// Remove while still holding the lock, so nobody takes it for a dead
-	// process's journal in between.
-	name := f.Name()
-	err := os.Remove(name)
-	_ = f.Close()
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove manifest journal %s: %w", name, err)
-	}
-	return nil
-}
-
-// readJournal returns the journal's entries. A last line cut short (disk
-// full, power loss) is skipped with a warning by the caller's logger.
-// readManifest parses manifest.json.
-// The canonical layout: "[\n", entries each on one line as "  {...}" joined
-// by ",\n", then "\n]\n" (or "[\n]\n" when empty). Appending needs only the
-// old bytes minus the closing "\n]\n".
-// rewrite writes manifest.json from scratch in the canonical layout.
-// appendEntries copies the current manifest.json without its closing bracket
-// into a temporary file, appends the entries, and renames it into place.
-// replace writes a temporary file next to manifest.json, syncs it and renames
-// it over manifest.json.
