@@ -108,6 +108,7 @@ func (s *Store) dropJournal(f *os.File) error {
 	return nil
 }
 
+// randHex returns n random bytes as hex.
 func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -132,6 +133,7 @@ func readJournal(path string) ([][]byte, error) {
 	return out, nil
 }
 
+// entryClaim reads the claim and the status of one journal line.
 func entryClaim(b []byte) (string, pipeline.Status) {
 	var e struct {
 		Status   pipeline.Status `json:"status"`
@@ -167,6 +169,8 @@ func (s *Store) readManifest() ([]json.RawMessage, error) {
 // old bytes minus the closing "\n]\n".
 const closing = "\n]\n"
 
+// canonical reports whether the file at path is missing or in the canonical
+// layout (what appendEntries needs).
 func canonical(path string) bool {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
