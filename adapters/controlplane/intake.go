@@ -21,31 +21,6 @@ import (
 	"github.com/refinery/refinery-worker/pipeline/retry"
 )
 
-// LeaseField is the queue item field the build-queue intake adds to each item
-// it leased (its value is a Lease). Reporters send POST /api/builds/status
-// only for items carrying it: a status for a build the control-plane did not
-// lease corrupts its build table.
-const LeaseField = "x_refinery_lease"
-
-// Lease is the value of LeaseField.
-type Lease struct {
-	// Attempts is the row's attempts after the pop (the pop increments it).
-	Attempts int      `json:"attempts"`
-	HintIDs  []string `json:"hint_ids,omitempty"`
-	LeasedAt int64    `json:"leased_at"`
-}
-
-// LeaseOf returns the lease of a queue item, if it has one.
-func LeaseOf(it pipeline.Item) (Lease, bool) {
-	raw, ok := it.Extra[LeaseField]
-	if !ok {
-		return Lease{}, false
-	}
-	var l Lease
-	_ = json.Unmarshal(raw, &l)
-	return l, true
-}
-
 // StatusSink queues a build status durably, delivered in order within group
 // (outbox.Reporter implements it).
 type StatusSink interface {

@@ -2,11 +2,37 @@ package controlplane
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 
 	"github.com/refinery/refinery-worker/pipeline"
 )
+
+// LeaseField is the queue item field the build-queue intake adds to each item
+// it leased (its value is a Lease). Reporters send POST /api/builds/status
+// only for items carrying it: a status for a build the control-plane did not
+// lease corrupts its build table.
+const LeaseField = "x_refinery_lease"
+
+// Lease is the value of LeaseField.
+type Lease struct {
+	// Attempts is the row's attempts after the pop (the pop increments it).
+	Attempts int      `json:"attempts"`
+	HintIDs  []string `json:"hint_ids,omitempty"`
+	LeasedAt int64    `json:"leased_at"`
+}
+
+// LeaseOf returns the lease of a queue item, if it has one.
+func LeaseOf(it pipeline.Item) (Lease, bool) {
+	raw, ok := it.Extra[LeaseField]
+	if !ok {
+		return Lease{}, false
+	}
+	var l Lease
+	_ = json.Unmarshal(raw, &l)
+	return l, true
+}
 
 // wait records a lease whose build has not started yet.
 func (in *Intake) wait(claim string, it pipeline.Item, leasedAt time.Time) {
