@@ -41,8 +41,9 @@ type Publisher struct {
 }
 
 // NewPublisher wraps a Watermill publisher. With inProcess (a pub/sub that
-// hands over the message's context) the Work travels by reference in the message context and
-// is not encoded: a stage hands it over and does not touch it again.
+// hands over the message's context) the Work travels by reference in that
+// context and is not encoded: a stage hands it over and does not touch it
+// again.
 func NewPublisher(pub message.Publisher, topics Topics, inProcess bool) *Publisher {
 	return &Publisher{pub: pub, topics: topics, inProcess: inProcess}
 }
