@@ -12,12 +12,12 @@
 //
 // redisstream re-claims, for another consumer, an entry pending longer than
 // its MaxIdleTime. Here MaxIdleTime is ClaimIdle (CLAIM_IDLE) and a
-// keep-alive resets, every ClaimIdle/3, the idle time of the entries this
+// keep-alive resets, every ClaimIdle/4, the idle time of the entries this
 // process received and has not acked (a go-redis hook on each subscriber's
 // client records the ids of XREADGROUP and XCLAIM replies and drops acked
-// ones; one Lua script per stream re-claims those still pending for this
-// consumer with XCLAIM ... JUSTID, which neither re-delivers nor counts a
-// delivery). An entry the server handed out but whose reply never arrived
+// ones; one Lua script per stream, all streams in one pipelined round trip,
+// re-claims those still pending for this consumer with XCLAIM ... JUSTID,
+// which neither re-delivers nor counts a delivery). An entry the server handed out but whose reply never arrived
 // (a connection cut mid-read) is therefore not kept alive and is claimed
 // after ClaimIdle: the Redis outage test lost one such entry when every
 // pending entry of the consumer was kept alive. So:
@@ -37,15 +37,19 @@
 // entry idle for ClaimIdle, else reading a new one (XREADGROUP, blocking at
 // most a second). A held entry whose result is never published while the
 // worker lives (a build stopped by shutdown) stays pending and is claimed by
-// another worker ClaimIdle after this one closed. Known window: a worker that
-// dies between publishing a result and marking the job done (below) has the
-// job built again by the worker that claims the entry.
+// another worker ClaimIdle after this one closed.
 //
 // A key per job, "<jobs stream>:jobs:<correlation id>" (24 h), holds the id
 // of the first message that took the job, then "done": a later message of
 // the same job (an upstream stage that ran twice after a worker died) is
 // acked and skipped, while a redelivery of the same message (its holder
-// died) is taken. So a job is built once per correlation id on Redis too.
+// died) is taken. The result's XADD and the key's "done" go in one
+// MULTI/EXEC: a worker killed between two separate commands would leave the
+// result published and the job still owned by its message, and the worker
+// claiming that message would build the job again. The held entry is acked
+// after that transaction; a worker that dies before the ack leaves an entry
+// whose claimer finds the job done and skips it. So a job is built once per
+// correlation id on Redis too.
 //
 // Nacked messages are re-sent after NackResendSleep (1 s by default, not at
 // once as redisstream's default does).

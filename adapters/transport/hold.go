@@ -33,11 +33,9 @@ type Hold struct {
 
 // holder is how a transport keeps a message.
 type holder interface {
-	// hold is called before the message is handed to the stage; release ends
-	// the hold once the result is published, abandon when the stage nacked
-	// the message (it is delivered again). An error nacks the message;
-	// errDuplicate acks and skips it.
-	hold(corr string, msg *message.Message) (release, abandon func(), err error)
+	// hold is called before the message is handed to the stage. An error
+	// nacks the message; errDuplicate acks and skips it.
+	hold(corr string, msg *message.Message) (*heldEntry, error)
 	// acked is called when the stage acked its copy.
 	acked(msg *message.Message)
 }
@@ -51,7 +49,15 @@ type holds struct {
 
 type holdKey struct{ until, corr string }
 
-type heldEntry struct{ release, abandon func() }
+// heldEntry is one held message. release ends the hold once the result is
+// published, abandon when the stage nacked the message (it is delivered
+// again). publish, when set, publishes the result and marks the job done in
+// one step: a worker killed between publishing and marking would leave the
+// job to whoever claims its message next, who would run it a second time.
+type heldEntry struct {
+	release, abandon func()
+	publish          func(topic string, result *message.Message) error
+}
 
 func newHolds() *holds { return &holds{m: map[holdKey][]*heldEntry{}} }
 
@@ -114,14 +120,26 @@ type holdingPublisher struct {
 }
 
 func (p *holdingPublisher) Publish(topic string, msgs ...*message.Message) error {
-	if err := p.Publisher.Publish(topic, msgs...); err != nil {
-		return err
+	if !p.until[topic] {
+		return p.Publisher.Publish(topic, msgs...)
 	}
-	if p.until[topic] {
-		for _, m := range msgs {
-			if e := p.holds.take(holdKey{topic, m.Metadata.Get(pipeline.MetaCorrelation)}); e != nil {
-				e.release()
+	for _, m := range msgs {
+		k := holdKey{topic, m.Metadata.Get(pipeline.MetaCorrelation)}
+		e := p.holds.take(k)
+		var err error
+		if e != nil && e.publish != nil {
+			err = e.publish(topic, m)
+		} else {
+			err = p.Publisher.Publish(topic, m)
+		}
+		if err != nil {
+			if e != nil {
+				p.holds.add(k, e) // still held: the stage publishes again
 			}
+			return err
+		}
+		if e != nil {
+			e.release()
 		}
 	}
 	return nil
@@ -139,7 +157,8 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 		k := holdKey{until, corr}
 		var e *heldEntry
 		if corr != "" {
-			release, abandon, err := hd.hold(corr, msg)
+			var err error
+			e, err = hd.hold(corr, msg)
 			if errors.Is(err, errDuplicate) {
 				log.Info("skipped a second delivery of a held or finished job", "message", msg.UUID, "correlation_id", corr)
 				msg.Ack()
@@ -150,7 +169,6 @@ func holdLoop(ctx context.Context, in <-chan *message.Message, out chan<- *messa
 				msg.Nack()
 				continue
 			}
-			e = &heldEntry{release: release, abandon: abandon}
 			hs.add(k, e)
 		}
 		cp := message.NewMessage(msg.UUID, msg.Payload)

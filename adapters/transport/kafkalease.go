@@ -132,12 +132,12 @@ type kafkaHolder struct {
 	topic string
 }
 
-func (h kafkaHolder) hold(corr string, msg *message.Message) (func(), func(), error) {
+func (h kafkaHolder) hold(corr string, msg *message.Message) (*heldEntry, error) {
 	release, err := h.l.hold(h.topic, corr, msg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return release, func() { h.l.end(corr, "drop") }, nil
+	return &heldEntry{release: release, abandon: func() { h.l.end(corr, "drop") }}, nil
 }
 
 // acked commits the job message: the lease stands for it now.

@@ -33,7 +33,7 @@ type RedisOptions struct {
 	Consumer string
 	// ClaimIdle is CLAIM_IDLE: a pending entry idle this long belongs to a
 	// dead worker and is claimed by another. This worker keeps its own
-	// entries alive every ClaimIdle/3 (XCLAIM ... JUSTID), so a live worker's
+	// entries alive every ClaimIdle/4 (XCLAIM ... JUSTID), so a live worker's
 	// messages are never claimed, however long their stage runs. Default 60s;
 	// at least 300ms.
 	ClaimIdle time.Duration
@@ -50,8 +50,9 @@ type RedisOptions struct {
 	// Logger receives the transport's warnings. Default: discard.
 	Logger *slog.Logger
 
-	noKeepAlive bool // tests: show what happens without the keep-alive
-	noJobKey    bool // ... and without the per-job key
+	noKeepAlive bool       // tests: show what happens without the keep-alive
+	noJobKey    bool       // ... and without the per-job key
+	testHook    redis.Hook // tests: on every client (e.g. a worker dying at a chosen command)
 }
 
 func (o *RedisOptions) defaults() error {
@@ -96,7 +97,13 @@ func Redis(ctx context.Context, opts RedisOptions) (pipeline.Transport, func() e
 	if err != nil {
 		return pipeline.Transport{}, nil, fmt.Errorf("redis transport: parse URL: %w", err)
 	}
-	newClient := func() *redis.Client { return redis.NewClient(ropts) }
+	newClient := func() *redis.Client {
+		c := redis.NewClient(ropts)
+		if opts.testHook != nil {
+			c.AddHook(opts.testHook)
+		}
+		return c
+	}
 	probe := newClient()
 	if err := probe.Ping(ctx).Err(); err != nil {
 		_ = probe.Close()
@@ -213,7 +220,7 @@ func (s *redisSubscriber) subscribeHeld(ctx context.Context, client *redis.Clien
 		loops.Add(1)
 		go func() {
 			defer loops.Done()
-			holdLoop(ctx, in, out, s.topics.Name(h.Until), pendingHolder{s.keep, topic + ":jobs:", s.opts.noJobKey},
+			holdLoop(ctx, in, out, s.topics.Name(h.Until), pendingHolder{s.keep, topic + ":jobs:", s.opts.MaxLen, s.opts.noJobKey},
 				s.holds, s.closing, s.log)
 		}()
 	}
@@ -276,11 +283,14 @@ redis.call(unpack(args))
 return ids
 `)
 
-// keepAlive refreshes, every ClaimIdle/3, the entries this process received
+// keepAlive refreshes, every ClaimIdle/4, the entries this process received
 // and has not acked, so that no other consumer claims them while it lives.
+// Every stream is refreshed in one round trip (a pipeline of scripts): a slow
+// reply for one stream never delays the others past ClaimIdle.
 func (s *redisSubscriber) keepAlive() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.opts.ClaimIdle / 3)
+	every := s.opts.ClaimIdle / 4
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -288,29 +298,46 @@ func (s *redisSubscriber) keepAlive() {
 			return
 		case <-t.C:
 		}
-		started := time.Now()
-		for st, ids := range s.received.snapshot() {
-			if len(ids) == 0 {
-				continue
-			}
-			args := make([]any, 0, 3+len(ids))
-			args = append(args, s.opts.Group, s.opts.Consumer, 10000)
-			for _, id := range ids {
-				args = append(args, id)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), s.opts.ClaimIdle/3)
-			kept, err := keepAliveScript.Run(ctx, s.keep, []string{st}, args...).StringSlice()
-			cancel()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				s.log.Warn("keep pending entries alive", "stream", st, "err", err)
-				continue
-			}
-			set := make(map[string]bool, len(kept))
-			for _, id := range kept {
-				set[id] = true
-			}
-			s.received.forget(st, started, set)
+		s.refresh(every)
+	}
+}
+
+// refresh runs keepAliveScript for every stream with received entries, in
+// one pipeline bounded by timeout, and forgets the entries no longer
+// pending for this consumer.
+func (s *redisSubscriber) refresh(timeout time.Duration) {
+	started := time.Now()
+	snap := s.received.snapshot()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	p := s.keep.Pipeline()
+	cmds := map[string]*redis.Cmd{}
+	for st, ids := range snap {
+		if len(ids) == 0 {
+			continue
 		}
+		args := make([]any, 0, 3+len(ids))
+		args = append(args, s.opts.Group, s.opts.Consumer, 10000)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		cmds[st] = keepAliveScript.Eval(ctx, p, []string{st}, args...)
+	}
+	if len(cmds) == 0 {
+		return
+	}
+	_, _ = p.Exec(ctx) // each command's error is looked at below
+	for st, cmd := range cmds {
+		kept, err := cmd.StringSlice()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			s.log.Warn("keep pending entries alive", "stream", st, "err", err)
+			continue
+		}
+		set := make(map[string]bool, len(kept))
+		for _, id := range kept {
+			set[id] = true
+		}
+		s.received.forget(st, started, set)
 	}
 }
 
@@ -324,7 +351,8 @@ func (s *redisSubscriber) keepAlive() {
 type pendingHolder struct {
 	c      *redis.Client
 	prefix string
-	off    bool // tests
+	maxLen int64 // MaxLen, as the publisher trims
+	off    bool  // tests
 }
 
 // holdScript: KEYS job key; ARGV message id, ttl ms. Returns 1 to take.
@@ -340,27 +368,46 @@ return 0
 
 const jobMemory = 24 * time.Hour
 
-func (h pendingHolder) hold(corr string, msg *message.Message) (func(), func(), error) {
+func (h pendingHolder) hold(corr string, msg *message.Message) (*heldEntry, error) {
+	ack := func() { msg.Ack() }
 	if h.off {
-		return func() { msg.Ack() }, func() {}, nil
+		return &heldEntry{release: ack, abandon: func() {}}, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	key := h.prefix + corr
 	took, err := holdScript.Run(ctx, h.c, []string{key}, msg.UUID, jobMemory.Milliseconds()).Int()
 	if err != nil {
-		return nil, nil, fmt.Errorf("hold job %s: %w", corr, err)
+		return nil, fmt.Errorf("hold job %s: %w", corr, err)
 	}
 	if took == 0 {
-		return nil, nil, errDuplicate
+		return nil, errDuplicate
 	}
-	release := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = h.c.Set(ctx, key, "done", jobMemory).Err() // best effort: a late duplicate is built again
-		msg.Ack()
+	publish := func(topic string, result *message.Message) error { return h.publishDone(topic, key, result) }
+	return &heldEntry{release: ack, abandon: func() {}, publish: publish}, nil
+}
+
+// publishDone adds the result to its stream and marks the job done in one
+// MULTI/EXEC, so that no crash can leave one without the other: a result
+// published while the job key still names the job's message would let the
+// next owner of that message (after a kill -9) build the job again. The entry
+// is the one redisstream's publisher writes (same marshaller, same trimming).
+func (h pendingHolder) publishDone(topic, key string, result *message.Message) error {
+	values, err := redisstream.DefaultMarshallerUnmarshaller{}.Marshal(topic, result)
+	if err != nil {
+		return fmt.Errorf("marshal result %s: %w", result.UUID, err)
 	}
-	return release, func() {}, nil
+	ctx, cancel := context.WithTimeout(result.Context(), 10*time.Second)
+	defer cancel()
+	_, err = h.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAdd(ctx, &redis.XAddArgs{Stream: topic, Values: values, MaxLen: h.maxLen, Approx: true})
+		p.Set(ctx, key, "done", jobMemory)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("publish result %s of a held job: %w", result.UUID, err)
+	}
+	return nil
 }
 
 func (pendingHolder) acked(*message.Message) {}

@@ -2,9 +2,11 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,5 +312,100 @@ func TestBusyWorkerDoesNotSitOnTheNextJob(t *testing.T) {
 	defer b.mu.Unlock()
 	if ws := b.started["next"]; len(ws) != 1 || ws[0] != "b" {
 		t.Fatalf("next started by %v, want b", ws)
+	}
+}
+
+// dieAfterResult is a go-redis hook standing for a worker killed right after
+// the result of a held job reached Redis: once a command (or a transaction)
+// that adds to the results stream has run, every later command fails, so
+// nothing else this worker would send (marking the job done, the ack, the
+// keep-alive) reaches the server.
+type dieAfterResult struct {
+	results string
+	dead    atomic.Bool
+}
+
+var errKilled = errors.New("worker killed")
+
+func (h *dieAfterResult) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *dieAfterResult) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.dead.Load() {
+			cmd.SetErr(errKilled)
+			return errKilled
+		}
+		err := next(ctx, cmd)
+		h.check(cmd)
+		return err
+	}
+}
+
+func (h *dieAfterResult) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.dead.Load() {
+			for _, c := range cmds {
+				c.SetErr(errKilled)
+			}
+			return errKilled
+		}
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			h.check(c)
+		}
+		return err
+	}
+}
+
+func (h *dieAfterResult) check(cmd redis.Cmder) {
+	if strings.EqualFold(cmd.Name(), "xadd") && cmd.Err() == nil {
+		if s, _ := cmd.Args()[1].(string); s == h.results {
+			h.dead.Store(true)
+		}
+	}
+}
+
+// TestWorkerKilledAfterPublishingAResultIsNotRebuilt: worker a publishes the
+// result of a held job and dies before anything else reaches Redis; worker b
+// claims the job's message after ClaimIdle and must skip it (the job is done),
+// not build it again. With the result and the job's "done" sent as two
+// commands, b built the job a second time.
+func TestWorkerKilledAfterPublishingAResultIsNotRebuilt(t *testing.T) {
+	t.Parallel() // its own redis-server: it waits on the claim timer
+	srv := testsvc.StartRedis(t)
+	hook := &dieAfterResult{results: "t." + pipeline.TopicResults}
+	trA, closeA := redisTransportOpts(t, srv, RedisOptions{Consumer: "a", testHook: hook,
+		Holds: []Hold{{Topic: pipeline.TopicJobs, Until: pipeline.TopicResults, Slots: 1}}})
+	b := newBuilds()
+	routerA := b.buildStage(t, "a", trA, 0)
+	startRouter(t, routerA)
+	jobs := trA.Topics.Name(pipeline.TopicJobs)
+	if err := trA.Publisher.Publish(jobs, newMsg("j1")); err != nil {
+		t.Fatal(err)
+	}
+	b.waitResults(t, 1)
+	if !hook.dead.Load() {
+		t.Fatal("a published no result to " + hook.results)
+	}
+	_ = routerA.Close()
+	_ = closeA()
+	if n := pending(t, srv, jobs); n != 1 {
+		t.Fatalf("pending after a died = %d, want 1 (its ack never reached Redis)", n)
+	}
+
+	trB, _ := redisTransport(t, srv, "b", 1)
+	startRouter(t, b.buildStage(t, "b", trB, 0))
+	t.Cleanup(b.stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for pending(t, srv, jobs) != 0 { // b claims the entry after ClaimIdle and acks it, built or skipped
+		if time.Now().After(deadline) {
+			t.Fatal("a's job entry still pending: b never claimed it")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ws := b.started["j1"]; len(ws) != 1 {
+		t.Fatalf("j1 started by %v, want a only", ws)
 	}
 }
