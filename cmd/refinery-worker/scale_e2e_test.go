@@ -60,6 +60,9 @@ func scale(t *testing.T, e *testEnv, names []string, push func()) {
 				}
 			}
 			t.Errorf("%s has %d manifest entries, want 1: %v", n, count[n], who)
+			for i, p := range procs {
+				t.Logf("scale-w%d's log lines naming %s:\n%s", i, n, linesNaming(p.stderr.String(), n))
+			}
 		}
 	}
 	t.Logf("outcomes per worker: %v", share)
@@ -213,4 +216,24 @@ func TestKafkaIntakeScale(t *testing.T) {
 			}
 		}
 	})
+}
+
+// linesNaming returns the lines of log that name name, not as the start of a
+// longer number (rstream1 is not rstream10).
+func linesNaming(log, name string) string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		for rest := line; ; {
+			i := strings.Index(rest, name)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(name):]
+			if rest == "" || rest[0] < '0' || rest[0] > '9' {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
