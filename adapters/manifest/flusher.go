@@ -14,7 +14,7 @@ import (
 // manifest.json grows. An outcome recorded while the budget is not spent
 // (at rest) is shown at once.
 const (
-	flushBudgetWindow = 10 * time.Second
+	flushBudgetWindow = 2 * time.Second
 	flushBudgetShare  = 100
 	flushCostFactor   = 200
 	maxFlushWait      = 5 * time.Second

@@ -11,7 +11,7 @@ import (
 // rewrite's CPU (at most maxFlushWait), never less than FlushInterval.
 func TestFlushWait(t *testing.T) {
 	const ms = time.Millisecond
-	budget := flushBudgetWindow / flushBudgetShare // 100ms of CPU in 10s
+	budget := flushBudgetWindow / flushBudgetShare // 20ms of CPU in 2s
 	for _, tc := range []struct {
 		interval, last, recent, want time.Duration
 	}{
@@ -31,19 +31,20 @@ func TestFlushWait(t *testing.T) {
 // The budget counts the rewrites of the last window only.
 func TestFlushCostsForgetsOldRewrites(t *testing.T) {
 	var f flushCosts
+	w := flushBudgetWindow
 	t0 := time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC)
 	f.add(t0, 5*time.Millisecond)
-	f.add(t0.Add(4*time.Second), 7*time.Millisecond)
-	f.add(t0.Add(9*time.Second), 11*time.Millisecond)
+	f.add(t0.Add(w*4/10), 7*time.Millisecond)
+	f.add(t0.Add(w*9/10), 11*time.Millisecond)
 	for _, tc := range []struct {
 		after time.Duration
 		want  time.Duration
 	}{
-		{9 * time.Second, 23 * time.Millisecond},
-		{10 * time.Second, 23 * time.Millisecond},
-		{11 * time.Second, 18 * time.Millisecond},
-		{15 * time.Second, 11 * time.Millisecond},
-		{20 * time.Second, 0},
+		{w * 9 / 10, 23 * time.Millisecond},
+		{w, 23 * time.Millisecond},
+		{w * 11 / 10, 18 * time.Millisecond},
+		{w * 15 / 10, 11 * time.Millisecond},
+		{w * 2, 0},
 	} {
 		if got := f.spent(t0.Add(tc.after)); got != tc.want {
 			t.Errorf("spent %v after the first = %v, want %v", tc.after, got, tc.want)

@@ -37,11 +37,11 @@ type Options struct {
 	// Path of manifest.json. Required.
 	Path string
 	// FlushInterval is the least time between two rewrites of manifest.json
-	// under load. Default (and any value ≤ 0) 200ms. Once the rewrites of the last 10s
-	// took more than 1% of a core (a large manifest under load), the flusher
-	// waits two hundred times the CPU the last rewrite took (at most 5s), so
-	// rewriting stays at ~0.5-1% of a core. An outcome recorded at rest (no
-	// rewrite within that time) is flushed at once.
+	// under load. Default (and any value ≤ 0) 200ms. Once the rewrites of
+	// the last 2s took more than 1% of a core (a large manifest under load),
+	// the flusher waits two hundred times the CPU the last rewrite took (at
+	// most 5s), so rewriting stays at ~0.5-1% of a core. An outcome recorded
+	// at rest (no rewrite within that time) is flushed at once.
 	FlushInterval time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
