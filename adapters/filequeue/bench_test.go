@@ -3,10 +3,10 @@ package filequeue
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/internal/testkit/cpuuse"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -47,7 +47,7 @@ func benchClaimSettle(b *testing.B, workers, requeueEvery int) {
 			qs[i] = testQueue(b, path)
 		}
 		b.StartTimer()
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), cpuuse.Now().CPU
 		for {
 			held := make([][]pipeline.Claimed, workers)
 			got := 0
@@ -86,7 +86,7 @@ func benchClaimSettle(b *testing.B, workers, requeueEvery int) {
 			}
 		}
 		elapsed += time.Since(start)
-		cpu += cpuTime() - cpu0
+		cpu += cpuuse.Now().CPU - cpu0
 		b.StopTimer()
 		for _, q := range qs {
 			if err := q.Close(); err != nil {
@@ -101,14 +101,4 @@ func benchClaimSettle(b *testing.B, workers, requeueEvery int) {
 	b.ReportMetric(perItem, "cpu-µs/item")
 	fmt.Printf("%s: %d items in %v: %.0f items/s, %.0f µs of CPU per item (%.0f items per CPU-second)\n",
 		b.Name(), handled, elapsed.Round(time.Millisecond), rate, perItem, 1e6/perItem)
-}
-
-// cpuTime is the user+system CPU time of this process so far (a figure the
-// other processes on a shared machine do not distort, unlike wall time).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/internal/testkit/cpuuse"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -61,7 +62,7 @@ func drainWindow(b *testing.B, data string, n, window, refill int) (cpu, elapsed
 	q := testQueue(b, path)
 	ctx := context.Background()
 	b.StartTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cpuuse.Now().CPU
 	var held []pipeline.Claimed
 	for done < n {
 		if room := window - len(held); len(held) == 0 || room >= refill {
@@ -82,7 +83,7 @@ func drainWindow(b *testing.B, data string, n, window, refill int) (cpu, elapsed
 		held = held[1:]
 		done++
 	}
-	cpu, elapsed = cpuTime()-cpu0, time.Since(start)
+	cpu, elapsed = cpuuse.Now().CPU-cpu0, time.Since(start)
 	b.StopTimer()
 	if err := q.Close(); err != nil {
 		b.Fatal(err)

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/wheelindex"
+	"github.com/refinery/refinery-worker/internal/testkit/cpuuse"
 	"github.com/refinery/refinery-worker/internal/testkit/wheeltest"
 )
 
@@ -49,16 +49,16 @@ func BenchmarkPublish10k(b *testing.B) {
 		var startCPU time.Duration
 		for i, p := range paths {
 			if i%1000 == 0 {
-				start, startCPU = time.Now(), cpuTime()
+				start, startCPU = time.Now(), cpuuse.Now().CPU
 			}
 			if _, err := x.Publish(context.Background(), p, ""); err != nil {
 				b.Fatal(err)
 			}
 			switch i {
 			case 999:
-				first, firstCPU = first+time.Since(start), firstCPU+cpuTime()-startCPU
+				first, firstCPU = first+time.Since(start), firstCPU+cpuuse.Now().CPU-startCPU
 			case wheels - 1:
-				last, lastCPU = last+time.Since(start), lastCPU+cpuTime()-startCPU
+				last, lastCPU = last+time.Since(start), lastCPU+cpuuse.Now().CPU-startCPU
 			}
 		}
 		b.StopTimer()
@@ -75,11 +75,4 @@ func BenchmarkPublish10k(b *testing.B) {
 	b.ReportMetric(per(lastCPU), "cpu-µs/wheel-last1k")
 	b.Logf("per wheel: first thousand %.0f µs (CPU %.0f), last thousand %.0f µs (CPU %.0f); last/first %.2f (CPU %.2f)",
 		per(first), per(firstCPU), per(last), per(lastCPU), per(last)/per(first), per(lastCPU)/per(firstCPU))
-}
-
-// cpuTime is the CPU time (user + system) this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/internal/testkit/cpuuse"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -58,12 +59,12 @@ func BenchmarkCompare(b *testing.B) {
 		}{{"worker", runCompareWorker}, {"baseline", runBaseline}} {
 			b.Run(fmt.Sprintf("%d/%s", n, c.name), func(b *testing.B) {
 				var wall time.Duration
-				cpu0 := cpuTime()
+				start := cpuuse.Now()
 				for range b.N {
 					wall += c.run(b, benchDir(b), n)
 				}
 				b.ReportMetric(float64(b.N*n)/wall.Seconds(), "items/s")
-				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*n), "cpu-µs/item")
+				cpuuse.Since(start).Report(b, b.N*n)
 			})
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/refinery/refinery-worker/internal/testkit/cpuuse"
 	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 )
 
@@ -108,13 +109,13 @@ type redisMeter struct {
 }
 
 func startRedisMeter(tb testing.TB, c *redis.Client) *redisMeter {
-	m := &redisMeter{c: c, rcpu: redisCPU(tb, c), cpu: cpuTime()}
+	m := &redisMeter{c: c, rcpu: redisCPU(tb, c), cpu: cpuuse.Now().CPU}
 	m.start = time.Now()
 	return m
 }
 
 func (m *redisMeter) stop(tb testing.TB) redisRun {
-	wall, cpu := time.Since(m.start), cpuTime()-m.cpu
+	wall, cpu := time.Since(m.start), cpuuse.Now().CPU-m.cpu
 	return redisRun{wall: wall, cpu: cpu, redisCPU: redisCPU(tb, m.c) - m.rcpu}
 }
 

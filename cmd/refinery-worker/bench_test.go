@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
 	"github.com/refinery/refinery-worker/internal/config"
+	"github.com/refinery/refinery-worker/internal/testkit/cpuuse"
 	"github.com/refinery/refinery-worker/internal/testkit/testsvc"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -40,12 +40,12 @@ func BenchmarkSixStages(b *testing.B) {
 	}{{"worker", runWorkerDrain}, {"worker_files_on_tmpfs", runWorkerDrainTmpfs}, {"bare_chain", runBareChain}} {
 		b.Run(c.name, func(b *testing.B) {
 			var seconds float64 // timed, over all runs
-			cpu0 := cpuTime()
+			start := cpuuse.Now()
 			for range b.N {
 				seconds += benchItems / c.run(b, benchItems)
 			}
 			// CPU per item is steadier than wall time on a shared machine.
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*benchItems), "cpu-µs/item")
+			cpuuse.Since(start).Report(b, b.N*benchItems)
 			// Over every run, not the last one's: one 10,000-item drain is
 			// under a second, and a shared machine's hiccup moves it a lot.
 			b.ReportMetric(float64(b.N*benchItems)/seconds, "items/s")
@@ -181,13 +181,6 @@ func must(b *testing.B, err error) {
 	if err != nil {
 		b.Fatal(err)
 	}
-}
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDurableTransports is (a) and (b) of BenchmarkSixStages on Redis

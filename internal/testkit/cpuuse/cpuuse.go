@@ -1,0 +1,53 @@
+// Package cpuuse reads what this process has used so far (getrusage): CPU
+// time and context switches, for benchmarks that report them per item.
+//
+// CPU time is the figure other processes on a shared machine distort least;
+// the context switches tell two runs of the same code apart when the
+// scheduler, not the code, made one of them dearer (a thread that blocks or
+// is preempted more often pays for each switch in system time).
+package cpuuse
+
+import (
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Usage is what the process has used since it started.
+type Usage struct {
+	// CPU is user plus system time.
+	CPU time.Duration
+	// Voluntary counts the times a thread blocked (a system call that
+	// waits, a futex sleep); Involuntary the times one was preempted.
+	Voluntary, Involuntary int64
+}
+
+// Now is the process's usage so far; zero if getrusage fails (it cannot for
+// RUSAGE_SELF on Linux).
+func Now() Usage {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return Usage{}
+	}
+	return Usage{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), Voluntary: ru.Nvcsw, Involuntary: ru.Nivcsw}
+}
+
+// Since is what was used between start and now.
+func Since(start Usage) Usage {
+	now := Now()
+	return Usage{CPU: now.CPU - start.CPU, Voluntary: now.Voluntary - start.Voluntary,
+		Involuntary: now.Involuntary - start.Involuntary}
+}
+
+// PerItem is the CPU µs per item.
+func (u Usage) PerItem(items int) float64 {
+	return float64(u.CPU.Microseconds()) / float64(items)
+}
+
+// Report reports u spread over items as b's cpu-µs/item, vcsw/item and
+// ivcsw/item.
+func (u Usage) Report(b *testing.B, items int) {
+	b.ReportMetric(u.PerItem(items), "cpu-µs/item")
+	b.ReportMetric(float64(u.Voluntary)/float64(items), "vcsw/item")
+	b.ReportMetric(float64(u.Involuntary)/float64(items), "ivcsw/item")
+}

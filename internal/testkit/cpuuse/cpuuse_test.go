@@ -1,0 +1,44 @@
+package cpuuse
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestSinceCountsCPUAndABlockingWait(t *testing.T) {
+	start := Now()
+	deadline := time.Now().Add(20 * time.Millisecond)
+	for time.Now().Before(deadline) { // spin: CPU time, not a sleep
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	time.AfterFunc(5*time.Millisecond, func() { w.Close() })
+	_, _ = r.Read(make([]byte, 1)) // parks until the writer closes
+	u := Since(start)
+	if u.CPU < 10*time.Millisecond {
+		t.Errorf("CPU %v after a 20 ms spin, want at least 10 ms", u.CPU)
+	}
+	if u.Voluntary+u.Involuntary < 1 {
+		t.Errorf("no context switch counted across a blocking wait: %+v", u)
+	}
+}
+
+func TestPerItem(t *testing.T) {
+	for _, tc := range []struct {
+		cpu   time.Duration
+		items int
+		want  float64
+	}{
+		{time.Second, 1000, 1000},
+		{350 * time.Millisecond, 1000, 350},
+		{0, 10, 0},
+	} {
+		if got := (Usage{CPU: tc.cpu}).PerItem(tc.items); got != tc.want {
+			t.Errorf("Usage{CPU: %v}.PerItem(%d) = %v, want %v", tc.cpu, tc.items, got, tc.want)
+		}
+	}
+}
