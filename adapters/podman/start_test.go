@@ -26,7 +26,7 @@ func fakeBin(t *testing.T, ps, arch string) string {
 	return path
 }
 
-func fakeCommander(t *testing.T, bin string) *Commander {
+func fakeCommander(t testing.TB, bin string) *Commander {
 	t.Helper()
 	o := baseOptions()
 	o.Bin, o.OutputDir, o.CacheDir = bin, t.TempDir(), t.TempDir()
