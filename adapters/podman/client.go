@@ -60,19 +60,20 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 			drained <- struct{}{}
 		}()
 	}
-	var state *os.ProcessState
-	exited := make(chan struct{})
-	go func() {
-		state, _ = p.Wait() // a started child can always be waited for
-		close(exited)
-	}()
-
+	// The client is waited for right here, not by a goroutine of its own:
+	// one goroutine fewer to wake per client. A stop runs beside it, only
+	// when ctx ends first.
+	exited, stopped := make(chan struct{}), make(chan struct{})
 	var reason string
-	select {
-	case <-exited:
-	case <-ctx.Done():
+	stopWhenDone := context.AfterFunc(ctx, func() {
+		defer close(stopped)
 		reason = pipeline.CancelReason(ctx)
 		r.stop(ctx, name, reason, p, exited)
+	})
+	state, _ := p.Wait() // a started child can always be waited for
+	close(exited)
+	if !stopWhenDone() {
+		<-stopped
 	}
 	// The client is gone; let the output finish, but never hang on a pipe
 	// some leftover process still holds.
@@ -89,7 +90,6 @@ func (r *Runner) runContainer(ctx context.Context, name string, argv []string, o
 	}
 	outR.Close()
 	errR.Close()
-	<-exited
 	return state.ExitCode(), reason, nil
 }
 
