@@ -72,7 +72,7 @@ func TestShutdownReturnsUnfinishedItems(t *testing.T) {
 	e.writePlan(t, names)
 	e.writeQueue(t, items(names...))
 	e.vars["BUILD_CONCURRENCY"] = "2"
-	e.vars["STUB_DELAY_MAX"] = "10m"
+	e.vars["STUB_DELAY_MIN"] = "10m" // every build outlasts the grace
 	e.vars["SHUTDOWN_GRACE"] = "1s"
 	p := e.serve(t)
 	eventually(t, 30*time.Second, "items held", func() bool {

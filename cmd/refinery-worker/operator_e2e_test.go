@@ -46,8 +46,10 @@ func TestOperatorControls(t *testing.T) {
 	post(t, p.url("/trigger"), "ops-token", "")
 	eventually(t, 20*time.Second, "quick to be processed after resume", func() bool { return len(e.manifest(t)) == 1 })
 
-	// Cancel a build in flight: failed, reason cancelled, not requeued.
-	e.vars["STUB_DELAY_MAX"] = "10m"
+	// Cancel a build in flight: failed, reason cancelled, not requeued. The
+	// build waits 10 minutes, not a uniform 0..10m: a short draw once ended
+	// it before the cancel (404, no build in flight).
+	e.vars["STUB_DELAY_MIN"] = "10m"
 	p.stop(t, syscall.SIGTERM)
 	p = e.serve(t)
 	if _, stderr, code := e.run(t, `{"package":"stuck","version":"1.0"}`+"\n", "enqueue"); code != 0 {

@@ -33,8 +33,8 @@ func newRunner(cfg Config, log *slog.Logger, removed podman.RemovalObserver) (ha
 	}
 	if cfg.PodmanBin == "" {
 		var delay stub.DelayFunc
-		if cfg.StubDelayMax > 0 {
-			delay = stub.Uniform(0, cfg.StubDelayMax.D())
+		if lo, hi := cfg.StubDelayMin.D(), cfg.StubDelayMax.D(); lo > 0 || hi > 0 {
+			delay = stub.Uniform(lo, max(lo, hi))
 		}
 		log.Info("PODMAN_BIN is unset: using the stub runner (jobs are skipped, not built)")
 		return stub.New(cmd, stub.Options{Delay: delay, FailRatio: cfg.StubFailRatio, Seed: uint64(time.Now().UnixNano())}), nil

@@ -115,9 +115,12 @@ type Config struct {
 	// BuildConcurrency is how many builds run at once (1..64). Default 1.
 	BuildConcurrency int `env:"BUILD_CONCURRENCY" envDefault:"1"`
 
-	// StubDelayMax makes each stub job wait a uniform 0..max (benchmarks and
-	// the chaos suite); StubFailRatio in [0,1] fails that share of stub jobs.
-	// Both default to off and are ignored by the podman runner.
+	// StubDelayMin and StubDelayMax make each stub job wait a uniform
+	// min..max (benchmarks, the chaos suite, and tests that need a build in
+	// flight); min defaults to 0 and may not exceed max when max is set (min
+	// alone is a fixed wait). StubFailRatio in [0,1] fails that share of stub
+	// jobs. All default to off and are ignored by the podman runner.
+	StubDelayMin  Interval `env:"STUB_DELAY_MIN"`
 	StubDelayMax  Interval `env:"STUB_DELAY_MAX"`
 	StubFailRatio float64  `env:"STUB_FAIL_RATIO" envDefault:"0"`
 

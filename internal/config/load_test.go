@@ -258,3 +258,22 @@ func TestContinuous(t *testing.T) {
 		}
 	}
 }
+
+// STUB_DELAY_MIN alone is a fixed wait; with STUB_DELAY_MAX it may not
+// exceed it.
+func TestStubDelayBounds(t *testing.T) {
+	for _, tc := range []struct {
+		environ []string
+		want    []string
+	}{
+		{[]string{"STUB_DELAY_MIN=10m"}, nil},
+		{[]string{"STUB_DELAY_MIN=1s", "STUB_DELAY_MAX=1s"}, nil},
+		{[]string{"STUB_DELAY_MIN=10m", "STUB_DELAY_MAX=5m"}, []string{"STUB_DELAY_MIN: 10m0s is above STUB_DELAY_MAX (5m0s)"}},
+	} {
+		t.Run(strings.Join(tc.environ, " "), func(t *testing.T) {
+			if got := problems(t, tc.environ...); !slices.Equal(got, tc.want) {
+				t.Errorf("problems %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

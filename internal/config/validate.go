@@ -153,6 +153,9 @@ func (c *Config) validate() []string {
 	if c.ClaimIdle.D() < time.Second {
 		bad("CLAIM_IDLE", "%s is below 1s", c.ClaimIdle)
 	}
+	if c.StubDelayMax > 0 && c.StubDelayMin > c.StubDelayMax {
+		bad("STUB_DELAY_MIN", "%s is above STUB_DELAY_MAX (%s)", c.StubDelayMin, c.StubDelayMax)
+	}
 	if c.StubFailRatio < 0 || c.StubFailRatio > 1 {
 		bad("STUB_FAIL_RATIO", "%v is outside 0..1", c.StubFailRatio)
 	}
