@@ -34,7 +34,7 @@ func newRunner(cfg Config, log *slog.Logger, removed podman.RemovalObserver) (ha
 	if cfg.PodmanBin == "" {
 		var delay stub.DelayFunc
 		if lo, hi := cfg.StubDelayMin.D(), cfg.StubDelayMax.D(); lo > 0 || hi > 0 {
-			delay = stub.Uniform(lo, max(lo, hi))
+			delay = stub.Uniform(lo, hi) // hi <= lo: a fixed lo
 		}
 		log.Info("PODMAN_BIN is unset: using the stub runner (jobs are skipped, not built)")
 		return stub.New(cmd, stub.Options{Delay: delay, FailRatio: cfg.StubFailRatio, Seed: uint64(time.Now().UnixNano())}), nil
