@@ -2,6 +2,7 @@ package cpuuse
 
 import (
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,5 +41,22 @@ func TestPerItem(t *testing.T) {
 		if got := (Usage{CPU: tc.cpu}).PerItem(tc.items); got != tc.want {
 			t.Errorf("Usage{CPU: %v}.PerItem(%d) = %v, want %v", tc.cpu, tc.items, got, tc.want)
 		}
+	}
+}
+
+func TestSinceCountsFirstTouchOfMappedMemory(t *testing.T) {
+	const pages = 256
+	mem, err := syscall.Mmap(-1, 0, pages*os.Getpagesize(), syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(mem)
+	start := Now()
+	for i := 0; i < len(mem); i += os.Getpagesize() {
+		mem[i] = 1
+	}
+	if u := Since(start); u.MinorFaults < pages/2 {
+		t.Errorf("%d minor faults after touching %d fresh pages, want at least %d", u.MinorFaults, pages, pages/2)
 	}
 }
