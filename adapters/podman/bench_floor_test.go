@@ -14,7 +14,7 @@ import (
 	"github.com/refinery/refinery-worker/internal/testkit/cpuuse"
 )
 
-// floorConcurrency is BUILD_CONCURRENCY's default, as in BenchmarkCompare.
+// floorConcurrency is the concurrency of BenchmarkCompare's worker.
 const floorConcurrency = 2
 
 // BenchmarkRunnerFloor is what starting a podman client costs this process
@@ -22,7 +22,10 @@ const floorConcurrency = 2
 // once), two at a time:
 //   - start-wait: os.StartProcess with /dev/null as stdin, stdout and
 //     stderr, then Wait: the floor of any worker written in Go that execs a
-//     client per item;
+//     client per item, two at a time;
+//   - start-wait-serial: the same one at a time, the shape of Compare's
+//     baseline (the Go runtime's threads cost more around two children in
+//     flight than around one);
 //   - runner: Runner.Run, the job log discarded: the job's build dir, the
 //     client's two output pipes and their copiers, the wait, the wheel
 //     lookup.
@@ -36,31 +39,31 @@ func BenchmarkRunnerFloor(b *testing.B) {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\n[ \"$1\" = image ] && echo amd64\nexit 0\n"), 0o755); err != nil {
 		b.Fatal(err)
 	}
-	b.Run("start-wait", func(b *testing.B) {
-		devNull, err := os.Open(os.DevNull)
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devNull.Close()
+	attr := &os.ProcAttr{Files: []*os.File{devNull, devNull, devNull}}
+	startWait := func(int) error {
+		p, err := os.StartProcess(bin, []string{"podman", "run"}, attr)
 		if err != nil {
-			b.Fatal(err)
-		}
-		defer devNull.Close()
-		attr := &os.ProcAttr{Files: []*os.File{devNull, devNull, devNull}}
-		floorRun(b, func(int) error {
-			p, err := os.StartProcess(bin, []string{"podman", "run"}, attr)
-			if err != nil {
-				return err
-			}
-			st, err := p.Wait()
-			if err == nil && !st.Success() {
-				err = fmt.Errorf("stand-in exited: %v", st)
-			}
 			return err
-		})
-	})
+		}
+		st, err := p.Wait()
+		if err == nil && !st.Success() {
+			err = fmt.Errorf("stand-in exited: %v", st)
+		}
+		return err
+	}
+	b.Run("start-wait", func(b *testing.B) { floorRun(b, floorConcurrency, startWait) })
+	b.Run("start-wait-serial", func(b *testing.B) { floorRun(b, 1, startWait) })
 	b.Run("runner", func(b *testing.B) {
 		r, err := NewRunner(fakeCommander(b, bin), RunnerOptions{Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			b.Fatal(err)
 		}
-		floorRun(b, func(i int) error {
+		floorRun(b, floorConcurrency, func(i int) error {
 			// No wheel: the job fails as no_wheel, as every Compare item does.
 			res := r.Run(context.Background(), newJob(fmt.Sprintf("pkg%d", i), "1.0"), io.Discard)
 			if res.ExitCode != 0 {
@@ -71,15 +74,15 @@ func BenchmarkRunnerFloor(b *testing.B) {
 	})
 }
 
-// floorRun calls run b.N times, floorConcurrency at a time, and reports the
-// CPU and context switches of this process per call.
-func floorRun(b *testing.B, run func(i int) error) {
+// floorRun calls run b.N times, concurrency at a time, and reports the
+// CPU, context switches and page faults of this process per call.
+func floorRun(b *testing.B, concurrency int, run func(i int) error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, floorConcurrency)
+	errs := make(chan error, concurrency)
 	start := cpuuse.Now()
 	b.ResetTimer()
-	for range floorConcurrency {
+	for range concurrency {
 		wg.Go(func() {
 			for i := int(next.Add(1)); i <= b.N; i = int(next.Add(1)) {
 				if err := run(i); err != nil {
