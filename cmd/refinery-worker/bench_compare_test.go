@@ -71,8 +71,15 @@ func BenchmarkCompare(b *testing.B) {
 }
 
 func runCompareWorker(b *testing.B, dir string, n int) time.Duration {
+	return timedServeDrain(b, dir, n, "PODMAN_BIN="+fakePodman(b, dir))
+}
+
+// timedServeDrain drains n items through the worker as serve wires it
+// (BUILD_CONCURRENCY 2, the runner that runnerEnv selects) and returns the
+// drain's wall time; the timer runs for the drain only.
+func timedServeDrain(b *testing.B, dir string, n int, runnerEnv ...string) time.Duration {
 	b.StopTimer()
-	s := startServeWorker(b, dir, 0, "PODMAN_BIN="+fakePodman(b, dir), "BUILD_CONCURRENCY=2", "PLATFORM_TAG=manylinux2014_x86_64")
+	s := startServeWorker(b, dir, 0, append(runnerEnv, "BUILD_CONCURRENCY=2", "PLATFORM_TAG=manylinux2014_x86_64")...)
 	writeBenchQueue(b, s.cfg.QueueFile, s.cfg.OutputDir, n)
 	s.each = make(chan string, n+16)
 	b.StartTimer()

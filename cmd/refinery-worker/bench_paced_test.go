@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"slices"
@@ -50,18 +49,5 @@ func standInWall(b *testing.B) time.Duration {
 }
 
 func runPacedWorker(b *testing.B, dir string, n int, pace time.Duration) time.Duration {
-	b.StopTimer()
-	s := startServeWorker(b, dir, 0, "STUB_DELAY_MIN="+pace.String(), "BUILD_CONCURRENCY=2",
-		"PLATFORM_TAG=manylinux2014_x86_64")
-	writeBenchQueue(b, s.cfg.QueueFile, s.cfg.OutputDir, n)
-	s.each = make(chan string, n+16)
-	b.StartTimer()
-	start := time.Now()
-	_, _, err := s.w.drainer.Start(context.Background())
-	mustT(b, err)
-	s.waitSettled(b, n, 10*time.Minute)
-	elapsed := time.Since(start)
-	b.StopTimer()
-	mustT(b, s.w.shutdown(10*time.Second))
-	return elapsed
+	return timedServeDrain(b, dir, n, "STUB_DELAY_MIN="+pace.String())
 }
