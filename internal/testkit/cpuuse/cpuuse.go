@@ -1,5 +1,7 @@
 // Package cpuuse reads what this process has used so far (getrusage): CPU
-// time and context switches, for benchmarks that report them per item.
+// time, context switches and minor page faults, for benchmarks that report
+// them per item; BenchmarkMachine prices those operations on the machine at
+// hand.
 //
 // CPU time is the figure other processes on a shared machine distort least;
 // the context switches tell two runs of the same code apart when the

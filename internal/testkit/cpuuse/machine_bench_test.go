@@ -107,6 +107,7 @@ func BenchmarkMachine(b *testing.B) {
 }
 
 func mustUnmap(b *testing.B, mem []byte) {
+	b.Helper()
 	if err := syscall.Munmap(mem); err != nil {
 		b.Fatal(err)
 	}
