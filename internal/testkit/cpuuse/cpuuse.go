@@ -1,7 +1,7 @@
 // Package cpuuse reads what this process has used so far (getrusage): CPU
-// time, context switches and minor page faults, for benchmarks that report
-// them per item; BenchmarkMachine prices those operations on the machine at
-// hand.
+// time, context switches and minor page faults, plus the CPU of the Go
+// runtime's monitor thread (/proc), for benchmarks that report them per
+// item; BenchmarkMachine prices those operations on the machine at hand.
 //
 // CPU time is the figure other processes on a shared machine distort least;
 // the context switches tell two runs of the same code apart when the
@@ -27,6 +27,11 @@ type Usage struct {
 	// returning it), and on a virtual machine that shadows page tables each
 	// costs far more than on bare metal.
 	MinorFaults int64
+	// Monitor is the CPU time of the Go runtime's monitor thread (sysmon),
+	// part of CPU; valid only when MonitorKnown (see monitor.go).
+	Monitor      time.Duration
+	MonitorKnown bool
+	monitorTID   int
 }
 
 // Now is the process's usage so far; zero if getrusage fails (it cannot for
@@ -36,15 +41,24 @@ func Now() Usage {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return Usage{}
 	}
-	return Usage{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), Voluntary: ru.Nvcsw, Involuntary: ru.Nivcsw,
+	u := Usage{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), Voluntary: ru.Nvcsw, Involuntary: ru.Nivcsw,
 		MinorFaults: ru.Minflt}
+	if tid, ok := monitorTID(); ok {
+		u.Monitor, u.MonitorKnown = threadCPU(tid)
+		u.monitorTID = tid
+	}
+	return u
 }
 
 // Since is what was used between start and now.
 func Since(start Usage) Usage {
 	now := Now()
-	return Usage{CPU: now.CPU - start.CPU, Voluntary: now.Voluntary - start.Voluntary,
+	u := Usage{CPU: now.CPU - start.CPU, Voluntary: now.Voluntary - start.Voluntary,
 		Involuntary: now.Involuntary - start.Involuntary, MinorFaults: now.MinorFaults - start.MinorFaults}
+	if start.MonitorKnown && now.MonitorKnown && start.monitorTID == now.monitorTID {
+		u.Monitor, u.MonitorKnown, u.monitorTID = now.Monitor-start.Monitor, true, now.monitorTID
+	}
+	return u
 }
 
 // PerItem is the CPU µs per item.
@@ -53,8 +67,12 @@ func (u Usage) PerItem(items int) float64 {
 }
 
 // Report reports u spread over items as b's cpu-µs/item, vcsw/item,
-// ivcsw/item and minflt/item.
+// ivcsw/item and minflt/item, and monitor-µs/item (the part of cpu-µs/item
+// that the runtime's monitor thread used) when it is known.
 func (u Usage) Report(b *testing.B, items int) {
+	if u.MonitorKnown {
+		b.ReportMetric(float64(u.Monitor.Microseconds())/float64(items), "monitor-µs/item")
+	}
 	b.ReportMetric(u.PerItem(items), "cpu-µs/item")
 	b.ReportMetric(float64(u.Voluntary)/float64(items), "vcsw/item")
 	b.ReportMetric(float64(u.Involuntary)/float64(items), "ivcsw/item")
