@@ -224,23 +224,25 @@ func (s *Store) rewrite(existing []json.RawMessage, extra [][]byte) error {
 	} else {
 		buf.WriteString(closing)
 	}
-	return s.replace(func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+	_, err := s.replace(func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+	return err
 }
 
 // appendEntries copies the current manifest.json without its closing bracket
-// into a temporary file, appends the entries, and renames it into place.
-func (s *Store) appendEntries(entries [][]byte) error {
+// into a temporary file, appends the entries, and renames it into place. It
+// returns the CPU time replace measured (the part that grows with the file).
+func (s *Store) appendEntries(entries [][]byte) (time.Duration, error) {
 	old, err := os.Open(s.opts.Path)
 	if errors.Is(err, os.ErrNotExist) {
-		return s.rewrite(nil, entries)
+		return 0, s.rewrite(nil, entries)
 	}
 	if err != nil {
-		return fmt.Errorf("open manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("open manifest %s: %w", s.opts.Path, err)
 	}
 	defer old.Close()
 	st, err := old.Stat()
 	if err != nil {
-		return fmt.Errorf("stat manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("stat manifest %s: %w", s.opts.Path, err)
 	}
 	keep := st.Size() - int64(len(closing))
 	empty := false
@@ -291,30 +293,35 @@ func removeLeftoverTemps(dir string, log *slog.Logger) {
 }
 
 // replace writes a temporary file next to manifest.json, syncs it and renames
-// it over manifest.json.
-func (s *Store) replace(write func(io.Writer) error) error {
+// it over manifest.json. It returns the CPU time of the calling thread from
+// the temporary file's creation to the rename: the copy, the sync and the
+// freeing of the old file, which grow with manifest.json, not the creation,
+// which does not (on an ext4 without a journal, right after many files were
+// deleted, one creation alone can take milliseconds of CPU).
+func (s *Store) replace(write func(io.Writer) error) (time.Duration, error) {
 	dir := filepath.Dir(s.opts.Path)
 	tmp, err := tempfile.Create(dir, manifestTempPrefix, manifestTempSuffix)
 	if err != nil {
-		return fmt.Errorf("write manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("write manifest %s: %w", s.opts.Path, err)
 	}
 	defer os.Remove(tmp.Name())
+	start := threadCPU()
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("write manifest %s: %w", s.opts.Path, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("sync manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("sync manifest %s: %w", s.opts.Path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("close manifest %s: %w", s.opts.Path, err)
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("chmod manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("chmod manifest %s: %w", s.opts.Path, err)
 	}
 	if err := os.Rename(tmp.Name(), s.opts.Path); err != nil {
-		return fmt.Errorf("rename manifest %s: %w", s.opts.Path, err)
+		return 0, fmt.Errorf("rename manifest %s: %w", s.opts.Path, err)
 	}
-	return nil
+	return threadCPU() - start, nil
 }

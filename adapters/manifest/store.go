@@ -38,7 +38,8 @@ type Options struct {
 	Path string
 	// FlushInterval is the least time between two rewrites of manifest.json
 	// under load. Default (and any value ≤ 0) 200ms. Once the rewrites of
-	// the last 2s took more than 1% of a core (a large manifest under load),
+	// the last 2s took more than 1% of a core (a large manifest under load;
+	// the creation of a rewrite's files is not counted, it does not grow),
 	// the flusher waits two hundred times the CPU the last rewrite took (at
 	// most 5s), so rewriting stays at ~0.5-1% of a core. An outcome recorded
 	// at rest (no rewrite within that time) is flushed at once.
@@ -298,6 +299,13 @@ func (s *Store) Len() int {
 
 // Flush folds every recorded entry into manifest.json now.
 func (s *Store) Flush() error {
+	_, err := s.flush()
+	return err
+}
+
+// flush is Flush; it also returns what appendEntries measured (the copy's
+// CPU), which the flusher's budget is kept in.
+func (s *Store) flush() (time.Duration, error) {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	s.mu.Lock()
@@ -307,18 +315,19 @@ func (s *Store) Flush() error {
 	if err := s.rotateLocked(); err != nil {
 		s.pending = append(batch, s.pending...)
 		s.mu.Unlock()
-		return err
+		return 0, err
 	}
 	s.mu.Unlock()
 	if len(batch) == 0 {
-		return s.dropJournal(old)
+		return 0, s.dropJournal(old)
 	}
 	if err := old.Sync(); err != nil {
 		s.log.Warn("sync manifest journal", "err", err)
 	}
+	var copyCPU time.Duration
 	unlock, err := s.lockFile()
 	if err == nil {
-		err = s.appendEntries(batch)
+		copyCPU, err = s.appendEntries(batch)
 		unlock()
 	}
 	if err != nil {
@@ -328,13 +337,13 @@ func (s *Store) Flush() error {
 		s.flushErr = err
 		s.mu.Unlock()
 		_ = old.Close()
-		return err
+		return 0, err
 	}
 	s.mu.Lock()
 	s.count += len(batch)
 	s.flushErr = nil
 	s.mu.Unlock()
-	return s.dropJournal(old)
+	return copyCPU, s.dropJournal(old)
 }
 
 // lockFile takes flock on .manifest.lock next to manifest.json.
