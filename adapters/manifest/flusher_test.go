@@ -1,6 +1,9 @@
 package manifest
 
 import (
+	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -64,5 +67,35 @@ func TestThreadCPUCountsThisThread(t *testing.T) {
 	}
 	if after := threadCPU(); after <= before {
 		t.Errorf("thread CPU %v then %v after a 20ms busy loop (%d turns)", before, after, x)
+	}
+}
+
+// What a rewrite is budgeted at is the CPU spent writing the new file (the
+// copy), measured on the flusher's locked thread: a 20 ms copy reads as at
+// least 10 ms, and the file is in place afterwards.
+func TestReplaceReturnsTheCopysCPU(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	s, err := Open(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cost, err := s.replace(func(w io.Writer) error {
+		deadline := time.Now().Add(20 * time.Millisecond)
+		for time.Now().Before(deadline) { // a copy's CPU, not a wait
+		}
+		_, err := io.WriteString(w, "[\n]\n")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost < 10*time.Millisecond {
+		t.Errorf("replace measured %v for a 20 ms copy, want at least 10 ms", cost)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "[\n]\n" {
+		t.Errorf("manifest.json = %q, %v; want the empty array", b, err)
 	}
 }
