@@ -303,8 +303,9 @@ func (s *Store) Flush() error {
 	return err
 }
 
-// flush is Flush; it also returns what appendEntries measured (the copy's
-// CPU), which the flusher's budget is kept in.
+// flush is Flush; it also returns the CPU that replace measured (from the
+// temporary file's creation to its rename), which the flusher's budget is
+// kept in.
 func (s *Store) flush() (time.Duration, error) {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()

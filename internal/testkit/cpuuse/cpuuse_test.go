@@ -64,7 +64,7 @@ func TestSinceCountsFirstTouchOfMappedMemory(t *testing.T) {
 }
 
 func TestFollowingID(t *testing.T) {
-	const max = 4194304
+	const pidLimit = 4194304
 	for _, tc := range []struct {
 		name   string
 		pid    int
@@ -75,11 +75,11 @@ func TestFollowingID(t *testing.T) {
 		{"next up", 100, []int{100, 105, 101, 300}, 101, true},
 		{"a gap after the pid", 100, []int{100, 140, 120}, 120, true},
 		{"only the main thread", 100, []int{100}, 0, false},
-		{"ids wrapped after the pid", max - 4, []int{max - 4, 7, 300}, 7, true},
-		{"before the wrap comes first", max - 4, []int{max - 4, 3, max - 2}, max - 2, true},
+		{"ids wrapped after the pid", pidLimit - 4, []int{pidLimit - 4, 7, 300}, 7, true},
+		{"before the wrap comes first", pidLimit - 4, []int{pidLimit - 4, 3, pidLimit - 2}, pidLimit - 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := followingID(tc.pid, tc.ids, max)
+			got, ok := followingID(tc.pid, tc.ids, pidLimit)
 			if got != tc.want || ok != tc.wantOK {
 				t.Errorf("followingID(%d, %v) = %d, %v; want %d, %v", tc.pid, tc.ids, got, ok, tc.want, tc.wantOK)
 			}
