@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/gomonitor"
 )
 
 // Usage is what the process has used since it started.
@@ -27,8 +29,8 @@ type Usage struct {
 	// returning it), and on a virtual machine that shadows page tables each
 	// costs far more than on bare metal.
 	MinorFaults int64
-	// Monitor is the CPU time of the Go runtime's monitor thread (sysmon),
-	// part of CPU; valid only when MonitorKnown (see monitor.go).
+	// Monitor is the CPU time of the Go runtime's monitor thread (sysmon,
+	// see adapters/gomonitor), part of CPU; valid only when MonitorKnown.
 	Monitor      time.Duration
 	MonitorKnown bool
 	monitorTID   int
@@ -43,8 +45,8 @@ func Now() Usage {
 	}
 	u := Usage{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), Voluntary: ru.Nvcsw, Involuntary: ru.Nivcsw,
 		MinorFaults: ru.Minflt}
-	if tid, ok := monitorTID(); ok {
-		u.Monitor, u.MonitorKnown = threadCPU(tid)
+	if tid, ok := gomonitor.Thread(); ok {
+		u.Monitor, u.MonitorKnown = gomonitor.CPU(tid)
 		u.monitorTID = tid
 	}
 	return u

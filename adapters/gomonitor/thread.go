@@ -1,4 +1,18 @@
-package cpuuse
+// Package gomonitor finds the Go runtime's monitor thread (sysmon) of this
+// process, reads its CPU time and sets its timer slack.
+//
+// The monitor runs no goroutine, so pprof never samples it, yet its CPU is
+// the process's: it wakes every 20 µs while it keeps taking processors from
+// threads blocked in system calls, and backs off towards 10 ms once it finds
+// nothing to do. A worker whose two builds each wait in waitid for their
+// podman client keeps it at 20 µs, and on a virtual machine each of those
+// wake-ups is dear (docs/performance.md).
+//
+// runtime.main starts it before any other thread (before the package inits,
+// the garbage collector's workers or any goroutine), so it is the thread whose
+// id follows the process id most closely. Thread ids are handed out upwards
+// and wrap at /proc/sys/kernel/pid_max.
+package gomonitor
 
 import (
 	"bytes"
@@ -7,20 +21,9 @@ import (
 	"time"
 )
 
-// The Go runtime's monitor thread (sysmon) runs no goroutine, so pprof never
-// samples it, yet its CPU is in getrusage's figure: it wakes every 20 µs
-// while it keeps taking processors from threads blocked in system calls, and
-// backs off towards 10 ms once it finds nothing to do. Its share tells apart
-// two runs of the same code that the scheduler made cheap or dear.
-//
-// runtime.main starts it before any other thread (before the package inits,
-// the garbage collector's workers or any goroutine), so it is the thread whose
-// id follows the process id most closely. Thread ids are handed out upwards
-// and wrap at /proc/sys/kernel/pid_max.
-
-// monitorTID is the id of this process's monitor thread; false when
+// Thread is the id of this process's monitor thread; false when
 // /proc/self/task cannot be read or holds no thread but the main one.
-func monitorTID() (int, bool) {
+func Thread() (int, bool) {
 	pid := os.Getpid()
 	des, err := os.ReadDir("/proc/self/task")
 	if err != nil {
@@ -65,9 +68,9 @@ func pidMax() int {
 	return 1 << 22
 }
 
-// threadCPU is the time thread tid of this process has run on a CPU (the
-// first field of its schedstat, in ns).
-func threadCPU(tid int) (time.Duration, bool) {
+// CPU is the time thread tid of this process has run on a CPU (the first
+// field of its schedstat, in ns).
+func CPU(tid int) (time.Duration, bool) {
 	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/schedstat")
 	if err != nil {
 		return 0, false
