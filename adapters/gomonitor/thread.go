@@ -23,9 +23,12 @@ import (
 
 // Thread is the id of this process's monitor thread; false when
 // /proc/self/task cannot be read or holds no thread but the main one.
-func Thread() (int, bool) {
-	pid := os.Getpid()
-	des, err := os.ReadDir("/proc/self/task")
+func Thread() (int, bool) { return ThreadOf(os.Getpid()) }
+
+// ThreadOf is the id of the monitor thread of Go process pid (the thread
+// that follows pid), read from /proc/<pid>/task.
+func ThreadOf(pid int) (int, bool) {
+	des, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
 	if err != nil {
 		return 0, false
 	}
