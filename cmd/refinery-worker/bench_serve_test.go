@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/gomonitor"
 	"github.com/refinery/refinery-worker/adapters/memguard"
 	"github.com/refinery/refinery-worker/internal/config"
 	"github.com/refinery/refinery-worker/pipeline"
@@ -28,8 +29,13 @@ type serveWorker struct {
 }
 
 // startServeWorker queues n items and starts a worker as serve does.
+// MONITOR_TIMER_SLACK_US in this process's environment is passed on (to
+// compare a run with the monitor's slack set against one without).
 func startServeWorker(tb testing.TB, dir string, n int, extra ...string) *serveWorker {
 	tb.Helper()
+	if v := os.Getenv("MONITOR_TIMER_SLACK_US"); v != "" {
+		extra = append([]string{"MONITOR_TIMER_SLACK_US=" + v}, extra...)
+	}
 	cfg, err := config.Load(append([]string{
 		"QUEUE_FILE=" + filepath.Join(dir, "q.json"), "OUTPUT_DIR=" + filepath.Join(dir, "out"),
 		"CACHE_DIR=" + filepath.Join(dir, "cache"), "LOG_LEVEL=error",
@@ -56,6 +62,9 @@ func startServeWorker(tb testing.TB, dir string, n int, extra ...string) *serveW
 	ctx := context.Background()
 	// As run does for serve: the runtime's memory limit and GC percent.
 	memguard.Start(tb.Context(), int64(cfg.MemorySoftLimit), os.Environ(), 5*time.Second, log)
+	// And the monitor's timer slack, put back when this worker's test or
+	// benchmark ends (Compare's baseline runs with the kernel's default).
+	tb.Cleanup(gomonitor.Apply(time.Duration(cfg.MonitorTimerSlackUS)*time.Microsecond, log))
 	w, err := newWorker(ctx, cfg, log, workerOptions{continuous: true, onSettled: func(_ string, sum pipeline.Summary) {
 		s.settled.Add(1)
 		s.each <- sum.Name

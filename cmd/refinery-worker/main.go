@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/gomonitor"
 	"github.com/refinery/refinery-worker/adapters/memguard"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/internal/cli"
@@ -42,6 +43,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	defer stop()
 	if cmd == "serve" || cmd == "drain" {
 		memguard.Start(ctx, int64(cfg.MemorySoftLimit), environ, 5*time.Second, log)
+		gomonitor.Apply(time.Duration(cfg.MonitorTimerSlackUS)*time.Microsecond, log)
 	}
 	switch cmd {
 	case "serve":

@@ -163,6 +163,14 @@ type Config struct {
 	// Default 120MiB (a 100,000-item drain stays under 150 MB of RSS); 0
 	// disables; GOMEMLIMIT, when set, wins.
 	MemorySoftLimit ByteSize `env:"MEMORY_SOFT_LIMIT" envDefault:"120MiB"`
+	// MonitorTimerSlackUS is the timer slack, in µs, that serve and drain
+	// give the Go runtime's monitor thread (sysmon) only: it then polls about
+	// once per slack instead of every 20 µs while builds wait for their
+	// podman clients, which on a VM cost up to ~80 µs of CPU per item
+	// (adapters/gomonitor, docs/performance.md). Setting it needs
+	// CAP_SYS_NICE (root has it); without, the kernel's default stays and
+	// the start says so in the log. 0..10000. Default 1000; 0 leaves it.
+	MonitorTimerSlackUS int `env:"MONITOR_TIMER_SLACK_US" envDefault:"1000"`
 	// LogFormat is json (default) | text; LogLevel debug|info (default)|warn|error.
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`

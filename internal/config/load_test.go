@@ -118,6 +118,7 @@ func TestLoadRejects(t *testing.T) {
 		{"MAX_REQUEUE_ATTEMPTS=-1", "MAX_REQUEUE_ATTEMPTS: -1 is outside 0..100"},
 		{"REQUEUE_ON_FAILURE=maybe", `REQUEUE_ON_FAILURE: "maybe" is not a valid bool`},
 		{"RUNNER_TIMEOUT_SEC=0", "RUNNER_TIMEOUT_SEC: 0 is outside 1..86400"},
+		{"MONITOR_TIMER_SLACK_US=20000", "MONITOR_TIMER_SLACK_US: 20000 is outside 0..10000"},
 		{"RESOLVER_MAX_ATTEMPTS=5", "RESOLVER_MAX_ATTEMPTS: 5 is outside 100..10000000"},
 		{"INDEX_TIMEOUT=1h", "INDEX_TIMEOUT: 1h0m0s is outside 1s..10m"},
 		{"SHUTDOWN_GRACE=never", `SHUTDOWN_GRACE: "never" is neither a Go duration (90s, 5m) nor seconds`},

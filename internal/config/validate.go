@@ -108,6 +108,7 @@ func (c *Config) validate() []string {
 		{"WORKER_HEARTBEAT_INTERVAL_SEC", c.WorkerHeartbeatIntervalSec, 1, 3600},
 		{"BUILD_LEASE_TIMEOUT_SEC", c.BuildLeaseTimeoutSec, 10, 86400},
 		{"CONTAINER_PIDS_LIMIT", c.ContainerPidsLimit, 0, 1 << 22},
+		{"MONITOR_TIMER_SLACK_US", c.MonitorTimerSlackUS, 0, 10000},
 	}
 	for _, r := range ranges {
 		if r.v < r.l || r.v > r.h {
