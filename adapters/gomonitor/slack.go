@@ -14,13 +14,13 @@ import (
 // The timer slack is how late the kernel may end a thread's sleep so that
 // it can fold wake-ups together: 50 µs by default. The monitor asks for
 // 20 µs sleeps while it keeps taking processors from threads in system
-// calls; with a slack of 1 ms it polls about once a millisecond instead, a
-// podman client's wait (~1 ms) is rarely seen in two polls in a row, and the
-// monitor backs off as it does when idle. Its other duties (preempting a
-// goroutine after 10 ms, polling the network after 10 ms, handing off a
-// processor held by a long system call) are late by at most the slack. The
-// slack of every other thread is left as it is: no timer of the program
-// moves.
+// calls; with a slack of 10 ms (its own longest sleep) it keeps the pace it
+// has when idle, a podman client's short wait is not seen in two polls in a
+// row, and nothing is taken. Its other duties (preempting a goroutine after
+// 10 ms, polling the network after 10 ms, handing off a processor held by a
+// long system call) are late by at most the slack, as they are when it has
+// backed off by itself. The slack of every other thread is left as it is:
+// no timer of the program moves.
 
 // TimerSlack is thread tid's timer slack (/proc/<tid>/timerslack_ns).
 func TimerSlack(tid int) (time.Duration, error) {

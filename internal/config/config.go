@@ -167,10 +167,12 @@ type Config struct {
 	// give the Go runtime's monitor thread (sysmon) only: it then polls about
 	// once per slack instead of every 20 µs while builds wait for their
 	// podman clients, which on a VM cost up to ~80 µs of CPU per item
-	// (adapters/gomonitor, docs/performance.md). Setting it needs
-	// CAP_SYS_NICE (root has it); without, the kernel's default stays and
-	// the start says so in the log. 0..10000. Default 1000; 0 leaves it.
-	MonitorTimerSlackUS int `env:"MONITOR_TIMER_SLACK_US" envDefault:"1000"`
+	// (adapters/gomonitor, docs/performance.md). The default, 10 ms, is the
+	// monitor's own longest sleep: it keeps the pace it has when idle.
+	// Setting it needs CAP_SYS_NICE (root has it); without, the kernel's
+	// default stays and the start says so in the log. 0..10000. Default
+	// 10000; 0 leaves it.
+	MonitorTimerSlackUS int `env:"MONITOR_TIMER_SLACK_US" envDefault:"10000"`
 	// LogFormat is json (default) | text; LogLevel debug|info (default)|warn|error.
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
