@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
-	"github.com/refinery/refinery-worker/adapters/gomonitor"
-	"github.com/refinery/refinery-worker/adapters/memguard"
 	"github.com/refinery/refinery-worker/internal/config"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -60,11 +58,9 @@ func startServeWorker(tb testing.TB, dir string, n int, extra ...string) *serveW
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 	s := &serveWorker{cfg: cfg, each: make(chan string, n+16)}
 	ctx := context.Background()
-	// As run does for serve: the runtime's memory limit and GC percent.
-	memguard.Start(tb.Context(), int64(cfg.MemorySoftLimit), os.Environ(), 5*time.Second, log)
-	// And the monitor's timer slack, put back when this worker's test or
-	// benchmark ends (Compare's baseline runs with the kernel's default).
-	tb.Cleanup(gomonitor.Apply(time.Duration(cfg.MonitorTimerSlackUS)*time.Microsecond, log))
+	// As run does for serve; the monitor's timer slack is put back when this
+	// worker's test or benchmark ends (Compare's baseline runs without it).
+	tb.Cleanup(tuneRuntime(tb.Context(), cfg, os.Environ(), log))
 	w, err := newWorker(ctx, cfg, log, workerOptions{continuous: true, onSettled: func(_ string, sum pipeline.Summary) {
 		s.settled.Add(1)
 		s.each <- sum.Name

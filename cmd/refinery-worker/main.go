@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,8 +43,7 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if cmd == "serve" || cmd == "drain" {
-		memguard.Start(ctx, int64(cfg.MemorySoftLimit), environ, 5*time.Second, log)
-		gomonitor.Apply(time.Duration(cfg.MonitorTimerSlackUS)*time.Microsecond, log)
+		tuneRuntime(ctx, cfg, environ, log)
 	}
 	switch cmd {
 	case "serve":
@@ -73,4 +73,13 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		log.Error("refinery-worker failed", "command", cmd, "err", err)
 	}
 	return code
+}
+
+// tuneRuntime applies what serve and drain set in the Go runtime: the soft
+// memory limit and GC percent (memguard, until ctx ends) and the monitor
+// thread's timer slack (gomonitor). It returns a func that puts the slack
+// back (the benchmarks that wire a worker as serve does use it).
+func tuneRuntime(ctx context.Context, cfg Config, environ []string, log *slog.Logger) (restore func()) {
+	memguard.Start(ctx, int64(cfg.MemorySoftLimit), environ, 5*time.Second, log)
+	return gomonitor.Apply(time.Duration(cfg.MonitorTimerSlackUS)*time.Microsecond, log)
 }
