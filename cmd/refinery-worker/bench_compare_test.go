@@ -50,9 +50,19 @@ func writeBenchQueue(tb testing.TB, queueFile, outDir string, n int) {
 // minimal pop-exec-record loop over the same queue and plan files (pop 50
 // items by rewriting the rest of the queue, exec the same podman once per
 // item, append a JSON line per outcome). It prints items/s and the CPU of
-// this process per item (the exec'd podman's CPU is its own, not counted).
+// this process per item (the exec'd podman's CPU is its own, not counted), at
+// 1,000, 10,000 and 50,000 items (where the baseline's whole-queue rewrite
+// per pop shows; sizes over REFINERY_BENCH_COMPARE_MAX_ITEMS are left out,
+// `task bench` sets it to 10000), and on each baseline row the worker's figures over the
+// baseline's of the same size, measured just before it in the same process.
 func BenchmarkCompare(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	type figures struct{ itemsPerSec, cpuPerItem float64 }
+	maxItems := envInt("REFINERY_BENCH_COMPARE_MAX_ITEMS", 50000)
+	for _, n := range []int{1000, 10000, 50000} {
+		if n > maxItems {
+			continue
+		}
+		var worker *figures // the worker's row of this size, when it ran
 		for _, c := range []struct {
 			name string
 			run  func(*testing.B, string, int) time.Duration
@@ -63,8 +73,16 @@ func BenchmarkCompare(b *testing.B) {
 				for range b.N {
 					wall += c.run(b, benchDir(b), n)
 				}
-				b.ReportMetric(float64(b.N*n)/wall.Seconds(), "items/s")
-				cpuuse.Since(start).Report(b, b.N*n)
+				used := cpuuse.Since(start)
+				f := figures{float64(b.N*n) / wall.Seconds(), used.PerItem(b.N * n)}
+				b.ReportMetric(f.itemsPerSec, "items/s")
+				used.Report(b, b.N*n)
+				if c.name == "worker" {
+					worker = &f
+				} else if worker != nil {
+					b.ReportMetric(worker.itemsPerSec/f.itemsPerSec, "worker/baseline-items/s")
+					b.ReportMetric(worker.cpuPerItem/f.cpuPerItem, "worker/baseline-cpu")
+				}
 			})
 		}
 	}
