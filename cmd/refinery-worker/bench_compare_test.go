@@ -53,8 +53,9 @@ func writeBenchQueue(tb testing.TB, queueFile, outDir string, n int) {
 // this process per item (the exec'd podman's CPU is its own, not counted), at
 // 1,000, 10,000 and 50,000 items (where the baseline's whole-queue rewrite
 // per pop shows; sizes over REFINERY_BENCH_COMPARE_MAX_ITEMS are left out,
-// `task bench` sets it to 10000), and on each baseline row the worker's figures over the
-// baseline's of the same size, measured just before it in the same process.
+// `task bench` sets it to 10000), and on each baseline row the worker's
+// figures over the baseline's of the same size, measured just before it in
+// the same process.
 func BenchmarkCompare(b *testing.B) {
 	type figures struct{ itemsPerSec, cpuPerItem float64 }
 	maxItems := envInt("REFINERY_BENCH_COMPARE_MAX_ITEMS", 50000)
