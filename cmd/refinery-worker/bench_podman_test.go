@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/filequeue"
+	"github.com/refinery/refinery-worker/adapters/podman"
 	"github.com/refinery/refinery-worker/internal/config"
 	"github.com/refinery/refinery-worker/internal/testkit/pyfixture"
 	"github.com/refinery/refinery-worker/pipeline"
@@ -22,11 +23,14 @@ import (
 // BenchmarkPodmanOverhead measures what `serve` adds to one trivial real
 // container: an item enqueued (as `refinery-worker enqueue` does; the
 // watcher picks it up) until its outcome is recorded, against a bare
-// `podman run --rm --pull=never <image> true` of the same image, the two
-// interleaved in one run. The job's command is `true` (WORKER_RUN_CMD), so
-// it ends failed for want of a wheel: the path through every stage is the
-// same. It prints the medians and the median of the paired differences
-// (target: ≤ 10 ms). On a loaded machine podman's own spread (hundreds of
+// `podman run --rm --pull=never <image> true` of the same image and against
+// the worker's own podman command line for a job (its flags, mounts and
+// environment) run straight from the benchmark, the three interleaved in one
+// run. The job's command is `true` (WORKER_RUN_CMD), so it ends failed for
+// want of a wheel: the path through every stage is the same. It prints the
+// medians and the medians of the paired differences: serve over the bare run
+// (overhead-ms, target: ≤ 10 ms), and its two parts, serve over its own
+// command (over-own-command-ms) and that command over the bare run. On a loaded machine podman's own spread (hundreds of
 // ms) hides a few ms: run it on a quiet one.
 func BenchmarkPodmanOverhead(b *testing.B) {
 	bin, err := exec.LookPath("podman")
@@ -99,30 +103,64 @@ func BenchmarkPodmanOverhead(b *testing.B) {
 		}
 		return time.Since(start)
 	}
+	// own runs the podman command line the worker runs for a job (its flags,
+	// mounts and environment) straight from here: the worker's overhead over
+	// a bare run is its own part plus what those flags cost podman.
+	cmdr, err := podman.NewCommander(podmanOptions(cfg))
+	mustT(b, err)
+	owns := 0
+	own := func() time.Duration {
+		owns++
+		job := pipeline.Job{ID: fmt.Sprintf("own%d", owns), Name: fmt.Sprintf("own%d", owns), Version: "1.0",
+			PythonVersion: "3.11", PythonTag: "cp311", PlatformTag: tag, Attempt: 1}
+		argv, err := cmdr.Command(job)
+		mustT(b, err)
+		mustT(b, os.MkdirAll(cmdr.JobDir(job), 0o755))
+		defer os.RemoveAll(cmdr.JobDir(job))
+		c := exec.Command(argv[0], argv[1:]...)
+		c.Env = cmdr.ClientEnv()
+		start := time.Now()
+		if out, err := c.CombinedOutput(); err != nil {
+			b.Fatalf("the worker's podman command: %v\n%s", err, out)
+		}
+		return time.Since(start)
+	}
 	job() // warm-up: first image use, first job dir
 	bare()
-	var worker, direct []time.Duration
+	own()
+	var worker, direct, owned []time.Duration
 	for b.Loop() {
-		worker, direct = worker[:0], direct[:0]
+		worker, direct, owned = worker[:0], direct[:0], owned[:0]
 		for i := range rounds {
-			if i%2 == 0 { // alternate which goes first
-				direct = append(direct, bare())
-				worker = append(worker, job())
-			} else {
-				worker = append(worker, job())
-				direct = append(direct, bare())
+			for k := range 3 { // rotate which goes first
+				switch (i + k) % 3 {
+				case 0:
+					direct = append(direct, bare())
+				case 1:
+					worker = append(worker, job())
+				case 2:
+					owned = append(owned, own())
+				}
 			}
 		}
 	}
-	mw, md := median(worker), median(direct)
+	mw, md, mo := median(worker), median(direct), median(owned)
 	diffs := make([]time.Duration, len(worker))
+	overOwn := make([]time.Duration, len(worker))
+	ownOverBare := make([]time.Duration, len(worker))
 	for i := range worker {
-		diffs[i] = worker[i] - direct[i] // paired: the two ran back to back
+		diffs[i] = worker[i] - direct[i] // paired: the three ran back to back
+		overOwn[i] = worker[i] - owned[i]
+		ownOverBare[i] = owned[i] - direct[i]
 	}
 	b.ReportMetric(ms(median(diffs)), "overhead-ms")
+	b.ReportMetric(ms(median(overOwn)), "over-own-command-ms")
 	fmt.Printf("podman overhead (%d rounds): medians serve+enqueue %.1f ms, bare podman run --rm %.1f ms (%+.1f ms); "+
 		"median of paired differences %+.1f ms\n", rounds, ms(mw), ms(md), ms(mw-md), ms(median(diffs)))
-	fmt.Printf("  serve: %v\n  bare:  %v\n", rounded(worker), rounded(direct))
+	fmt.Printf("  of which: serve+enqueue over its own podman command run directly (median %.1f ms) %+.1f ms, "+
+		"that command over the bare run %+.1f ms (medians of paired differences)\n",
+		ms(mo), ms(median(overOwn)), ms(median(ownOverBare)))
+	fmt.Printf("  serve: %v\n  bare:  %v\n  own:   %v\n", rounded(worker), rounded(direct), rounded(owned))
 }
 
 func median(ds []time.Duration) time.Duration {
