@@ -30,8 +30,9 @@ import (
 // want of a wheel: the path through every stage is the same. It prints the
 // medians and the medians of the paired differences: serve over the bare run
 // (overhead-ms, target: ≤ 10 ms), and its two parts, serve over its own
-// command (over-own-command-ms) and that command over the bare run. On a loaded machine podman's own spread (hundreds of
-// ms) hides a few ms: run it on a quiet one.
+// command (over-own-command-ms) and that command over the bare run. On a
+// loaded machine podman's own spread (hundreds of ms) hides a few ms: run it
+// on a quiet one.
 func BenchmarkPodmanOverhead(b *testing.B) {
 	bin, err := exec.LookPath("podman")
 	if err == nil {
