@@ -6,17 +6,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/gomonitor"
 )
 
-// threadCPU is this thread's CPU time (RUSAGE_THREAD), a measure apart from
-// the process-wide one under test.
+// threadCPU is this thread's CPU time as the kernel's scheduler counts it
+// (gomonitor.CPU), a measure apart from the process-wide one under test.
 func threadCPU(t *testing.T) time.Duration {
-	const rusageThread = 1
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		t.Fatal(err)
+	d, ok := gomonitor.CPU(syscall.Gettid())
+	if !ok {
+		t.Fatal("no schedstat for this thread in /proc/self/task")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 func TestSinceCountsCPUAndABlockingWait(t *testing.T) {
