@@ -17,9 +17,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 )
@@ -172,21 +172,11 @@ func (o *Opener) OpenJobLog(ctx context.Context, job pipeline.Job) (handlers.Job
 	return l, nil
 }
 
-// create opens path for writing, created or truncated, mode 0644. A regular
-// file cannot use Go's poller, yet os.OpenFile tries on every open (two
-// fcntl calls to and from non-blocking mode and an epoll_ctl that fails);
-// open(2) and os.NewFile skip that: a job log's open, write and close went
-// from 19-21 µs to 14 µs of CPU on tmpfs.
+// create opens path for writing, created or truncated, mode 0644, off the
+// poller (regfile): a job log's open, write and close went from 19-21 µs to
+// 14 µs of CPU on tmpfs.
 func create(path string) (*os.File, error) {
-	for {
-		fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC|syscall.O_CLOEXEC, 0o644)
-		if err == nil {
-			return os.NewFile(uintptr(fd), path), nil
-		}
-		if !errors.Is(err, syscall.EINTR) {
-			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-		}
-	}
+	return regfile.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 }
 
 // metaKey prefixes the log's own metadata keys.
