@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/adapters/tempfile"
 	"github.com/refinery/refinery-worker/pipeline/retry"
 )
@@ -66,7 +67,7 @@ func (q *Queue) lockQueue(ctx context.Context) (*os.File, error) {
 	policy := retry.Policy{Initial: 50 * time.Microsecond, Max: 5 * time.Millisecond}
 	busy := 0
 	for {
-		f, err := os.Open(q.path)
+		f, err := regfile.Open(q.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			if err := q.createEmpty(); err != nil {
 				return nil, err
@@ -191,7 +192,7 @@ func (q *Queue) replace(path string, data []byte, lock bool, perm fs.FileMode) (
 // and undo if the rename fails (see txn.setQueueWith). It returns the new
 // queue file, open and flock'ed.
 func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, undo func() error) (*os.File, error) {
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := regfile.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", q.path, err)
 	}
@@ -234,7 +235,7 @@ func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, un
 
 // syncDir fsyncs the queue's directory so that renames are durable in order.
 func (q *Queue) syncDir() error {
-	d, err := os.Open(q.dir)
+	d, err := regfile.Open(q.dir)
 	if err != nil {
 		return fmt.Errorf("sync dir %s: %w", q.dir, err)
 	}
@@ -310,7 +311,7 @@ func (q *Queue) readQueue(ctx context.Context, read func() ([]byte, error), c *q
 // for the control-plane's in-place rewrites, which readQueue retries.
 func (q *Queue) readQueueUnlocked(ctx context.Context) ([][]byte, error) {
 	return q.readQueue(ctx, func() ([]byte, error) {
-		f, err := os.Open(q.path)
+		f, err := regfile.Open(q.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return []byte("[]"), nil
 		}

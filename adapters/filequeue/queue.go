@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -185,7 +186,7 @@ func (q *Queue) register(prefix string) error {
 // was removed before the lock took hold (a Recover judged it dead).
 func (q *Queue) createOwnerFile(owner string) (*os.File, error) {
 	p := q.ownerPath(owner)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := regfile.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		return nil, nil
 	}
@@ -296,7 +297,7 @@ func (q *Queue) Ready(ctx context.Context) error {
 	if _, err := q.readQueueUnlocked(ctx); err != nil {
 		return err
 	}
-	data, err := os.ReadFile(q.flightPath)
+	data, err := regfile.ReadFile(q.flightPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read in-flight %s: %w", q.flightPath, err)
 	}

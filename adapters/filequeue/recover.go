@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -94,7 +95,7 @@ func anyDead(alive map[string]bool) bool {
 // locked, so that it can be removed safely.
 func (q *Queue) probeOwner(owner string) (*os.File, bool, error) {
 	p := q.ownerPath(owner)
-	f, err := os.Open(p)
+	f, err := regfile.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, true, nil
 	}

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 const (
@@ -202,7 +204,7 @@ func (t *txn) restoreDead(alive map[string]bool) ([]*os.File, error) {
 			q.log.Error("cannot return a dead owner's reserve to the queue", "dead_owner", owner, "err", err)
 			continue
 		}
-		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		f, err := regfile.OpenFile(p, os.O_RDWR, 0)
 		if err != nil {
 			return locks, fmt.Errorf("reserve %s: %w", p, err)
 		}
@@ -275,7 +277,7 @@ func (q *Queue) sweepMoveTemps() {
 		if !strings.HasSuffix(de.Name(), reserveSuffix) {
 			continue
 		}
-		f, err := os.Open(filepath.Join(q.ownersDir, de.Name()))
+		f, err := regfile.Open(filepath.Join(q.ownersDir, de.Name()))
 		if err != nil {
 			continue
 		}

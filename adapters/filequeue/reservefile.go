@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 // Header operations: none, a move from the queue in progress, a restore to
@@ -144,7 +146,7 @@ func (q *Queue) resolve(h reserveHeader, items [][]byte) ([][]byte, string) {
 
 // readReserve reads and resolves the reserve file at p.
 func (q *Queue) readReserve(p string) (reserveHeader, [][]byte, string, error) {
-	data, err := os.ReadFile(p)
+	data, err := regfile.ReadFile(p)
 	if err != nil {
 		return reserveHeader{}, nil, "", fmt.Errorf("read reserve %s: %w", p, err)
 	}
@@ -183,7 +185,7 @@ func (q *Queue) writeReserve(h reserveHeader, items [][]byte, perm fs.FileMode) 
 	if _, err := q.replace(p, encodeReserve(h, items), false, perm); err != nil {
 		return fmt.Errorf("reserve: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	f, err := regfile.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("reserve: %w", err)
 	}

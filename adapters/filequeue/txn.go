@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 // entry is one held item in the in-flight file.
@@ -258,7 +260,7 @@ func (t *txn) inflight() ([]entry, error) {
 	if t.flightOK {
 		return t.flight, nil
 	}
-	data, err := os.ReadFile(t.q.flightPath)
+	data, err := regfile.ReadFile(t.q.flightPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		data = []byte("[]")

@@ -19,13 +19,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/adapters/tempfile"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
 func (s *Store) lockFile() (func(), error) {
 	name := filepath.Join(filepath.Dir(s.opts.Path), ".manifest.lock")
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := regfile.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open manifest lock %s: %w", name, err)
 	}
@@ -53,7 +54,7 @@ func (s *Store) deadJournals() ([]*os.File, error) {
 	sort.Strings(matches)
 	var out []*os.File
 	for _, m := range matches {
-		f, err := os.OpenFile(m, os.O_RDWR, 0)
+		f, err := regfile.OpenFile(m, os.O_RDWR, 0)
 		if err != nil {
 			continue // removed meanwhile
 		}
@@ -77,7 +78,7 @@ func (s *Store) rotate() error {
 // Record appends to from now on. s.mu is held.
 func (s *Store) rotateLocked() error {
 	name := filepath.Join(filepath.Dir(s.opts.Path), journalPrefix+s.jid+"."+strconv.Itoa(s.jseq))
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+	f, err := regfile.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("open manifest journal %s: %w", name, err)
 	}
@@ -118,7 +119,7 @@ func randHex(n int) string {
 // readJournal returns the journal's entries. A last line cut short (disk
 // full, power loss) is skipped with a warning by the caller's logger.
 func readJournal(path string) ([][]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := regfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest journal %s: %w", path, err)
 	}
@@ -147,7 +148,7 @@ func entryClaim(b []byte) (string, pipeline.Status) {
 
 // readManifest parses manifest.json.
 func (s *Store) readManifest() ([]json.RawMessage, error) {
-	b, err := os.ReadFile(s.opts.Path)
+	b, err := regfile.ReadFile(s.opts.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -172,7 +173,7 @@ const closing = "\n]\n"
 // canonical reports whether the file at path is missing or in the canonical
 // layout (what appendEntries needs).
 func canonical(path string) bool {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return true
 	}
@@ -232,7 +233,7 @@ func (s *Store) rewrite(existing []json.RawMessage, extra [][]byte) error {
 // into a temporary file, appends the entries, and renames it into place. It
 // returns the CPU time replace measured (the part that grows with the file).
 func (s *Store) appendEntries(entries [][]byte) (time.Duration, error) {
-	old, err := os.Open(s.opts.Path)
+	old, err := regfile.Open(s.opts.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, s.rewrite(nil, entries)
 	}

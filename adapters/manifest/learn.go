@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 // Learn indexes the claims other live workers sharing OUTPUT_DIR recorded
@@ -58,7 +60,7 @@ func (s *Store) Learn() error {
 
 // readNewTail returns the entries written to manifest.json after readOff.
 func (s *Store) readNewTail() ([][]byte, error) {
-	f, err := os.Open(s.opts.Path)
+	f, err := regfile.Open(s.opts.Path)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -60,7 +61,7 @@ type Rejection struct {
 func OpenRejections(path string) (*Rejections, error) {
 	r := &Rejections{claims: map[string]bool{}}
 	endsLine := true
-	if f, err := os.Open(path); err == nil {
+	if f, err := regfile.Open(path); err == nil {
 		endsLine, err = r.index(f)
 		f.Close()
 		if err != nil {
@@ -69,7 +70,7 @@ func OpenRejections(path string) (*Rejections, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("open rejections %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := regfile.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open rejections %s: %w", path, err)
 	}

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 // Create creates and locks a new file in dir named prefix<pid>-<random>suffix,
@@ -30,7 +32,7 @@ func Create(dir, prefix, suffix string) (*os.File, error) {
 		b := make([]byte, 6)
 		_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 		name := filepath.Join(dir, prefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(b)+suffix)
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := regfile.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -75,7 +77,7 @@ func RemoveLeftovers(dir, prefix, suffix string, staleAfter time.Duration) []str
 // leftover reports whether the temp file p (mid: its name between prefix and
 // suffix) belongs to no live writer.
 func leftover(p, mid string, staleAfter time.Duration) bool {
-	f, err := os.Open(p)
+	f, err := regfile.Open(p)
 	if err != nil {
 		return false
 	}
