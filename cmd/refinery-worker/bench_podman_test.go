@@ -93,7 +93,7 @@ func BenchmarkPodmanOverhead(b *testing.B) {
 			}
 			return d
 		case <-time.After(20 * time.Second):
-			b.Fatalf("job%d not settled after 2m", i)
+			b.Fatalf("job%d not settled after 20s", i)
 			return 0
 		}
 	}
