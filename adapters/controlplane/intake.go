@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/retry"
 )
@@ -125,7 +126,7 @@ func NewIntake(opts IntakeOptions) (*Intake, error) {
 	if err := os.MkdirAll(own, 0o700); err != nil {
 		return nil, fmt.Errorf("controlplane intake: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(own, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := regfile.OpenFile(filepath.Join(own, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	}
@@ -218,7 +219,7 @@ func (in *Intake) Started(ctx context.Context, w *pipeline.Work) {
 
 func writeFileSync(path string, b []byte) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	f, err := regfile.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -236,7 +237,7 @@ func writeFileSync(path string, b []byte) error {
 		_ = os.Remove(tmp)
 		return err
 	}
-	d, err := os.Open(filepath.Dir(path))
+	d, err := regfile.Open(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
@@ -257,7 +258,7 @@ func (in *Intake) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
 		if !e.IsDir() || dir == in.own {
 			continue
 		}
-		lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+		lock, err := regfile.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 		if err != nil {
 			continue
 		}
@@ -267,7 +268,7 @@ func (in *Intake) Recover(ctx context.Context) ([]pipeline.Claimed, error) {
 		}
 		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, f := range files {
-			b, err := os.ReadFile(f)
+			b, err := regfile.ReadFile(f)
 			var lf leaseFile
 			if err != nil || json.Unmarshal(b, &lf) != nil || lf.Claim == "" {
 				in.log.Error("controlplane intake: unreadable lease file left as is", "file", f)
@@ -297,7 +298,7 @@ func (in *Intake) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 	var errs []error
 	for _, s := range ss {
 		path := claimFile(in.own, s.Claim)
-		b, err := os.ReadFile(path)
+		b, err := regfile.ReadFile(path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // already settled
 		}

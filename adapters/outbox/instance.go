@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 // Several workers may share one CACHE_DIR. Each Outbox therefore owns an
@@ -34,7 +36,7 @@ func openInstance(root string) (dir string, lock *os.File, err error) {
 	if err := os.MkdirAll(filepath.Join(tmp, pendingDir), 0o700); err != nil {
 		return "", nil, fmt.Errorf("create instance: %w", err)
 	}
-	lock, err = os.OpenFile(filepath.Join(tmp, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err = regfile.OpenFile(filepath.Join(tmp, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return "", nil, fmt.Errorf("create instance lock: %w", err)
 	}
@@ -105,9 +107,9 @@ func adoptOrphans(root, ownDir string, reserve func() uint64) ([]uint64, error) 
 }
 
 func lockIfFree(dir string) (*os.File, bool) {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR, 0o600)
+	f, err := regfile.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
-		f, err = os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+		f, err = regfile.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	}
 	if err != nil {
 		return nil, false

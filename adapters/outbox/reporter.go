@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/refinery/refinery-worker/adapters/controlplane"
+	"github.com/refinery/refinery-worker/adapters/regfile"
 	"github.com/refinery/refinery-worker/handlers"
 	"github.com/refinery/refinery-worker/pipeline"
 	"github.com/refinery/refinery-worker/pipeline/redact"
@@ -259,7 +260,7 @@ func (r *Reporter) readLog(o *pipeline.Outcome, w *pipeline.Work) (string, error
 	if path == "" {
 		return fmt.Sprintf("[refinery-worker: no job log: %s %s]\n", o.Entry.Status, r.red.String(o.Detail)), nil
 	}
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Sprintf("[refinery-worker: job log %s is missing]\n", path), nil
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 // Record is one delivery to make: an HTTP call with a body encoded when the
@@ -73,7 +75,7 @@ func writeBatch(dir string, n uint64, recs []*Record) error {
 		buf.WriteByte('\n')
 	}
 	tmp := filepath.Join(dir, tmpPrefix+recName(n))
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	f, err := regfile.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("create batch: %w", err)
 	}
@@ -95,7 +97,7 @@ func writeBatch(dir string, n uint64, recs []*Record) error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := regfile.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open dir for sync: %w", err)
 	}
@@ -136,7 +138,7 @@ var errCorrupt = errors.New("corrupt batch file")
 
 // loadBatch reads the records of batch file n, in order.
 func loadBatch(dir string, n uint64) ([]*Record, error) {
-	b, err := os.ReadFile(filepath.Join(dir, recName(n)))
+	b, err := regfile.ReadFile(filepath.Join(dir, recName(n)))
 	if err != nil {
 		return nil, fmt.Errorf("read batch %d: %w", n, err)
 	}
@@ -184,7 +186,7 @@ func appendDeadLetter(path string, dl DeadLetter) error {
 	if err != nil {
 		return fmt.Errorf("encode dead letter: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := regfile.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open dead letters: %w", err)
 	}
@@ -202,7 +204,7 @@ func appendDeadLetter(path string, dl DeadLetter) error {
 }
 
 func countLines(path string) (int, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
@@ -221,7 +223,7 @@ func countLines(path string) (int, error) {
 
 // ReadDeadLetters returns the dead letters kept under dir (the outbox Dir).
 func ReadDeadLetters(dir string) ([]DeadLetter, error) {
-	b, err := os.ReadFile(filepath.Join(dir, deadLetterFile))
+	b, err := regfile.ReadFile(filepath.Join(dir, deadLetterFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
