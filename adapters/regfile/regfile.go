@@ -11,8 +11,8 @@
 package regfile
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -38,29 +38,20 @@ func OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
 // Open opens name for reading, as os.Open does.
 func Open(name string) (*os.File, error) { return OpenFile(name, os.O_RDONLY, 0) }
 
-// ReadFile reads the whole file name, as os.ReadFile does.
+// ReadFile reads the whole file name, as os.ReadFile does (with what was
+// read before an error).
 func ReadFile(name string) ([]byte, error) {
 	f, err := Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	size := 512
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 1<<40 {
-		size = int(fi.Size()) + 1 // one more byte, so that EOF is read at once
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Size() < 1<<40 {
+		size = int(fi.Size())
 	}
-	data := make([]byte, 0, size)
-	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return data, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-	}
+	var buf bytes.Buffer
+	buf.Grow(size + bytes.MinRead) // EOF is then read without a copy
+	_, err = buf.ReadFrom(f)
+	return buf.Bytes(), err
 }
