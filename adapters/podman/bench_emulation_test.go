@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refinery/refinery-worker/internal/testkit/median"
 	"github.com/refinery/refinery-worker/pipeline"
 )
 
@@ -58,7 +59,7 @@ func BenchmarkNativeVsEmulatedBuild(b *testing.B) {
 		}
 		audit = append(audit, time.Since(t0)/n)
 	}
-	nm, em, am := median(native), median(emul), median(audit)
+	nm, em, am := median.Of(native), median.Of(emul), median.Of(audit)
 	b.ReportMetric(nm.Seconds(), "native-s/build")
 	b.ReportMetric(em.Seconds(), "s390x-emulated-s/build")
 	b.ReportMetric(float64(am.Microseconds()), "audit-µs/wheel")

@@ -6,10 +6,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/refinery/refinery-worker/internal/testkit/median"
 )
 
 // BenchmarkTrivialJob compares, in the same run and interleaved, the wall time
@@ -48,7 +49,7 @@ func BenchmarkTrivialJob(b *testing.B) {
 		}
 		viaPlain = append(viaPlain, time.Since(t0))
 	}
-	r, p, a := median(viaRunner), median(viaPlain), median(viaArgv)
+	r, p, a := median.Of(viaRunner), median.Of(viaPlain), median.Of(viaArgv)
 	b.ReportMetric(float64(a.Milliseconds()), "argv-median-ms")
 	b.ReportMetric(float64(r.Milliseconds()), "runner-median-ms")
 	b.ReportMetric(float64(p.Milliseconds()), "plain-median-ms")
@@ -58,15 +59,6 @@ func BenchmarkTrivialJob(b *testing.B) {
 		100*float64(r-p)/float64(p))
 	fmt.Printf("BenchmarkTrivialJob: the runner's argv run directly: median %s (flags cost %s, runner code %s)\n",
 		a.Round(time.Millisecond), (a - p).Round(time.Millisecond), (r - a).Round(time.Millisecond))
-}
-
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // BenchmarkTwoConcurrentBuilds builds the tiny C extension (two versions, so
@@ -97,7 +89,7 @@ func BenchmarkTwoConcurrentBuilds(b *testing.B) {
 		wg.Wait()
 		par = append(par, time.Since(t0))
 	}
-	sm, pm := median(seq), median(par)
+	sm, pm := median.Of(seq), median.Of(par)
 	b.ReportMetric(float64(sm.Milliseconds()), "sequential-pair-ms")
 	b.ReportMetric(float64(pm.Milliseconds()), "concurrent-pair-ms")
 	fmt.Printf("BenchmarkTwoConcurrentBuilds: n=%d two builds one after the other median %s, both at once median %s (speed-up %.2fx)\n",
