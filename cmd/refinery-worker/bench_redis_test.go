@@ -85,7 +85,9 @@ func BenchmarkRedisIntake(b *testing.B) {
 			if lo, hi, ok := median.CI(ratios[i]); ok {
 				b.ReportMetric(lo, r.name+"/bare-ci-low")
 				b.ReportMetric(hi, r.name+"/bare-ci-high")
-				b.Logf("%s over the bare consumer: median %.2f, 95 %% CI [%.2f, %.2f] over %d rounds: target ≥ %.2f %s",
+				// Printed, not logged: a benchmark's log is cut after its
+				// first lines, the rounds'.
+				fmt.Printf("redis intake, %s over the bare consumer: median %.2f, 95 %% CI [%.2f, %.2f] over %d rounds: target ≥ %.2f %s\n",
 					r.name, median.Of(ratios[i]), lo, hi, round, redisIntakeTarget, median.AtLeast(lo, hi, redisIntakeTarget))
 			}
 		}
