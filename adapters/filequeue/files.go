@@ -113,7 +113,7 @@ func (q *Queue) createEmpty() error {
 	if err := os.Link(tmp.Name(), q.path); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create queue %s: %w", q.path, err)
 	}
-	return q.syncDir()
+	return q.syncDir(q.dir)
 }
 
 // writeTemp writes data to a new temporary file beside path and fsyncs it.
@@ -176,7 +176,9 @@ func (q *Queue) replace(path string, data []byte, lock bool, perm fs.FileMode) (
 		_ = os.Remove(f.Name())
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := q.syncDir(); err != nil {
+	// The rename is made durable in the directory it happened in: the
+	// reserve lives in the owners dir, not beside the queue.
+	if err := q.syncDir(filepath.Dir(path)); err != nil {
 		// The rename is done and every process sees the new file: report
 		// success, or a caller would undo a change that happened.
 		q.log.Error("fsync after rename; the change may not survive a power loss", "path", path, "err", err)
@@ -198,7 +200,7 @@ func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, un
 	}
 	err = fill(f, data, true, perm)
 	if err == nil {
-		err = q.syncDir() // the temp must exist before the reserve names it
+		err = q.syncDir(q.dir) // the temp must exist before the reserve names it
 	}
 	if err != nil {
 		_ = f.Close()
@@ -226,22 +228,26 @@ func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, un
 	if err := os.Rename(tmp, q.path); err != nil {
 		return undone(err)
 	}
-	if err := q.syncDir(); err != nil {
+	if err := q.syncDir(q.dir); err != nil {
 		q.log.Error("fsync after rename; the change may not survive a power loss", "path", q.path, "err", err)
 	}
 	q.step("renamed")
 	return f, nil
 }
 
-// syncDir fsyncs the queue's directory so that renames are durable in order.
-func (q *Queue) syncDir() error {
-	d, err := regfile.Open(q.dir)
+// syncDir fsyncs dir (the queue's directory, or the owners dir for a
+// reserve) so that the renames and creations in it are durable in order.
+func (q *Queue) syncDir(dir string) error {
+	d, err := regfile.Open(dir)
 	if err != nil {
-		return fmt.Errorf("sync dir %s: %w", q.dir, err)
+		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", q.dir, err)
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	if q.dirSynced != nil {
+		q.dirSynced(dir)
 	}
 	return nil
 }

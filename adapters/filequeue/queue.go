@@ -95,6 +95,7 @@ type Queue struct {
 	parseFailHook   func(attempt int) // tests: called after a failed parse
 	afterQueueWrite func()            // tests: called after the queue file is replaced
 	stepHook        func(step string) // tests: called after each write step of a reserve change
+	dirSynced       func(dir string)  // tests: called after each directory fsync
 }
 
 var _ pipeline.Intake = (*Queue)(nil)
