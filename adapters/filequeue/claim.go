@@ -17,7 +17,10 @@ import (
 // than max, a batch is first moved into it from the head of the queue. Cost:
 // a write of the in-flight file and of the reserve's header; a read and one
 // rewrite of the queue only when the reserve is refilled (once per 1/16 of
-// the queue, at most 4,096 items).
+// the queue, at most 4,096 items). When the reserve is empty and the queue
+// short enough that a refill would move no more than max items, they are
+// claimed without the reserve (direct.go): the in-flight file, then the
+// queue.
 func (q *Queue) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) {
 	if max <= 0 {
 		return nil, nil
@@ -27,21 +30,31 @@ func (q *Queue) Claim(ctx context.Context, max int) ([]pipeline.Claimed, error) 
 		if q.resBroken != nil {
 			return q.resBroken
 		}
-		if n := len(q.res.left()); n < max {
-			if err := t.refill(max - n); err != nil {
+		var es []entry
+		n := len(q.res.left())
+		direct := false
+		if n == 0 {
+			var err error
+			if es, direct, err = t.claimDirect(max); err != nil {
 				return err
 			}
 		}
-		if len(q.res.left()) == 0 {
-			return nil
-		}
-		flight, err := t.inflight()
-		if err != nil {
-			return err
-		}
-		es, err := t.dispense(max, flight)
-		if err != nil {
-			return err
+		if !direct {
+			if n < max {
+				if err := t.refill(max - n); err != nil {
+					return err
+				}
+			}
+			if len(q.res.left()) == 0 {
+				return nil
+			}
+			flight, err := t.inflight()
+			if err != nil {
+				return err
+			}
+			if es, err = t.dispense(max, flight); err != nil {
+				return err
+			}
 		}
 		out = make([]pipeline.Claimed, len(es))
 		for i, e := range es {

@@ -2,6 +2,9 @@ package filequeue
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -18,7 +21,7 @@ import (
 func TestReserveRenameIsDurableBeforeTheQueueRename(t *testing.T) {
 	ctx := context.Background()
 	path := queuePath(t)
-	writeFile(t, path, `[{"package":"a","version":"1"},{"package":"b","version":"1"}]`)
+	numberedQueue(t, path, 100) // long enough to be claimed through the reserve
 	q := testQueue(t, path)
 	var synced, beforeQueueRename []string
 	steps := 0
@@ -52,7 +55,7 @@ func TestReserveRenameIsDurableBeforeTheQueueRename(t *testing.T) {
 func TestEveryRenamedFilesDirIsSynced(t *testing.T) {
 	ctx := context.Background()
 	path := queuePath(t)
-	writeFile(t, path, `[{"package":"a","version":"1"},{"package":"b","version":"1"}]`)
+	numberedQueue(t, path, 100)
 	q := testQueue(t, path)
 	seen := map[string]bool{}
 	q.dirSynced = func(dir string) { seen[dir] = true }
@@ -61,10 +64,41 @@ func TestEveryRenamedFilesDirIsSynced(t *testing.T) {
 		t.Fatalf("claim: %v, %d claimed", err, len(cs))
 	}
 	settle(t, q, pipeline.Settlement{Claim: cs[0].Claim, Kind: pipeline.Release},
-		pipeline.Settlement{Claim: cs[1].Claim, Kind: pipeline.Requeue, Item: []byte(`{"package":"b","version":"1"}`)})
+		pipeline.Settlement{Claim: cs[1].Claim, Kind: pipeline.Requeue, Item: []byte(`{"package":"p-1"}`)})
 	for _, dir := range []string{filepath.Dir(path), filepath.Dir(q.reservePath(q.owner))} {
 		if !seen[dir] {
 			t.Errorf("%s was never fsynced (synced: %v)", dir, seen)
 		}
+	}
+}
+
+// A claim from a short queue with an empty reserve skips the reserve: two
+// directory fsyncs (the in-flight file's rename, the queue's) instead of
+// four, no reserve file, and the items in queue order, due ones only.
+func TestShortQueueClaimSkipsTheReserve(t *testing.T) {
+	ctx := context.Background()
+	path := queuePath(t)
+	writeFile(t, path, `[{"package":"later","not_before":4102444800},{"package":"a"},{"package":"b"},{"package":"c"}]`)
+	q := testQueue(t, path)
+	dirSyncs := 0
+	q.dirSynced = func(string) { dirSyncs++ }
+	cs, err := q.Claim(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := raws(cs); !slices.Equal(got, []string{`{"package":"a"}`, `{"package":"b"}`}) {
+		t.Errorf("claimed %v, want a and b", got)
+	}
+	if dirSyncs != 2 {
+		t.Errorf("%d directory fsyncs for a claim from a short queue, want 2 (in-flight, queue)", dirSyncs)
+	}
+	if _, err := os.Stat(q.reservePath(q.owner)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a reserve file exists after a direct claim: %v", err)
+	}
+	if got := compactStrings(t, readItems(t, path)); !slices.Equal(got, []string{`{"package":"later","not_before":4102444800}`, `{"package":"c"}`}) {
+		t.Errorf("queue after the claim: %v", got)
+	}
+	if got := len(readFlight(t, q)); got != 2 {
+		t.Errorf("in-flight holds %d entries, want 2", got)
 	}
 }

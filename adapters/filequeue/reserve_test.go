@@ -121,17 +121,19 @@ func checkRecovered(t *testing.T, path string, n int) {
 }
 
 // TestReserveCrashAnyStep stops a process dead after each write step of a
-// refill, a claim from the reserve, a Return, a Close and a Recover of a
-// dead owner's reserve: nothing is lost, nothing duplicated, order is kept.
+// refill, a claim from the reserve, a direct claim from a short queue, a
+// Return, a Close and a Recover of a dead owner's reserve: nothing is lost,
+// nothing duplicated, order is kept.
 func TestReserveCrashAnyStep(t *testing.T) {
 	type crash struct {
 		scenario, step string
 		nth            int
+		queued         int // the queue's length (0: 100)
 	}
 	steps := func(scenario string, nth int, names ...string) []crash {
 		var out []crash
 		for _, s := range names {
-			out = append(out, crash{scenario, s, nth})
+			out = append(out, crash{scenario, s, nth, 0})
 		}
 		return out
 	}
@@ -141,16 +143,25 @@ func TestReserveCrashAnyStep(t *testing.T) {
 	cases = append(cases, steps("return", 2, "temp", "before", "renamed")...)
 	cases = append(cases, steps("close", 2, "temp", "before", "renamed")...)
 	cases = append(cases, steps("recover", 1, "temp", "before", "renamed", "restored-dead")...)
+	// A queue of 40 is short enough for claims of 5 to skip the reserve
+	// (direct.go): the in-flight file, then the queue.
+	for _, step := range []string{"direct-inflight", "direct-queue"} {
+		cases = append(cases, crash{"claim", step, 1, 40}, crash{"claim2", step, 2, 40})
+	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s/%s#%d", c.scenario, c.step, c.nth), func(t *testing.T) {
+		n := c.queued
+		if n == 0 {
+			n = 100
+		}
+		t.Run(fmt.Sprintf("%s/%s#%d/queued=%d", c.scenario, c.step, c.nth, n), func(t *testing.T) {
 			t.Parallel()
 			path := queuePath(t)
-			numberedQueue(t, path, 100)
+			numberedQueue(t, path, n)
 			if c.scenario == "recover" { // a dead owner's reserve, left mid-claim
 				runCrash(t, path, "claim2", "inflight", 2)
 			}
 			runCrash(t, path, c.scenario, c.step, c.nth)
-			checkRecovered(t, path, 100)
+			checkRecovered(t, path, n)
 		})
 	}
 }

@@ -1,0 +1,75 @@
+package filequeue
+
+import (
+	"bytes"
+	"slices"
+)
+
+// claimDirect claims up to max due items straight from a short queue, when
+// this instance's reserve is empty and a refill would move no more than max
+// items into it (a queue shorter than reserveShare × max): moving them into
+// the reserve only to hand them out at once costs four fsyncs more (the move
+// temp and its directory entry, the reserve and its directory, the reserve's
+// counter) than writing the holds and then the queue. That is every claim of
+// a worker at rest, where an item's wait for its build is these fsyncs.
+//
+// Order: the in-flight file with the new holds, then the queue without their
+// items. A crash between the two leaves each item held by a dead owner and
+// still queued; Recover drops such a hold as a duplicate of the queued item
+// (doc.go), as it does after a crash between a reserve's dispense and its
+// counter. If the queue cannot be written, the holds are undone; if that
+// fails too, they stay unhanded-out until this owner is gone, and Recover
+// then drops them the same way.
+//
+// ok is false when the queue is too long for it (the caller refills the
+// reserve).
+func (t *txn) claimDirect(max int) (es []entry, ok bool, err error) {
+	q := t.q
+	items, err := t.queue()
+	if err != nil {
+		return nil, true, err
+	}
+	if min(len(items)/reserveShare, q.batchItems) > max {
+		return nil, false, nil
+	}
+	now := q.opts.Now()
+	taken := make([]int, 0, min(max, len(items)))
+	for i, it := range items {
+		if len(taken) >= max {
+			break
+		}
+		if due(it, now) {
+			taken = append(taken, i)
+		}
+	}
+	if len(taken) == 0 {
+		return nil, true, nil
+	}
+	flight, err := t.inflight()
+	if err != nil {
+		return nil, true, err
+	}
+	newFlight := slices.Grow(slices.Clip(flight), len(taken))
+	kept := make([][]byte, 0, len(items)-len(taken))
+	k := 0
+	for i, it := range items {
+		if k < len(taken) && taken[k] == i {
+			newFlight = append(newFlight, entry{Claim: randHex(16), Owner: q.owner, ClaimedAt: now, Item: bytes.Clone(it)})
+			k++
+			continue
+		}
+		kept = append(kept, it)
+	}
+	if err := t.setInflight(newFlight); err != nil {
+		return nil, true, err
+	}
+	q.step("direct-inflight")
+	if err := t.setQueue(kept); err != nil {
+		if uerr := t.setInflight(flight); uerr != nil {
+			q.log.Error("undo in-flight write after a failed queue write; holding the items until exit", "err", uerr)
+		}
+		return nil, true, err
+	}
+	q.step("direct-queue")
+	return newFlight[len(flight):], true, nil
+}
