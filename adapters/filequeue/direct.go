@@ -9,7 +9,7 @@ import (
 // this instance's reserve is empty and a refill would move no more than max
 // items into it (a queue shorter than reserveShare × max): moving them into
 // the reserve only to hand them out at once costs four fsyncs more (the move
-// temp and its directory entry, the reserve and its directory, the reserve's
+// temp's directory entry, the reserve and its directory, the reserve's
 // counter) than writing the holds and then the queue. That is every claim of
 // a worker at rest, where an item's wait for its build is these fsyncs.
 //

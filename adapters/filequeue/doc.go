@@ -45,9 +45,9 @@
 // refill of the reserve from the queue is decided by one temp file's rename:
 // docs/filequeue.md), or, from a short queue with the reserve empty, the
 // in-flight file first, then the queue (direct.go); Settle (requeue, return)
-// writes the queue first, then the in-flight file. A crash between the two writes leaves an item both
-// queued (or reserved: Recover first puts a dead owner's reserve back in the
-// queue) and held; Recover drops such a held
+// writes the queue first, then the in-flight file. A crash between the two
+// writes leaves an item both queued (or reserved: Recover first puts a dead
+// owner's reserve back in the queue) and held; Recover drops such a held
 // entry when the queue holds an identical item (same compact bytes), an item
 // marked "x_refinery_requeued_from": <claim>, or another live owner holds an
 // identical item claimed later. Otherwise it re-owns the entry under the same
