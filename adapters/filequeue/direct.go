@@ -29,19 +29,11 @@ func (t *txn) claimDirect(max int) (es []entry, ok bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
-	if min(len(items)/reserveShare, q.batchItems) > max {
+	if q.refillSize(len(items), max) > max {
 		return nil, false, nil
 	}
 	now := q.opts.Now()
-	taken := make([]int, 0, min(max, len(items)))
-	for i, it := range items {
-		if len(taken) >= max {
-			break
-		}
-		if due(it, now) {
-			taken = append(taken, i)
-		}
-	}
+	taken, kept := takeDue(items, now, max, max, q.batchBytes)
 	if len(taken) == 0 {
 		return nil, true, nil
 	}
@@ -50,15 +42,8 @@ func (t *txn) claimDirect(max int) (es []entry, ok bool, err error) {
 		return nil, true, err
 	}
 	newFlight := slices.Grow(slices.Clip(flight), len(taken))
-	kept := make([][]byte, 0, len(items)-len(taken))
-	k := 0
-	for i, it := range items {
-		if k < len(taken) && taken[k] == i {
-			newFlight = append(newFlight, entry{Claim: randHex(16), Owner: q.owner, ClaimedAt: now, Item: bytes.Clone(it)})
-			k++
-			continue
-		}
-		kept = append(kept, it)
+	for _, it := range taken {
+		newFlight = append(newFlight, entry{Claim: randHex(16), Owner: q.owner, ClaimedAt: now, Item: bytes.Clone(it)})
 	}
 	if err := t.setInflight(newFlight); err != nil {
 		return nil, true, err

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/refinery/refinery-worker/adapters/regfile"
 )
@@ -34,6 +35,45 @@ const (
 	noMove        = "0000000000000000"
 )
 
+// refillSize is how many items a refill moves when need are wanted from a
+// queue of n: at least need, else 1/reserveShare of the queue, at most the
+// batch bound.
+func (q *Queue) refillSize(n, need int) int {
+	return max(need, min(n/reserveShare, q.batchItems))
+}
+
+// takeDue splits items into the due ones of a batch, in queue order, and
+// the rest: up to want items, and beyond need only while the batch stays
+// within maxBytes.
+func takeDue(items [][]byte, now time.Time, need, want, maxBytes int) (taken, kept [][]byte) {
+	var at []int
+	size := 0
+	for i, it := range items {
+		if len(at) >= want || len(at) >= need && size+len(it) > maxBytes {
+			break
+		}
+		if due(it, now) {
+			at = append(at, i)
+			size += len(it) + 1
+		}
+	}
+	if len(at) == 0 {
+		return nil, items
+	}
+	taken = make([][]byte, 0, len(at))
+	kept = make([][]byte, 0, len(items)-len(at))
+	k := 0
+	for i, it := range items {
+		if k < len(at) && at[k] == i {
+			taken = append(taken, it)
+			k++
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return taken, kept
+}
+
 // refill moves a batch of due items from the head of the queue to the end of
 // this instance's reserve: at least need, else 1/reserveShare of the queue,
 // at most reserveMaxItems and reserveMaxBytes. Order of the writes: the new
@@ -45,35 +85,13 @@ func (t *txn) refill(need int) error {
 	if err != nil {
 		return err
 	}
-	want := max(need, min(len(items)/reserveShare, q.batchItems))
-	now := q.opts.Now()
-	var taken []int
-	size := 0
-	for i, it := range items {
-		if len(taken) >= want || len(taken) >= need && size+len(it) > q.batchBytes {
-			break
-		}
-		if due(it, now) {
-			taken = append(taken, i)
-			size += len(it) + 1
-		}
-	}
+	taken, kept := takeDue(items, q.opts.Now(), need, q.refillSize(len(items), need), q.batchBytes)
 	if len(taken) == 0 {
 		return nil
 	}
 	old := q.res
 	left := old.left()
-	next := slices.Grow(slices.Clone(left), len(taken))
-	kept := make([][]byte, 0, len(items)-len(taken))
-	k := 0
-	for i, it := range items {
-		if k < len(taken) && taken[k] == i {
-			next = append(next, it)
-			k++
-			continue
-		}
-		kept = append(kept, it)
-	}
+	next := append(slices.Clone(left), taken...)
 	hex := randHex(8)
 	pending := reserveHeader{end: len(left), op: opMove, moving: hex}
 	return t.setQueueWith(kept, hex,
