@@ -238,13 +238,8 @@ func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, un
 // syncDir fsyncs dir (the queue's directory, or the owners dir for a
 // reserve) so that the renames and creations in it are durable in order.
 func (q *Queue) syncDir(dir string) error {
-	d, err := regfile.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
+	if err := regfile.SyncDir(dir); err != nil {
+		return err
 	}
 	if q.dirSynced != nil {
 		q.dirSynced(dir)

@@ -49,7 +49,7 @@ func openInstance(root string) (dir string, lock *os.File, err error) {
 		_ = lock.Close()
 		return "", nil, fmt.Errorf("publish instance: %w", err)
 	}
-	if err := syncDir(root); err != nil {
+	if err := regfile.SyncDir(root); err != nil {
 		_ = lock.Close()
 		return "", nil, err
 	}
@@ -96,7 +96,7 @@ func adoptOrphans(root, ownDir string, reserve func() uint64) ([]uint64, error) 
 			}
 			adopted = append(adopted, to)
 		}
-		if err := syncDir(ownPending); err != nil {
+		if err := regfile.SyncDir(ownPending); err != nil {
 			_ = lock.Close()
 			return adopted, err
 		}

@@ -93,19 +93,7 @@ func writeBatch(dir string, n uint64, recs []*Record) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("write batch %d: %w", n, err)
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := regfile.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir for sync: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir: %w", err)
-	}
-	return nil
+	return regfile.SyncDir(dir)
 }
 
 // batchFiles lists the batch file numbers in dir, ascending, and removes

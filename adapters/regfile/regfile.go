@@ -13,6 +13,7 @@ package regfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
@@ -54,4 +55,20 @@ func ReadFile(name string) ([]byte, error) {
 	buf.Grow(size + bytes.MinRead) // EOF is then read without a copy
 	_, err = buf.ReadFrom(f)
 	return buf.Bytes(), err
+}
+
+// SyncDir fsyncs the directory dir, so that the creations, renames and
+// removals in it so far survive a power loss, in the order of the SyncDir
+// calls that follow them (a rename is durable when its directory's SyncDir
+// returns, not before).
+func SyncDir(dir string) error {
+	d, err := Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
 }

@@ -133,3 +133,17 @@ func BenchmarkOpenClose(b *testing.B) {
 		})
 	}
 }
+
+// SyncDir syncs an existing directory; a missing one is an error that names
+// it and wraps fs.ErrNotExist.
+func TestSyncDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := regfile.SyncDir(dir); err != nil {
+		t.Fatalf("SyncDir(%s) = %v", dir, err)
+	}
+	missing := filepath.Join(dir, "gone")
+	err := regfile.SyncDir(missing)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("SyncDir(missing) = %v, want an error naming %s and wrapping fs.ErrNotExist", err, missing)
+	}
+}

@@ -36,6 +36,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/refinery/refinery-worker/adapters/regfile"
 )
 
 // ErrConflict is wrapped when a file name is already published with other
@@ -207,7 +209,7 @@ func (x *Index) publish(ctx context.Context, src, wantSHA256 string) (Published,
 	if err := os.Rename(tmp, filepath.Join(pdir, wn.File)); err != nil {
 		return p, fmt.Errorf("move wheel into the index: %w", err)
 	}
-	if err := syncDir(pdir); err != nil {
+	if err := regfile.SyncDir(pdir); err != nil {
 		return p, fmt.Errorf("sync project directory: %w", err)
 	}
 	if isNew {
