@@ -24,6 +24,9 @@ type Settler struct {
 	// again): 50ms doubling to 5s, without bound, until Close. Its Timer
 	// also waits out the SettleEvery spacing.
 	retry retry.Policy
+	// before makes what the settled items' outcomes were written to durable
+	// (SettleAfterSync); nil when nothing needs it.
+	before func() error
 	// closing ends the waits of the loop when Close is called.
 	closing context.Context
 	cancel  context.CancelFunc
@@ -61,6 +64,17 @@ func SettleEvery(d time.Duration) SettlerOption {
 // on t instead of the wall clock: tests run without waiting.
 func SettleTimer(t retry.Timer) SettlerOption {
 	return func(st *Settler) { st.retry.Timer = t }
+}
+
+// SettleAfterSync makes each batch call sync before it settles anything at
+// the intake, and settle only when sync succeeds (otherwise the batch waits
+// and is tried again, like a failed Settle). sync makes the records of the
+// batch's outcomes durable (the manifest journal, the rejections file): an
+// intake's settle is durable (fsync, XACK, commit), and were it to reach
+// the disk before the outcome it ends, a power loss would leave neither the
+// item nor its outcome. One sync serves the whole batch.
+func SettleAfterSync(sync func() error) SettlerOption {
+	return func(st *Settler) { st.before = sync }
 }
 
 // DefaultSettleEvery is the default spacing of settle writes.
@@ -187,7 +201,10 @@ func (st *Settler) drainOnce() (ok, more bool) {
 		}
 	}
 	var err error
-	if len(ss) > 0 {
+	if len(ss) > 0 && st.before != nil {
+		err = st.before()
+	}
+	if len(ss) > 0 && err == nil {
 		err = st.intake.Settle(context.Background(), ss)
 	}
 	var partial interface{ NotApplied() []string }

@@ -129,3 +129,66 @@ func TestSettlerRetriesOnItsPolicy(t *testing.T) {
 		t.Errorf("%d Settle calls, want 4 (3 failures, then the write)", in.calls)
 	}
 }
+
+// orderIntake logs its Settle calls in the order shared with a sync.
+type orderIntake struct {
+	lateIntake
+	log *[]string
+	mu  *sync.Mutex
+}
+
+func (o *orderIntake) Settle(_ context.Context, ss []Settlement) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, s := range ss {
+		*o.log = append(*o.log, "settle "+s.Claim)
+	}
+	return nil
+}
+
+// With SettleAfterSync, each batch's sync comes before its Settle; while the
+// sync fails, nothing is settled nor reported settled, and the batch is tried
+// again on the settler's policy until the sync succeeds.
+func TestSettlerSyncsBeforeItSettles(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	fails := 2
+	syncJournal := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fails > 0 {
+			fails--
+			events = append(events, "sync failed")
+			return errors.New("disk gone")
+		}
+		events = append(events, "sync")
+		return nil
+	}
+	timer := &recordTimer{}
+	st := NewSettler(&orderIntake{log: &events, mu: &mu}, func(s Summary) {
+		mu.Lock()
+		events = append(events, "settled "+s.Claim)
+		mu.Unlock()
+	}, slog.New(slog.DiscardHandler), SettleEvery(0), SettleTimer(timer), SettleAfterSync(syncJournal))
+	defer st.Close()
+	st.Submit(Settlement{Claim: "a", Kind: Release}, Summary{Claim: "a"})
+	if err := st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A Done settlement (nothing to write at the intake) needs no sync.
+	st.Submit(Settlement{Claim: "b", Kind: Done}, Summary{Claim: "b"})
+	if err := st.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"sync failed", "sync failed", "sync", "settle a", "settled a", "settled b"}
+	if len(events) != len(want) {
+		t.Fatalf("events %q, want %q", events, want)
+	}
+	for i := range want {
+		if events[i] != want[i] {
+			t.Fatalf("events %q, want %q", events, want)
+		}
+	}
+}
