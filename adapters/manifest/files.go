@@ -324,5 +324,13 @@ func (s *Store) replace(write func(io.Writer) error) (time.Duration, error) {
 	if err := os.Rename(tmp.Name(), s.opts.Path); err != nil {
 		return 0, fmt.Errorf("rename manifest %s: %w", s.opts.Path, err)
 	}
-	return threadCPU() - start, nil
+	cpu := threadCPU() - start
+	// The rename must be on disk before the journals it replaces are
+	// removed: on an ext4 without a journal, directory changes reach the
+	// disk in no set order, and a power loss could keep the removal and
+	// lose the rename.
+	if err := regfile.SyncDir(dir); err != nil {
+		return cpu, fmt.Errorf("manifest %s: %w", s.opts.Path, err)
+	}
+	return cpu, nil
 }

@@ -37,6 +37,9 @@ type Rejections struct {
 	mu     sync.Mutex
 	f      *os.File
 	claims map[string]bool
+	// appended counts the lines written, synced how many of them Sync has
+	// made durable.
+	appended, synced uint64
 }
 
 // Rejection is one line of rejected.jsonl. Claim stays the first field: a
@@ -182,6 +185,7 @@ func (r *Rejections) RecordRejection(_ context.Context, w *pipeline.Work) error 
 	if _, err := r.f.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("append rejection: %w", err)
 	}
+	r.appended++
 	if w.Claim != "" {
 		r.claims[w.Claim] = true
 	}

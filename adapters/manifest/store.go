@@ -73,6 +73,19 @@ type Store struct {
 	count    int // entries in manifest.json
 	flushErr error
 
+	// For Sync: jwrites counts the entries appended to journals, jsynced
+	// how many of them are known durable. oldSynced is closed when the
+	// running (or last) flush has synced the journal it rotated away from;
+	// oldErr holds a failed sync's error until manifest.json holds those
+	// entries.
+	jwrites, jsynced uint64
+	oldSynced        chan struct{}
+	oldErr           error
+	// Tests only: syncHook replaces a journal's fsync, awaitFlush Sync's
+	// wait for a flush's fsync of the journal it rotated away from.
+	syncHook   func(*os.File) error
+	awaitFlush func(synced <-chan struct{})
+
 	kick    chan struct{}
 	flushMu sync.Mutex // one rewrite at a time
 	done    chan struct{}
@@ -222,6 +235,7 @@ func (s *Store) Record(_ context.Context, o pipeline.Outcome) error {
 	}
 	s.jsize += int64(len(line))
 	s.jcut = false
+	s.jwrites++
 	if claim != "" {
 		s.claims[claim] = o.Entry.Status
 	}
@@ -318,13 +332,20 @@ func (s *Store) flush() (time.Duration, error) {
 		s.mu.Unlock()
 		return 0, err
 	}
+	synced := make(chan struct{})
+	s.oldSynced = synced
 	s.mu.Unlock()
 	if len(batch) == 0 {
+		close(synced)
 		return 0, s.dropJournal(old)
 	}
-	if err := old.Sync(); err != nil {
+	if err := s.syncJournal(old); err != nil {
 		s.log.Warn("sync manifest journal", "err", err)
+		s.mu.Lock()
+		s.oldErr = errors.Join(s.oldErr, fmt.Errorf("sync manifest journal %s: %w", old.Name(), err))
+		s.mu.Unlock()
 	}
+	close(synced)
 	var copyCPU time.Duration
 	unlock, err := s.lockFile()
 	if err == nil {
@@ -343,6 +364,7 @@ func (s *Store) flush() (time.Duration, error) {
 	s.mu.Lock()
 	s.count += len(batch)
 	s.flushErr = nil
+	s.oldErr = nil // every entry journaled before this flush is in manifest.json, on disk
 	s.mu.Unlock()
 	return copyCPU, s.dropJournal(old)
 }

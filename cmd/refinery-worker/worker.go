@@ -131,7 +131,12 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	gate := diskgate.New(diskgate.Options{Dirs: []string{cfg.OutputDir, cfg.CacheDir}, MinFree: uint64(cfg.MinFreeDisk),
 		OnPause: mets.SetPaused, OnDisk: mets.SetDiskLow})
 	outcomes := &pipeline.Outcomes{Keys: keys, Tracker: w.tracker, Observer: mets, Logger: log}
-	settler := pipeline.NewSettler(w.intake, outcomes.Settled, log, pipeline.SettleSpacing(cfg.QueueBackend == "file"))
+	// An item leaves its intake only once its outcome (or rejection) is on
+	// disk: the intake's settle is durable, and the other order could lose
+	// both to a power loss.
+	durable := func() error { return errors.Join(w.manifest.Sync(), rejections.Sync()) }
+	settler := pipeline.NewSettler(w.intake, outcomes.Settled, log, pipeline.SettleSpacing(cfg.QueueBackend == "file"),
+		pipeline.SettleAfterSync(durable))
 	builds := pipeline.NewBuildContext(ctx)
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
