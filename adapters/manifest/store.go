@@ -3,13 +3,16 @@
 // second without ever leaving the file half-written.
 //
 // Record appends the entry to a journal (one write(2), so it survives a
-// kill -9 the moment Record returns) and a background flusher folds journaled
-// entries into manifest.json by writing a temporary file and renaming it over
-// the old one. The rewrite copies the old file's bytes (no re-encoding) and
-// appends the new entries, and it runs at most every FlushInterval (at once
-// for an outcome recorded at rest), and further apart as the copy's CPU cost
-// grows, so the cost per entry stays small as the manifest grows. At open, journals left by a crash are folded in; entries are keyed
-// by their intake claim, so a replayed journal never duplicates an entry.
+// kill -9 the moment Record returns; Sync makes it survive a power loss,
+// which the worker waits for before it settles the item), and a background
+// flusher folds journaled entries into manifest.json by writing a temporary
+// file and renaming it over the old one. The rewrite copies the old file's
+// bytes (no re-encoding) and appends the new entries, and it runs at most
+// every FlushInterval (at once for an outcome recorded at rest), and further
+// apart as the copy's CPU cost grows, so the cost per entry stays small as
+// the manifest grows. At open, journals left by a crash are folded in;
+// entries are keyed by their intake claim, so a replayed journal never
+// duplicates an entry.
 //
 // Several worker processes may share one OUTPUT_DIR: every rewrite happens
 // under flock on .manifest.lock and appends to the file as it is on disk at
