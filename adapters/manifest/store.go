@@ -81,9 +81,11 @@ type Store struct {
 	// running (or last) flush has synced the journal it rotated away from;
 	// oldErr holds a failed sync's error until manifest.json holds those
 	// entries.
-	jwrites, jsynced uint64
-	oldSynced        chan struct{}
-	oldErr           error
+	// rotatedAt is jwrites when the last flush rotated the journal: the
+	// entries up to it are in journals that flush syncs.
+	jwrites, jsynced, rotatedAt uint64
+	oldSynced                   chan struct{}
+	oldErr                      error
 	// Tests only: syncHook replaces a journal's fsync, awaitFlush Sync's
 	// wait for a flush's fsync of the journal it rotated away from.
 	syncHook   func(*os.File) error
@@ -336,7 +338,7 @@ func (s *Store) flush() (time.Duration, error) {
 		return 0, err
 	}
 	synced := make(chan struct{})
-	s.oldSynced = synced
+	s.oldSynced, s.rotatedAt = synced, s.jwrites
 	s.mu.Unlock()
 	if len(batch) == 0 {
 		close(synced)

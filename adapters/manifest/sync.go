@@ -8,7 +8,8 @@ import (
 
 // Sync makes every entry Record has appended so far survive a power loss,
 // not only a kill (Record's own promise): it waits for a running flush's
-// sync of the journal it rotated away from, and fsyncs the current journal.
+// sync of the journal it rotated away from, and fsyncs the current journal
+// unless every entry went to the ones before.
 // It returns at once when nothing was appended since the last Sync. A
 // settler calls it before it settles items whose outcomes it recorded
 // (pipeline.SettleAfterSync), so that an item never leaves its intake for
@@ -17,7 +18,7 @@ import (
 func (s *Store) Sync() error {
 	for {
 		s.mu.Lock()
-		target, cur, rotated := s.jwrites, s.journal, s.oldSynced
+		target, cur, rotated, rotatedAt := s.jwrites, s.journal, s.oldSynced, s.rotatedAt
 		if s.jsynced >= target {
 			s.mu.Unlock()
 			return nil
@@ -36,6 +37,14 @@ func (s *Store) Sync() error {
 		s.mu.Unlock()
 		if err != nil {
 			return err
+		}
+		if target <= rotatedAt {
+			// Every entry was appended before the rotation: the flush's
+			// fsync covered them, and the journal now current has none.
+			s.mu.Lock()
+			s.jsynced = max(s.jsynced, target)
+			s.mu.Unlock()
+			return nil
 		}
 		if cur == nil {
 			return errors.New("manifest journal not open")

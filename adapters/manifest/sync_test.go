@@ -69,7 +69,7 @@ func TestSyncReturnsOnceTheEntrysJournalIsSynced(t *testing.T) {
 
 // A Sync that starts while a flush is syncing the journal it rotated away
 // from (the one holding the entry) waits for that fsync; it does not settle
-// for an fsync of the new, empty journal.
+// for an fsync of the new, empty journal, nor add one.
 func TestSyncWaitsForTheFlushOfTheRotatedJournal(t *testing.T) {
 	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "manifest.json"), FlushInterval: time.Hour})
 	if err != nil {
@@ -82,11 +82,13 @@ func TestSyncWaitsForTheFlushOfTheRotatedJournal(t *testing.T) {
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
 	defer unblock() // before Close, which waits for the flusher
 	waiting := make(chan struct{}, 8)
+	var log syncLog
 	s.syncHook = func(f *os.File) error {
 		if f.Name() == first {
 			close(entered)
 			<-release
 		}
+		log.add(f.Name())
 		return f.Sync()
 	}
 	s.awaitFlush = func(synced <-chan struct{}) {
@@ -112,6 +114,10 @@ func TestSyncWaitsForTheFlushOfTheRotatedJournal(t *testing.T) {
 	unblock()
 	if err := <-res; err != nil {
 		t.Fatalf("Sync after the flush's fsync = %v", err)
+	}
+	// The entry went to the first journal: the new one needs no fsync.
+	if got, want := log.get(), []string{filepath.Base(first)}; !slices.Equal(got, want) {
+		t.Errorf("journals synced %q, want %q", got, want)
 	}
 }
 
