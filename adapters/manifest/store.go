@@ -77,12 +77,11 @@ type Store struct {
 	flushErr error
 
 	// For Sync: jwrites counts the entries appended to journals, jsynced
-	// how many of them are known durable. oldSynced is closed when the
-	// running (or last) flush has synced the journal it rotated away from;
-	// oldErr holds a failed sync's error until manifest.json holds those
-	// entries.
-	// rotatedAt is jwrites when the last flush rotated the journal: the
-	// entries up to it are in journals that flush syncs.
+	// how many of them are known durable, rotatedAt what jwrites was when
+	// the last flush rotated the journal (the entries up to it are in the
+	// journals that flush syncs). oldSynced is closed when that flush has
+	// synced the journal it rotated away from; oldErr holds the last failed
+	// sync's error until manifest.json holds those entries.
 	jwrites, jsynced, rotatedAt uint64
 	oldSynced                   chan struct{}
 	oldErr                      error
@@ -347,7 +346,7 @@ func (s *Store) flush() (time.Duration, error) {
 	if err := s.syncJournal(old); err != nil {
 		s.log.Warn("sync manifest journal", "err", err)
 		s.mu.Lock()
-		s.oldErr = errors.Join(s.oldErr, fmt.Errorf("sync manifest journal %s: %w", old.Name(), err))
+		s.oldErr = fmt.Errorf("sync manifest journal %s: %w", old.Name(), err)
 		s.mu.Unlock()
 	}
 	close(synced)
