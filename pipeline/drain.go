@@ -189,6 +189,9 @@ func (d *Drainer) claimLoop(ctx context.Context, dr *Drain, log *slog.Logger) {
 		}
 		held := dr.inFlight()
 		room := d.opts.Window - held
+		// Items awaiting their settle write are out of the window, but at
+		// most another window of them: a stalled settle stops the claims.
+		room = min(room, 2*d.opts.Window-dr.held())
 		if room <= 0 || (held > 0 && room < d.opts.Refill) {
 			dr.waitChange(claimCtx)
 			continue

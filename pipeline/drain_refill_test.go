@@ -106,3 +106,65 @@ func TestContinuousDrainRefillsInBatchesAndWaitsWhenEmpty(t *testing.T) {
 		t.Errorf("%d claims found nothing, want 1 (then it waits): %v", in.empty, in.maxes)
 	}
 }
+
+// An item whose settlement is with the settler (Tracker.Settling) leaves its
+// drain's window, so a slow settle write does not hold claims back; but the
+// drain holds at most two windows of items in all, so a stalled settle
+// stops the claims.
+func TestSettlingItemsLeaveTheWindowUpToTwoWindows(t *testing.T) {
+	const total, window = 20, 4
+	in := &listIntake{claims: make(chan []Claimed, total)}
+	for i := range total {
+		in.items = append(in.items, Claimed{Claim: fmt.Sprintf("c%d", i), Raw: []byte(`{}`)})
+	}
+	gc := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	defer gc.Close()
+	tracker := NewTracker()
+	d := NewDrainer(in, NewPublisher(gc, Topics{}, true), tracker, DrainOptions{Window: window, Refill: 1,
+		Continuous: true, WaitItems: func(ctx context.Context) { <-ctx.Done() }},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, _, err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	next := func() []Claimed {
+		t.Helper()
+		select {
+		case b := <-in.claims:
+			// The drain tracks a batch after Claim returns.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+				tracker.mu.Lock()
+				_, ok := tracker.claims[b[len(b)-1].Claim]
+				tracker.mu.Unlock()
+				if ok {
+					return b
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("claimed items not tracked")
+				}
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("no claim")
+			return nil
+		}
+	}
+	first := next()
+	if len(first) != window {
+		t.Fatalf("first claim took %d items, want the window (%d)", len(first), window)
+	}
+	for _, c := range first {
+		tracker.Settling(c.Claim) // handed to the settler, not yet written
+	}
+	second := next()
+	if len(second) != window {
+		t.Fatalf("with the first %d settling, the next claim took %d, want %d", window, len(second), window)
+	}
+	for _, c := range second {
+		tracker.Settling(c.Claim)
+	}
+	// Two windows held: one settled frees room for exactly one more.
+	tracker.Settled(Summary{Claim: first[0].Claim, Status: string(StatusSkipped)})
+	if third := next(); len(third) != 1 {
+		t.Fatalf("with %d held and one settled, the claim took %d items, want 1", 2*window, len(third))
+	}
+}

@@ -16,6 +16,7 @@ type Drain struct {
 	mu        sync.Mutex
 	claimed   int
 	done      int
+	settling  int // of the claimed not done: settlements with the settler
 	counts    map[string]int
 	claiming  bool
 	err       error
@@ -73,10 +74,30 @@ func (dr *Drain) waitChange(ctx context.Context) {
 	}
 }
 
+// inFlight is the items claimed and not yet done with: being built,
+// waiting for a build, or being reported. An item whose settlement is with
+// the settler is done with (its intake write is all that is left, which
+// can wait for an fsync) and is left out, so that the settle's latency
+// does not narrow the window; held counts it.
 func (dr *Drain) inFlight() int {
 	dr.mu.Lock()
 	defer dr.mu.Unlock()
+	return dr.claimed - dr.done - dr.settling
+}
+
+// held is the items claimed and not yet settled at the intake.
+func (dr *Drain) held() int {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
 	return dr.claimed - dr.done
+}
+
+// settlingAdd counts settlements handed to the settler (+1) or written (-1).
+func (dr *Drain) settlingAdd(n int) {
+	dr.mu.Lock()
+	dr.settling += n
+	dr.mu.Unlock()
+	dr.signal() // +1 opens the window, -1 lowers held
 }
 
 func (dr *Drain) complete() bool {

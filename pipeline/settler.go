@@ -24,6 +24,8 @@ type Settler struct {
 	// again): 50ms doubling to 5s, without bound, until Close. Its Timer
 	// also waits out the SettleEvery spacing.
 	retry retry.Policy
+	// onSubmit is told of each settlement Submit takes (SettleOnSubmit).
+	onSubmit func(claim string)
 	// before makes what the settled items' outcomes were written to durable
 	// (SettleAfterSync); nil when nothing needs it.
 	before func() error
@@ -77,6 +79,12 @@ func SettleAfterSync(sync func() error) SettlerOption {
 	return func(st *Settler) { st.before = sync }
 }
 
+// SettleOnSubmit has Submit call fn with each settlement's claim as it
+// takes it (the Tracker's Settling: the item leaves its drain's window).
+func SettleOnSubmit(fn func(claim string)) SettlerOption {
+	return func(st *Settler) { st.onSubmit = fn }
+}
+
 // DefaultSettleEvery is the default spacing of settle writes.
 const DefaultSettleEvery = 25 * time.Millisecond
 
@@ -96,6 +104,9 @@ func NewSettler(intake Intake, onSettled func(Summary), log *slog.Logger, opts .
 
 // Submit queues a settlement; it never blocks on the intake.
 func (st *Settler) Submit(s Settlement, sum Summary) {
+	if st.onSubmit != nil {
+		st.onSubmit(s.Claim)
+	}
 	st.mu.Lock()
 	st.queue = append(st.queue, settleReq{s, sum})
 	st.mu.Unlock()

@@ -23,6 +23,9 @@ type tracked struct {
 	// published: released at the intake once stored in a durable transport
 	// (counted in its drain then); the transport finishes it, not a return.
 	published bool
+	// settling: its settlement is with the settler (Settling), not yet
+	// written at the intake.
+	settling bool
 }
 
 // NewTracker makes an empty tracker.
@@ -85,12 +88,32 @@ func (t *Tracker) BeginReport(claim string) bool {
 	return true
 }
 
+// Settling marks the claim's settlement as handed to the settler: the item
+// is done with, and its drain no longer counts it against its window (it
+// still holds it until Settled).
+func (t *Tracker) Settling(claim string) {
+	t.mu.Lock()
+	c, ok := t.claims[claim]
+	first := ok && !c.settling
+	if first {
+		c.settling = true
+	}
+	t.mu.Unlock()
+	if first && c.drain != nil {
+		c.drain.settlingAdd(1)
+	}
+}
+
 // Settled ends tracking of a claim and counts it in its drain. The
 // "published" summary of a durable transport only counts it in the drain
 // and keeps tracking it until its outcome.
 func (t *Tracker) Settled(s Summary) {
 	t.mu.Lock()
 	c, ok := t.claims[s.Claim]
+	wasSettling := ok && c.settling
+	if wasSettling {
+		c.settling = false
+	}
 	switch {
 	case !ok:
 	case s.Status == StatusPublished:
@@ -101,6 +124,9 @@ func (t *Tracker) Settled(s Summary) {
 	t.mu.Unlock()
 	if !ok || c.drain == nil {
 		return
+	}
+	if wasSettling {
+		c.drain.settlingAdd(-1)
 	}
 	if s.Status == StatusPublished || !c.published {
 		c.drain.settled(s)

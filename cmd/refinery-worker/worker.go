@@ -136,7 +136,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	// both to a power loss.
 	durable := func() error { return errors.Join(w.manifest.Sync(), rejections.Sync()) }
 	settler := pipeline.NewSettler(w.intake, outcomes.Settled, log, pipeline.SettleSpacing(cfg.QueueBackend == "file"),
-		pipeline.SettleAfterSync(durable))
+		pipeline.SettleAfterSync(durable), pipeline.SettleOnSubmit(w.tracker.Settling))
 	builds := pipeline.NewBuildContext(ctx)
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
