@@ -135,8 +135,16 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	// disk: the intake's settle is durable, and the other order could lose
 	// both to a power loss.
 	durable := func() error { return errors.Join(w.manifest.Sync(), rejections.Sync()) }
-	settler := pipeline.NewSettler(w.intake, outcomes.Settled, log, pipeline.SettleSpacing(cfg.QueueBackend == "file"),
-		pipeline.SettleAfterSync(durable), pipeline.SettleOnSubmit(w.tracker.Settling))
+	settleOpts := []pipeline.SettlerOption{pipeline.SettleSpacing(cfg.QueueBackend == "file"), pipeline.SettleAfterSync(durable)}
+	if cfg.QueueBackend == "redis" || cfg.QueueBackend == "kafka" {
+		// A streaming intake's settle is a cheap call that now waits for an
+		// fsync: items awaiting it leave the window (up to a second one).
+		// Not the file queue, whose in-flight file (rewritten at each claim
+		// and settle) would grow with them, nor the control-plane's leases,
+		// held only while their builds run.
+		settleOpts = append(settleOpts, pipeline.SettleOnSubmit(w.tracker.Settling))
+	}
+	settler := pipeline.NewSettler(w.intake, outcomes.Settled, log, settleOpts...)
 	builds := pipeline.NewBuildContext(ctx)
 	policy := handlers.RequeuePolicy{Enabled: cfg.RequeueOnFailure, MaxAttempts: cfg.MaxRequeueAttempts,
 		Base: cfg.RequeueBackoff.D(), Max: cfg.RequeueBackoffMax.D()}
