@@ -212,11 +212,13 @@ func (st *Settler) drainOnce() (ok, more bool) {
 		}
 	}
 	var err error
-	if len(ss) > 0 && st.before != nil {
-		err = st.before()
-	}
-	if len(ss) > 0 && err == nil {
-		err = st.intake.Settle(context.Background(), ss)
+	if len(ss) > 0 {
+		if st.before != nil {
+			err = st.before()
+		}
+		if err == nil {
+			err = st.intake.Settle(context.Background(), ss)
+		}
 	}
 	var partial interface{ NotApplied() []string }
 	if err != nil && errors.As(err, &partial) {

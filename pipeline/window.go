@@ -34,6 +34,16 @@ func (iw IntakeWindow) Sizes() (window, refill int) {
 	return window, refill
 }
 
+// SettlingOutside says whether an item whose settlement is with the settler
+// leaves the window (Tracker.Settling through SettleOnSubmit): on a streaming
+// intake that is not leased (Redis, Kafka), whose settle is a cheap call
+// that waits for the outcome's fsync. Not a file queue, whose in-flight
+// file (rewritten at each claim and settle) would grow with such items, nor
+// the control-plane's leases, held only while their builds run.
+func (iw IntakeWindow) SettlingOutside() bool {
+	return iw.Streaming && !iw.Leased
+}
+
 // SettleSpacing is the SettleEvery for an intake: a file queue's settle
 // rewrites the in-flight file, so settlements share a write
 // DefaultSettleEvery apart at most; a remote intake's is one cheap call,

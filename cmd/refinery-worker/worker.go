@@ -135,13 +135,10 @@ func (w *worker) wire(ctx context.Context) (err error) {
 	// disk: the intake's settle is durable, and the other order could lose
 	// both to a power loss.
 	durable := func() error { return errors.Join(w.manifest.Sync(), rejections.Sync()) }
+	window := pipeline.IntakeWindow{Batch: cfg.BatchSize, Concurrency: cfg.BuildConcurrency,
+		Streaming: cfg.Continuous(), Leased: cfg.QueueBackend == "controlplane", Watched: w.waitItems != nil}
 	settleOpts := []pipeline.SettlerOption{pipeline.SettleSpacing(cfg.QueueBackend == "file"), pipeline.SettleAfterSync(durable)}
-	if cfg.QueueBackend == "redis" || cfg.QueueBackend == "kafka" {
-		// A streaming intake's settle is a cheap call that now waits for an
-		// fsync: items awaiting it leave the window (up to a second one).
-		// Not the file queue, whose in-flight file (rewritten at each claim
-		// and settle) would grow with them, nor the control-plane's leases,
-		// held only while their builds run.
+	if window.SettlingOutside() {
 		settleOpts = append(settleOpts, pipeline.SettleOnSubmit(w.tracker.Settling))
 	}
 	settler := pipeline.NewSettler(w.intake, outcomes.Settled, log, settleOpts...)
@@ -193,8 +190,7 @@ func (w *worker) wire(ctx context.Context) (err error) {
 		Continuous: (cfg.Continuous() || w.waitItems != nil) && w.opts.continuous, WaitItems: w.waitItems,
 		ClaimNeverRedelivers: intake.ClaimNeverRedelivers(cfg.QueueBackend),
 		BeforeRecovered:      pipeline.RecoverRefresh{Journal: w.manifest, Learn: cfg.Continuous()}.Refresh, Gate: gate.Check}
-	drain.Window, drain.Refill = pipeline.IntakeWindow{Batch: cfg.BatchSize, Concurrency: cfg.BuildConcurrency,
-		Streaming: cfg.Continuous(), Leased: cfg.QueueBackend == "controlplane", Watched: w.waitItems != nil}.Sizes()
+	drain.Window, drain.Refill = window.Sizes()
 	if enqueuer != nil {
 		drain.Release = pipeline.PublishRelease{Settler: settler}.Release
 	}
