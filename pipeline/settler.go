@@ -189,6 +189,27 @@ func (st *Settler) loop() {
 	}
 }
 
+// settleAfter is an Intake that can run SettleAfterSync's sync beside the
+// settle writes it prepares (the file queue: beside the new in-flight file's
+// write), making nothing visible before sync returned nil.
+type settleAfter interface {
+	SettleAfter(ctx context.Context, ss []Settlement, before func() error) error
+}
+
+// settle settles ss, after st.before.
+func (st *Settler) settle(ss []Settlement) error {
+	if st.before == nil {
+		return st.intake.Settle(context.Background(), ss)
+	}
+	if in, ok := st.intake.(settleAfter); ok {
+		return in.SettleAfter(context.Background(), ss, st.before)
+	}
+	if err := st.before(); err != nil {
+		return err
+	}
+	return st.intake.Settle(context.Background(), ss)
+}
+
 // drainOnce settles one batch; ok is false when the intake failed (the batch
 // is queued again), more is true when more is waiting.
 func (st *Settler) drainOnce() (ok, more bool) {
@@ -213,12 +234,7 @@ func (st *Settler) drainOnce() (ok, more bool) {
 	}
 	var err error
 	if len(ss) > 0 {
-		if st.before != nil {
-			err = st.before()
-		}
-		if err == nil {
-			err = st.intake.Settle(context.Background(), ss)
-		}
+		err = st.settle(ss)
 	}
 	var partial interface{ NotApplied() []string }
 	if err != nil && errors.As(err, &partial) {

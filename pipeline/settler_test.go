@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -146,49 +147,77 @@ func (o *orderIntake) Settle(_ context.Context, ss []Settlement) error {
 	return nil
 }
 
-// With SettleAfterSync, each batch's sync comes before its Settle; while the
-// sync fails, nothing is settled nor reported settled, and the batch is tried
-// again on the settler's policy until the sync succeeds.
+// afterIntake is an orderIntake that takes the sync itself (SettleAfter),
+// as the file queue does; its plain Settle is logged apart, so that a
+// settler calling it instead shows.
+type afterIntake struct{ orderIntake }
+
+func (a *afterIntake) Settle(_ context.Context, ss []Settlement) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	*a.log = append(*a.log, "plain Settle")
+	return nil
+}
+
+func (a *afterIntake) SettleAfter(ctx context.Context, ss []Settlement, before func() error) error {
+	if err := before(); err != nil {
+		return err
+	}
+	return a.orderIntake.Settle(ctx, ss)
+}
+
+// With SettleAfterSync, each batch's sync comes before its Settle (or, for
+// an intake that can run it beside its own writes, is handed to its
+// SettleAfter); while the sync fails, nothing is settled nor reported
+// settled, and the batch is tried again on the settler's policy until the
+// sync succeeds.
 func TestSettlerSyncsBeforeItSettles(t *testing.T) {
-	var mu sync.Mutex
-	var events []string
-	fails := 2
-	syncJournal := func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if fails > 0 {
-			fails--
-			events = append(events, "sync failed")
-			return errors.New("disk gone")
-		}
-		events = append(events, "sync")
-		return nil
-	}
-	timer := &recordTimer{}
-	st := NewSettler(&orderIntake{log: &events, mu: &mu}, func(s Summary) {
-		mu.Lock()
-		events = append(events, "settled "+s.Claim)
-		mu.Unlock()
-	}, slog.New(slog.DiscardHandler), SettleEvery(0), SettleTimer(timer), SettleAfterSync(syncJournal))
-	defer st.Close()
-	st.Submit(Settlement{Claim: "a", Kind: Release}, Summary{Claim: "a"})
-	if err := st.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// A Done settlement (nothing to write at the intake) needs no sync.
-	st.Submit(Settlement{Claim: "b", Kind: Done}, Summary{Claim: "b"})
-	if err := st.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	want := []string{"sync failed", "sync failed", "sync", "settle a", "settled a", "settled b"}
-	if len(events) != len(want) {
-		t.Fatalf("events %q, want %q", events, want)
-	}
-	for i := range want {
-		if events[i] != want[i] {
-			t.Fatalf("events %q, want %q", events, want)
-		}
+	for _, tc := range []struct {
+		name   string
+		intake func(log *[]string, mu *sync.Mutex) Intake
+	}{
+		{"Settle", func(log *[]string, mu *sync.Mutex) Intake { return &orderIntake{log: log, mu: mu} }},
+		{"SettleAfter", func(log *[]string, mu *sync.Mutex) Intake {
+			return &afterIntake{orderIntake{log: log, mu: mu}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var events []string
+			fails := 2
+			syncJournal := func() error {
+				mu.Lock()
+				defer mu.Unlock()
+				if fails > 0 {
+					fails--
+					events = append(events, "sync failed")
+					return errors.New("disk gone")
+				}
+				events = append(events, "sync")
+				return nil
+			}
+			timer := &recordTimer{}
+			st := NewSettler(tc.intake(&events, &mu), func(s Summary) {
+				mu.Lock()
+				events = append(events, "settled "+s.Claim)
+				mu.Unlock()
+			}, slog.New(slog.DiscardHandler), SettleEvery(0), SettleTimer(timer), SettleAfterSync(syncJournal))
+			defer st.Close()
+			st.Submit(Settlement{Claim: "a", Kind: Release}, Summary{Claim: "a"})
+			if err := st.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			// A Done settlement (nothing to write at the intake) needs no sync.
+			st.Submit(Settlement{Claim: "b", Kind: Done}, Summary{Claim: "b"})
+			if err := st.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			want := []string{"sync failed", "sync failed", "sync", "settle a", "settled a", "settled b"}
+			if !slices.Equal(events, want) {
+				t.Fatalf("events %q, want %q", events, want)
+			}
+		})
 	}
 }

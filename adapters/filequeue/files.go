@@ -171,6 +171,13 @@ func (q *Queue) replace(path string, data []byte, lock bool, perm fs.FileMode) (
 	if err != nil {
 		return nil, err
 	}
+	return q.commit(f, path, lock)
+}
+
+// commit renames the temp file f (written by writeTemp) over path and fsyncs
+// the directory; as replace's second half, it returns f still open with
+// lock, else closes it. On failure the temp is removed.
+func (q *Queue) commit(f *os.File, path string, lock bool) (*os.File, error) {
 	if err := os.Rename(f.Name(), path); err != nil {
 		_ = f.Close()
 		_ = os.Remove(f.Name())

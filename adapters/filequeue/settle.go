@@ -87,6 +87,28 @@ func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 	if len(ss) == 0 {
 		return nil
 	}
+	return q.settle(ctx, ss, nil)
+}
+
+// SettleAfter is Settle with before first: nothing the batch changes is
+// visible (no file is renamed into place) until before has returned nil; if
+// it fails, the batch is not applied and its error is returned. before makes
+// the batch's outcomes durable (pipeline.SettleAfterSync) and runs beside the
+// new in-flight file's temp write and fsync, which no reader sees until its
+// rename: a batch of releases at rest waits for the longer of the two
+// fsyncs, not for both. A batch that rewrites the queue (a requeue or a
+// return) waits for before first.
+func (q *Queue) SettleAfter(ctx context.Context, ss []pipeline.Settlement, before func() error) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	return q.settle(ctx, ss, before)
+}
+
+// settle is Settle, after before (when not nil; see SettleAfter).
+func (q *Queue) settle(ctx context.Context, ss []pipeline.Settlement, before func() error) error {
+	gate := startGate(before)
+	defer gate.wait() // never leave before running
 	serr := &SettleError{Invalid: map[string]error{}}
 	requeued := make(map[string][]byte)
 	for _, s := range ss {
@@ -141,9 +163,12 @@ func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 			drop[i] = true
 		}
 		if len(drop) == 0 {
-			return nil
+			return gate.wait()
 		}
 		if len(tail)+len(head) > 0 {
+			if err := gate.wait(); err != nil {
+				return err
+			}
 			if err := t.settleQueue(flight, head, tail, requeued); err != nil {
 				return err
 			}
@@ -154,7 +179,7 @@ func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 				kept = append(kept, e)
 			}
 		}
-		if err := t.setInflight(kept); err != nil {
+		if err := t.setInflightAfter(kept, gate.wait); err != nil {
 			return err
 		}
 		for i := range drop {

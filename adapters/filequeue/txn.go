@@ -320,8 +320,29 @@ func (t *txn) setQueueWith(items [][]byte, hex string, before, undo func() error
 
 // setInflight replaces the in-flight file with es.
 func (t *txn) setInflight(es []entry) error {
+	return t.setInflightAfter(es, nil)
+}
+
+// setInflightAfter is setInflight with the rename held until before (when
+// not nil) returned nil: the temp file is written and fsynced meanwhile. If
+// before fails, the temp is removed, the file is left as it was and before's
+// error is returned.
+func (t *txn) setInflightAfter(es []entry, before func() error) error {
 	data := encodeEntries(es)
-	if _, err := t.q.replace(t.q.flightPath, data, false, t.perm); err != nil {
+	f, err := t.q.writeTemp(t.q.flightPath, data, false, t.perm)
+	if err == nil {
+		t.q.step("inflight-temp")
+	}
+	if err == nil && before != nil {
+		if err = before(); err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}
+	if err == nil {
+		_, err = t.q.commit(f, t.q.flightPath, false)
+	}
+	if err != nil {
 		return err
 	}
 	t.flight, t.flightOK = es, true
