@@ -81,10 +81,18 @@ func TestShortQueueClaimSkipsTheReserve(t *testing.T) {
 	writeFile(t, path, `[{"package":"later","not_before":4102444800},{"package":"a"},{"package":"b"},{"package":"c"}]`)
 	q := testQueue(t, path)
 	dirSyncs := 0
-	q.dirSynced = func(string) { dirSyncs++ }
+	var queueTempAtFirstSync []string // the queue's temp, written beside the in-flight one
+	q.dirSynced = func(dir string) {
+		if dirSyncs++; dirSyncs == 1 {
+			queueTempAtFirstSync, _ = filepath.Glob(filepath.Join(dir, tempPrefix(path)+"*"))
+		}
+	}
 	cs, err := q.Claim(ctx, 2)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(queueTempAtFirstSync) != 1 {
+		t.Errorf("queue temps when the in-flight rename was synced: %q, want one (both temps are written before either rename)", queueTempAtFirstSync)
 	}
 	if got := raws(cs); !slices.Equal(got, []string{`{"package":"a"}`, `{"package":"b"}`}) {
 		t.Errorf("claimed %v, want a and b", got)

@@ -294,28 +294,50 @@ func (t *txn) setQueue(items [][]byte) error {
 // the rename fails, undo runs; the temp is removed only if undo succeeded
 // (while it exists, the reserve resolves as if the move never started).
 func (t *txn) setQueueWith(items [][]byte, hex string, before, undo func() error) error {
+	w := t.encodeQueue(items)
+	var f *os.File
+	var err error
+	if before == nil {
+		f, err = t.q.replace(t.q.path, w.data, true, t.perm)
+	} else {
+		f, err = t.q.replaceVia(t.q.moveTemp(hex), w.data, t.perm, before, undo)
+	}
+	if err != nil {
+		return err
+	}
+	t.queueSet(f, w)
+	return nil
+}
+
+// queueWrite is a new queue: its items, its bytes and where the items sit
+// in them (see queueCache).
+type queueWrite struct {
+	items  [][]byte
+	data   []byte
+	starts []int
+	at     []int
+}
+
+// encodeQueue renders items as the queue file, reusing the bytes of the last
+// one read or written where it can.
+func (t *txn) encodeQueue(items [][]byte) queueWrite {
 	data, starts, at, ok := sliceQueue(&t.q.queueCache, items)
 	if !ok {
 		data, starts = spliceQueue(&t.q.queueCache, items)
 		at = nil
 	}
-	var f *os.File
-	var err error
-	if before == nil {
-		f, err = t.q.replace(t.q.path, data, true, t.perm)
-	} else {
-		f, err = t.q.replaceVia(t.q.moveTemp(hex), data, t.perm, before, undo)
-	}
-	if err != nil {
-		return err
-	}
+	return queueWrite{items: items, data: data, starts: starts, at: at}
+}
+
+// queueSet records that the queue file is now w, renamed into place from the
+// locked file f.
+func (t *txn) queueSet(f *os.File, w queueWrite) {
 	t.locks = append(t.locks, f)
-	t.items, t.itemsOK = items, true
+	t.items, t.itemsOK = w.items, true
 	if t.q.afterQueueWrite != nil {
 		t.q.afterQueueWrite()
 	}
-	t.q.queueCache = queueCache{data: data, items: items, starts: starts, at: at}
-	return nil
+	t.q.queueCache = queueCache{data: w.data, items: w.items, starts: w.starts, at: w.at}
 }
 
 // setInflight replaces the in-flight file with es.
@@ -335,8 +357,7 @@ func (t *txn) setInflightAfter(es []entry, before func() error) error {
 	}
 	if err == nil && before != nil {
 		if err = before(); err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
+			discard(f)
 		}
 	}
 	if err == nil {
@@ -345,7 +366,12 @@ func (t *txn) setInflightAfter(es []entry, before func() error) error {
 	if err != nil {
 		return err
 	}
+	t.inflightSet(es, data)
+	return nil
+}
+
+// inflightSet records that the in-flight file is now es, encoded as data.
+func (t *txn) inflightSet(es []entry, data []byte) {
 	t.flight, t.flightOK = es, true
 	t.q.flightCache = flightCache{data: data, entries: es}
-	return nil
 }
