@@ -97,7 +97,9 @@ func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 // new in-flight file's temp write and fsync, which no reader sees until its
 // rename: a batch of releases at rest waits for the longer of the two
 // fsyncs, not for both. A batch that rewrites the queue (a requeue or a
-// return) waits for before first.
+// return) waits for before first. The queue lock is held while it waits: a
+// before much slower than the in-flight write (a manifest on a slower disk
+// than the queue) holds other workers' claims on this queue that long.
 func (q *Queue) SettleAfter(ctx context.Context, ss []pipeline.Settlement, before func() error) error {
 	if len(ss) == 0 {
 		return nil
