@@ -93,11 +93,3 @@ func (t *txn) writeTemps(fdata, qdata []byte) (ff, qf *os.File, err error) {
 	discard(qf)
 	return nil, nil, errors.Join(err, qerr)
 }
-
-// discard closes and removes a temp file that will not be renamed (nil: none).
-func discard(f *os.File) {
-	if f != nil {
-		_ = f.Close()
-		_ = os.Remove(f.Name())
-	}
-}

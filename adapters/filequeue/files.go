@@ -124,11 +124,18 @@ func (q *Queue) writeTemp(path string, data []byte, lock bool, perm fs.FileMode)
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := fill(f, data, lock, perm); err != nil {
-		_ = f.Close()
-		_ = os.Remove(f.Name())
+		discard(f)
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// discard closes and removes a temp file that will not be renamed (nil: none).
+func discard(f *os.File) {
+	if f != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
 }
 
 // fill makes the new, empty file f hold data durably: flock'ed first with
@@ -179,8 +186,7 @@ func (q *Queue) replace(path string, data []byte, lock bool, perm fs.FileMode) (
 // lock, else closes it. On failure the temp is removed.
 func (q *Queue) commit(f *os.File, path string, lock bool) (*os.File, error) {
 	if err := os.Rename(f.Name(), path); err != nil {
-		_ = f.Close()
-		_ = os.Remove(f.Name())
+		discard(f)
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	// The rename is made durable in the directory it happened in: the
@@ -210,8 +216,7 @@ func (q *Queue) replaceVia(tmp string, data []byte, perm fs.FileMode, before, un
 		err = q.syncDir(q.dir) // the temp must exist before the reserve names it
 	}
 	if err != nil {
-		_ = f.Close()
-		_ = os.Remove(tmp)
+		discard(f) // f is tmp
 		return nil, fmt.Errorf("write %s: %w", q.path, err)
 	}
 	// From here the reserve side may name tmp: remove tmp only once undo

@@ -84,10 +84,7 @@ func (e *SettleError) NotApplied() []string {
 // queue is not appended twice (a Return may be, if the queue write succeeded
 // and the in-flight write failed).
 func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
-	if len(ss) == 0 {
-		return nil
-	}
-	return q.settle(ctx, ss, nil)
+	return q.SettleAfter(ctx, ss, nil)
 }
 
 // SettleAfter is Settle with before first: nothing the batch changes is
@@ -99,16 +96,12 @@ func (q *Queue) Settle(ctx context.Context, ss []pipeline.Settlement) error {
 // fsyncs, not for both. A batch that rewrites the queue (a requeue or a
 // return) waits for before first. The queue lock is held while it waits: a
 // before much slower than the in-flight write (a manifest on a slower disk
-// than the queue) holds other workers' claims on this queue that long.
+// than the queue) holds other workers' claims on this queue that long. A nil
+// before is Settle.
 func (q *Queue) SettleAfter(ctx context.Context, ss []pipeline.Settlement, before func() error) error {
 	if len(ss) == 0 {
 		return nil
 	}
-	return q.settle(ctx, ss, before)
-}
-
-// settle is Settle, after before (when not nil; see SettleAfter).
-func (q *Queue) settle(ctx context.Context, ss []pipeline.Settlement, before func() error) error {
 	gate := startGate(before)
 	defer gate.wait() // never leave before running
 	serr := &SettleError{Invalid: map[string]error{}}
